@@ -1,0 +1,56 @@
+#!/usr/bin/env node
+// Runs the compiled test files (dist/) with node's built-in test runner.
+//   node scripts/test.mjs            every suite
+//   node scripts/test.mjs unit raft  only those suites
+// Suites: unit = src/**/*.test.js (pure logic, colocated with the code);
+// every other suite is a folder under test/ (test/<suite>/**/*.test.js).
+// Extra arguments after "--" go to node --test (e.g. --test-name-pattern).
+import { spawnSync } from "node:child_process";
+import { existsSync, readdirSync, statSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = join(dirname(fileURLToPath(import.meta.url)), "..");
+const dist = join(root, "dist");
+
+function testFiles(dir) {
+  if (!existsSync(dir)) return [];
+  const found = [];
+  for (const name of readdirSync(dir).sort()) {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) found.push(...testFiles(path));
+    else if (name.endsWith(".test.js")) found.push(path);
+  }
+  return found;
+}
+
+function suiteFiles(suite) {
+  if (suite === "unit") return testFiles(join(dist, "src"));
+  return testFiles(join(dist, "test", suite));
+}
+
+const argv = process.argv.slice(2);
+const dash = argv.indexOf("--");
+const requested = dash === -1 ? argv : argv.slice(0, dash);
+const passThrough = dash === -1 ? [] : argv.slice(dash + 1);
+const allSuites = ["unit", ...(existsSync(join(dist, "test")) ? readdirSync(join(dist, "test")).sort() : [])].filter(
+  (s) => s === "unit" || statSync(join(dist, "test", s)).isDirectory(),
+);
+const suites = requested.length > 0 ? requested : allSuites;
+
+let failed = false;
+for (const suite of suites) {
+  const files = suiteFiles(suite);
+  if (files.length === 0) {
+    console.error(`suite ${suite}: no test files`);
+    if (requested.length > 0) failed = true;
+    continue;
+  }
+  console.error(`\n=== suite ${suite}: ${files.length} file(s)`);
+  const result = spawnSync(process.execPath, ["--enable-source-maps", "--test", "--test-reporter=spec", ...passThrough, ...files], {
+    stdio: "inherit",
+    cwd: root,
+  });
+  if (result.status !== 0) failed = true;
+}
+process.exit(failed ? 1 : 0);
