@@ -60,3 +60,16 @@ test("ManualClock moves only forward and only when told", () => {
   assert.equal(c.nowMs(), 150);
   assert.throws(() => c.advance(-1));
 });
+
+import { IdGenerator } from "./id-generator.js";
+
+test("IdGenerator: member prefix, time, increasing counter", () => {
+  const gen = new IdGenerator(0x9e737febb6b99eeen, 1_700_000_000_000);
+  const a = gen.next();
+  const b = gen.next();
+  assert.equal(a >> 48n, 0x9eeen);
+  assert.equal(b, a + 1n);
+  assert.equal((a >> 8n) & ((1n << 40n) - 1n), BigInt(1_700_000_000_000) & ((1n << 40n) - 1n));
+  const later = new IdGenerator(0x9e737febb6b99eeen, 1_700_000_000_001);
+  assert.ok(later.next() > b);
+});

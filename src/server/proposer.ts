@@ -1,0 +1,75 @@
+/**
+ * Turns a client write into a replicated command and waits for its result:
+ * assign a request id, encode, refuse what is too large or when apply lags
+ * too far behind commit, register a waiter, propose to raft, and wait for the
+ * apply loop to trigger the waiter — or time out.
+ * @module
+ */
+import { InternalRaftRequest } from "../gen/etcdserverpb/raft_internal.js";
+import { EtcdError } from "../pkg/errors.js";
+import type { IdGenerator } from "../pkg/id-generator.js";
+import type { WaitRegistry } from "../pkg/wait.js";
+import type { ApplyResult } from "./apply/apply-result.js";
+
+/** etcd refuses new proposals when this many committed entries wait to be applied. */
+export const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000n;
+
+export interface ProposalTarget {
+  propose(data: Buffer): void;
+  wake(): void;
+  committedIndex(): bigint;
+  appliedIndex(): bigint;
+}
+
+export interface ProposerOptions {
+  maxRequestBytes: number;
+  requestTimeoutMs: number;
+}
+
+export type RaftRequestBody = Omit<Partial<InternalRaftRequest>, "header" | "ID">;
+
+export class Proposer {
+  readonly #target: ProposalTarget;
+  readonly #ids: IdGenerator;
+  readonly #waits: WaitRegistry<ApplyResult>;
+  readonly #options: ProposerOptions;
+
+  constructor(target: ProposalTarget, ids: IdGenerator, waits: WaitRegistry<ApplyResult>, options: ProposerOptions) {
+    this.#target = target;
+    this.#ids = ids;
+    this.#waits = waits;
+    this.#options = options;
+  }
+
+  /** Proposes `body` and resolves with its apply result; rejects with an EtcdError. */
+  async propose(body: RaftRequestBody, signal?: AbortSignal): Promise<ApplyResult> {
+    if (this.#target.committedIndex() > this.#target.appliedIndex() + MAX_GAP_BETWEEN_APPLY_AND_COMMIT) {
+      throw new EtcdError("TooManyRequests");
+    }
+    const id = this.#ids.next();
+    const request = InternalRaftRequest.fromPartial({ ...body, header: { ID: id } });
+    const data = Buffer.from(InternalRaftRequest.encode(request).finish());
+    if (data.length > this.#options.maxRequestBytes) throw new EtcdError("RequestTooLarge");
+
+    const result = this.#waits.register(id);
+    try {
+      this.#target.propose(data);
+    } catch (err) {
+      this.#waits.cancel(id, err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    this.#target.wake();
+
+    const timer = setTimeout(() => this.#waits.cancel(id, new EtcdError("Timeout")), this.#options.requestTimeoutMs);
+    const onAbort = (): void => {
+      this.#waits.cancel(id, new EtcdError("Timeout", { detail: "request canceled by client" }));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await result;
+    } finally {
+      clearTimeout(timer);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+}

@@ -1,0 +1,115 @@
+/**
+ * The Ready loop: the only code that moves a raft node forward. Each turn
+ * takes one Ready, applies the committed entries that are already durable,
+ * persists the new entries and hard state (fsync), applies the rest, sends
+ * messages, and advances. Proposals arriving while a save is in flight pile
+ * up in raft and go out together in the next Ready: group commit falls out of
+ * the loop's shape.
+ * @module
+ */
+import type { Entry, HardState, Message } from "../gen/raftpb/raft.js";
+import type { Logger } from "../pkg/logger.js";
+import type { RaftNode, ReadState, Ready, SoftState } from "./raft-node.js";
+
+/** Durable log storage: the WAL (and, later, raft's in-memory storage beside it). */
+export interface LogPersistence {
+  save(hardState: HardState | undefined, entries: Entry[], mustSync: boolean): Promise<void>;
+}
+
+export interface RaftDriverHooks {
+  /** Apply committed entries, in order, synchronously. */
+  apply(entries: Entry[]): void;
+  send(messages: Message[]): void;
+  onSoftState(state: SoftState): void;
+  onReadStates(states: ReadState[]): void;
+  /** Persisting failed: the server must stop; nothing after this is safe. */
+  onFatal(err: unknown): void;
+}
+
+export class RaftDriver {
+  readonly #node: RaftNode;
+  readonly #log: LogPersistence;
+  readonly #hooks: RaftDriverHooks;
+  readonly #logger: Logger;
+  #running = false;
+  #scheduled = false;
+  #stopped = false;
+  #idle: Promise<void> = Promise.resolve();
+  /** Highest index known durable in the local log. */
+  #durableIndex: bigint;
+
+  constructor(node: RaftNode, log: LogPersistence, hooks: RaftDriverHooks, logger: Logger, durableIndex: bigint) {
+    this.#node = node;
+    this.#log = log;
+    this.#hooks = hooks;
+    this.#logger = logger;
+    this.#durableIndex = durableIndex;
+  }
+
+  /** Asks for a turn of the loop soon; many wakes in one event-loop turn cost one turn. */
+  wake(): void {
+    if (this.#scheduled || this.#running || this.#stopped) return;
+    this.#scheduled = true;
+    setImmediate(() => {
+      this.#scheduled = false;
+      if (!this.#running && !this.#stopped) this.#idle = this.#run();
+    });
+  }
+
+  tick(): void {
+    if (this.#stopped) return;
+    this.#node.tick();
+    this.wake();
+  }
+
+  /** Stops taking Ready batches; resolves once the turn in progress has finished. */
+  async stop(): Promise<void> {
+    this.#stopped = true;
+    await this.#idle;
+  }
+
+  async #run(): Promise<void> {
+    this.#running = true;
+    try {
+      while (!this.#stopped && this.#node.hasReady()) {
+        await this.#turn(this.#node.ready());
+      }
+    } catch (err) {
+      this.#stopped = true;
+      this.#logger.error({ err }, "raft loop failed");
+      this.#hooks.onFatal(err);
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #turn(rd: Ready): Promise<void> {
+    if (rd.softState) this.#hooks.onSoftState(rd.softState);
+    // Entries committed and already durable here can be applied while this
+    // turn's new entries are being written: their acknowledgement does not
+    // have to wait for an unrelated fsync.
+    const split = this.#durablePrefix(rd);
+    if (split > 0) this.#hooks.apply(split === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, split));
+    if (rd.entries.length > 0 || rd.hardState) {
+      await this.#log.save(rd.hardState, rd.entries, rd.mustSync);
+      const last = rd.entries[rd.entries.length - 1];
+      if (last) this.#durableIndex = last.Index;
+    }
+    if (split < rd.committedEntries.length) this.#hooks.apply(rd.committedEntries.slice(split));
+    if (rd.messages.length > 0) this.#hooks.send(rd.messages);
+    if (rd.readStates.length > 0) this.#hooks.onReadStates(rd.readStates);
+    this.#node.advance(rd);
+  }
+
+  /** How many leading committed entries are already in the durable log. */
+  #durablePrefix(rd: Ready): number {
+    // New entries replace the log from their first index on (a follower's
+    // conflicting tail), so only what precedes them is known durable.
+    const firstNew = rd.entries[0];
+    const durable = firstNew !== undefined && firstNew.Index <= this.#durableIndex ? firstNew.Index - 1n : this.#durableIndex;
+    const entries = rd.committedEntries;
+    let n = 0;
+    while (n < entries.length && entries[n]!.Index <= durable) n++;
+    return n;
+  }
+}
