@@ -1,0 +1,143 @@
+/**
+ * Starts an etcd server process — ours (bin/etcd) or the real one from
+ * Debian — on free loopback ports with a temp data dir, waits until it serves
+ * clients, and stops it (SIGTERM, or SIGKILL for crash tests). Only the PIDs
+ * started here are ever signalled.
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync } from "node:fs";
+import { ourEtcdBin, realEtcdBin, tempDir } from "./paths.js";
+import { freePorts } from "./ports.js";
+
+export type Flavor = "ours" | "real";
+
+export interface StartOptions {
+  flavor: Flavor;
+  name?: string;
+  /** Reuse a data dir (restart); otherwise a fresh temp dir is made and removed on stop. */
+  dataDir?: string;
+  clientPort?: number;
+  peerPort?: number;
+  extraArgs?: string[];
+  env?: Record<string, string>;
+  readyTimeoutMs?: number;
+}
+
+export interface ServerProcess {
+  readonly flavor: Flavor;
+  readonly pid: number;
+  readonly name: string;
+  readonly dataDir: string;
+  readonly clientPort: number;
+  readonly peerPort: number;
+  /** host:port for gRPC clients. */
+  readonly endpoint: string;
+  readonly clientUrl: string;
+  /** Everything the process wrote to stderr and stdout so far. */
+  output(): string;
+  /** SIGTERM and wait for exit; removes the data dir unless it was given or `keepData`. */
+  stop(options?: { keepData?: boolean }): Promise<number | null>;
+  /** SIGKILL and wait for exit; keeps the data dir. */
+  kill9(): Promise<void>;
+  exited(): Promise<number | null>;
+}
+
+const READY_LINE = "ready to serve client requests";
+
+export async function startServer(options: StartOptions): Promise<ServerProcess> {
+  const bin = options.flavor === "ours" ? ourEtcdBin : realEtcdBin;
+  if (!existsSync(bin)) throw new Error(`${bin} not found`);
+  const ports = await freePorts(2);
+  const clientPort = options.clientPort ?? ports[0]!;
+  const peerPort = options.peerPort ?? ports[1]!;
+  const name = options.name ?? "default";
+  const ownDir = options.dataDir === undefined ? tempDir(`etcd-${options.flavor}`) : undefined;
+  const dataDir = options.dataDir ?? `${ownDir!.path}/data`;
+  const clientUrl = `http://127.0.0.1:${clientPort}`;
+  const peerUrl = `http://127.0.0.1:${peerPort}`;
+  const args = [
+    "--name", name,
+    "--data-dir", dataDir,
+    "--listen-client-urls", clientUrl,
+    "--advertise-client-urls", clientUrl,
+    "--listen-peer-urls", peerUrl,
+    "--initial-advertise-peer-urls", peerUrl,
+    "--initial-cluster", `${name}=${peerUrl}`,
+    ...(options.extraArgs ?? []),
+  ];
+  const child = spawn(bin, args, {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...cleanEnv(), ...(options.env ?? {}) },
+  });
+  let out = "";
+  const exited = new Promise<number | null>((resolve) => child.once("exit", (code, signal) => resolve(code ?? (signal ? -1 : null))));
+  const ready = new Promise<void>((resolve, reject) => {
+    const onData = (chunk: Buffer): void => {
+      out += chunk.toString("utf8");
+      if (out.includes(READY_LINE)) resolve();
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    void exited.then((code) => reject(new Error(`${options.flavor} etcd exited (${code}) before ready:\n${out}`)));
+  });
+  const timeoutMs = options.readyTimeoutMs ?? 20_000;
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    await Promise.race([
+      ready,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`${options.flavor} etcd not ready in ${timeoutMs} ms:\n${out}`)), timeoutMs);
+      }),
+    ]);
+  } catch (err) {
+    child.kill("SIGKILL");
+    await exited;
+    ownDir?.remove();
+    throw err;
+  } finally {
+    clearTimeout(timer);
+  }
+  return handleFor(child, exited, () => out, { flavor: options.flavor, name, dataDir, clientPort, peerPort, clientUrl, ownDir });
+}
+
+function handleFor(
+  child: ChildProcess,
+  exited: Promise<number | null>,
+  output: () => string,
+  info: { flavor: Flavor; name: string; dataDir: string; clientPort: number; peerPort: number; clientUrl: string; ownDir: { remove(): void } | undefined },
+): ServerProcess {
+  const pid = child.pid!;
+  return {
+    flavor: info.flavor,
+    pid,
+    name: info.name,
+    dataDir: info.dataDir,
+    clientPort: info.clientPort,
+    peerPort: info.peerPort,
+    endpoint: `127.0.0.1:${info.clientPort}`,
+    clientUrl: info.clientUrl,
+    output,
+    exited: () => exited,
+    async stop(options) {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");
+      const killTimer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      const code = await exited;
+      clearTimeout(killTimer);
+      if (!options?.keepData) info.ownDir?.remove();
+      return code;
+    },
+    async kill9() {
+      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      await exited;
+    },
+  };
+}
+
+/** The parent's environment without ETCD_* / ETCDCTL_* variables that would change the server. */
+function cleanEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) {
+    if (v !== undefined && !k.startsWith("ETCD_") && !k.startsWith("ETCDCTL_")) env[k] = v;
+  }
+  return env;
+}
