@@ -1,0 +1,106 @@
+/**
+ * Debian's etcdctl 3.4 against real etcd and against ours: the same commands
+ * in the same order must print the same output and exit with the same code,
+ * once member/cluster ids, endpoints, sizes and version strings are masked.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { etcdctl, type CtlResult } from "../harness/etcdctl.js";
+import { startServer, type ServerProcess } from "../harness/server-process.js";
+
+interface Case {
+  args: string[];
+  stdin?: string;
+}
+
+const TXN_OK = 'value("k1") = "v1"\n\nput k2 from-txn\nget k1\n\nput k2 failed\n\n';
+const TXN_FAIL = 'mod("k1") = "1"\n\nput k3 x\n\nget k2\ndel k2\n\n';
+const TXN_MANY = 'create("nope") = "0"\nver("k1") > "0"\nlease("k1") = "0"\n\nget k --prefix\n\n\n';
+
+const cases: Case[] = [
+  { args: ["endpoint", "status"] },
+  { args: ["endpoint", "status", "-w", "json"] },
+  { args: ["endpoint", "status", "-w", "table"] },
+  { args: ["member", "list"] },
+  { args: ["member", "list", "-w", "json"] },
+  { args: ["member", "list", "-w", "table"] },
+  { args: ["put", "k1", "v1"] },
+  { args: ["put", "k1", "v2", "--prev-kv"] },
+  { args: ["put", "k1", "v1", "--prev-kv", "-w", "json"] },
+  { args: ["put", "k1", "--ignore-value"] },
+  { args: ["put", "nokey", "--ignore-value"] },
+  { args: ["put", "k1", "x", "--lease", "1234"] },
+  { args: ["put", "k9", "from stdin"], stdin: "ignored\n" },
+  { args: ["get", "k1"] },
+  { args: ["get", "k1", "-w", "json"] },
+  { args: ["get", "k1", "-w", "fields"] },
+  { args: ["get", "k", "--prefix"] },
+  { args: ["get", "k", "--prefix", "--keys-only"] },
+  { args: ["get", "k", "--prefix", "--count-only", "-w", "json"] },
+  { args: ["get", "k", "--from-key", "--limit", "1"] },
+  { args: ["get", "k", "--prefix", "--sort-by", "MODIFY", "--order", "DESCEND"] },
+  { args: ["get", "k", "--prefix", "--print-value-only"] },
+  { args: ["get", "k1", "--rev", "2"] },
+  { args: ["get", "k1", "--rev", "999"] },
+  { args: ["get", "k", "--prefix", "--min-mod-rev", "3", "-w", "json"] },
+  { args: ["get", "k1", "--consistency", "s"] },
+  { args: ["txn"], stdin: TXN_OK },
+  { args: ["txn", "-w", "json"], stdin: TXN_FAIL },
+  { args: ["txn"], stdin: TXN_MANY },
+  { args: ["del", "k2", "--prev-kv"] },
+  { args: ["del", "k", "--prefix"] },
+  { args: ["del", "nothing"] },
+  { args: ["get", "", "--from-key", "-w", "json"] },
+  { args: ["put", "a", "1"] },
+  { args: ["put", "a", "2"] },
+  { args: ["put", "a", "3"] },
+  { args: ["compaction", "999"] },
+  { args: ["compaction", "5"] },
+  { args: ["compaction", "5"] },
+  { args: ["compaction", "--physical", "6"] },
+  { args: ["get", "a", "--rev", "4"] },
+  { args: ["endpoint", "hashkv"] },
+  { args: ["endpoint", "hashkv", "-w", "json"] },
+  { args: ["endpoint", "status"] },
+];
+
+let real: ServerProcess;
+let ours: ServerProcess;
+
+before(async () => {
+  [real, ours] = await Promise.all([startServer({ flavor: "real", name: "node1" }), startServer({ flavor: "ours", name: "node1" })]);
+});
+
+after(async () => {
+  await Promise.all([real?.stop(), ours?.stop()]);
+});
+
+/** Masks what differs between two servers by design. */
+function mask(text: string, server: ServerProcess): string {
+  return text
+    .replace(/"ts":"[^"]*"/g, '"ts":"TS"')
+    .replace(/endpoint:\/\/client-[0-9a-f-]+\//g, "endpoint://client-UUID/")
+    .replaceAll(`127.0.0.1:${server.clientPort}`, "CLIENT")
+    .replaceAll(`127.0.0.1:${server.peerPort}`, "PEER")
+    .replace(/\b[0-9a-f]{13,16}\b/g, "HEXID")
+    .replace(/\b\d{16,20}\b/g, "DECID")
+    .replace(/"(dbSize|dbSizeInUse)":\d+/g, '"$1":SIZE')
+    .replace(/\b\d+(\.\d+)? (kB|MB|B)\b/g, "SIZE")
+    .replace(/\b3\.\d+\.\d+\b/g, "VERSION")
+    .replace(/"version":"[^"]*"/g, '"version":"VERSION"');
+}
+
+test("etcdctl prints the same against ours as against real etcd", async () => {
+  const diffs: string[] = [];
+  for (const c of cases) {
+    const [r, o]: [CtlResult, CtlResult] = await Promise.all([etcdctl(real.endpoint, c.args, { stdin: c.stdin }), etcdctl(ours.endpoint, c.args, { stdin: c.stdin })]);
+    const expected = { code: r.code, stdout: mask(r.stdout, real), stderr: mask(r.stderr, real) };
+    const actual = { code: o.code, stdout: mask(o.stdout, ours), stderr: mask(o.stderr, ours) };
+    try {
+      assert.deepEqual(actual, expected);
+    } catch {
+      diffs.push(`etcdctl ${c.args.join(" ")}\n  real: ${JSON.stringify(expected)}\n  ours: ${JSON.stringify(actual)}`);
+    }
+  }
+  assert.equal(diffs.length, 0, `${diffs.length} of ${cases.length} commands differ:\n${diffs.join("\n")}`);
+});
