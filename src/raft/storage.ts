@@ -50,6 +50,16 @@ export class MemoryStorage implements Storage {
   #snapshot: Snapshot = emptySnapshot();
   #ents: Entry[] = [makeEntry({})];
 
+  /**
+   * `confState` sets the membership of an empty log (a group created without
+   * bootstrap entries, as tests and a restored member do).
+   */
+  constructor(init?: { confState?: ConfState }) {
+    if (init?.confState !== undefined) {
+      this.#snapshot = { data: this.#snapshot.data, metadata: { confState: init.confState, index: 0n, term: 0n } };
+    }
+  }
+
   initialState(): { hardState: HardState; confState: ConfState } {
     return { hardState: { ...this.#hardState }, confState: snapConfState(this.#snapshot) };
   }
