@@ -1,0 +1,276 @@
+/**
+ * Value syntax of Go's standard library, as etcd's flag parsing sees it.
+ *
+ * etcd parses its flags with Go's `flag` package, whose numbers go through
+ * `strconv.ParseInt/ParseUint(s, 0, bits)` (so `0x10`, `0o17`, `0b1`, `010`
+ * and `1_000` are all valid), booleans through `strconv.ParseBool` and
+ * durations through `time.ParseDuration`. Operators' scripts rely on those
+ * spellings, so we accept exactly the same set and reject the rest.
+ * @module
+ */
+
+/** Why a number did not parse: bad spelling, or outside the type's range. */
+export type GoNumError = "syntax" | "range";
+
+/** `strconv.ParseBool`: the twelve spellings Go accepts. */
+export function parseGoBool(s: string): boolean | undefined {
+  switch (s) {
+    case "1":
+    case "t":
+    case "T":
+    case "TRUE":
+    case "true":
+    case "True":
+      return true;
+    case "0":
+    case "f":
+    case "F":
+    case "FALSE":
+    case "false":
+    case "False":
+      return false;
+    default:
+      return undefined;
+  }
+}
+
+function digitValue(c: string): number {
+  const code = c.charCodeAt(0);
+  if (code >= 48 && code <= 57) return code - 48;
+  const lower = code | 0x20;
+  if (lower >= 97 && lower <= 122) return lower - 97 + 10;
+  return 99;
+}
+
+/** Go's rule for where `_` may appear in a base-prefixed literal. */
+function underscoreOk(literal: string): boolean {
+  let s = literal;
+  let saw = "^";
+  let i = 0;
+  if (s.length >= 1 && (s[0] === "-" || s[0] === "+")) s = s.slice(1);
+  let hex = false;
+  const prefix = s.length >= 2 && s[0] === "0" ? (s[1] ?? "").toLowerCase() : "";
+  if (prefix === "b" || prefix === "o" || prefix === "x") {
+    i = 2;
+    saw = "0";
+    hex = prefix === "x";
+  }
+  for (; i < s.length; i++) {
+    const c = s[i] ?? "";
+    const lower = c.toLowerCase();
+    if ((c >= "0" && c <= "9") || (hex && lower >= "a" && lower <= "f")) {
+      saw = "0";
+      continue;
+    }
+    if (c === "_") {
+      if (saw !== "0") return false;
+      saw = "_";
+      continue;
+    }
+    if (saw === "_") return false;
+    saw = "!";
+  }
+  return saw !== "_";
+}
+
+/** `strconv.ParseUint(s, 0, bits)`. */
+export function parseGoUint(s: string, bits: 32 | 64): bigint | GoNumError {
+  if (s === "") return "syntax";
+  let body = s;
+  let base = 10;
+  if (body[0] === "0") {
+    const p = (body[1] ?? "").toLowerCase();
+    if (body.length >= 3 && p === "b") [base, body] = [2, body.slice(2)];
+    else if (body.length >= 3 && p === "o") [base, body] = [8, body.slice(2)];
+    else if (body.length >= 3 && p === "x") [base, body] = [16, body.slice(2)];
+    else [base, body] = [8, body.slice(1)];
+  }
+  const max = (1n << BigInt(bits)) - 1n;
+  let n = 0n;
+  let underscores = false;
+  let overflow = false;
+  for (const c of body) {
+    if (c === "_") {
+      underscores = true;
+      continue;
+    }
+    const d = digitValue(c);
+    if (d >= base) return "syntax";
+    n = n * BigInt(base) + BigInt(d);
+    if (n > max) overflow = true;
+  }
+  if (underscores && !underscoreOk(s)) return "syntax";
+  return overflow ? "range" : n;
+}
+
+/** `strconv.ParseInt(s, 0, bits)`. */
+export function parseGoInt(s: string, bits: 32 | 64): bigint | GoNumError {
+  if (s === "") return "syntax";
+  let body = s;
+  let negative = false;
+  if (body[0] === "+" || body[0] === "-") {
+    negative = body[0] === "-";
+    body = body.slice(1);
+  }
+  const un = parseGoUint(body, 64);
+  if (un === "syntax") return "syntax";
+  if (un === "range") return "range";
+  const cutoff = 1n << BigInt(bits - 1);
+  if (!negative && un >= cutoff) return "range";
+  if (negative && un > cutoff) return "range";
+  return negative ? -un : un;
+}
+
+const DURATION_UNITS: ReadonlyMap<string, bigint> = new Map([
+  ["ns", 1n],
+  ["us", 1_000n],
+  ["\u00b5s", 1_000n], // micro sign
+  ["\u03bcs", 1_000n], // Greek mu
+  ["ms", 1_000_000n],
+  ["s", 1_000_000_000n],
+  ["m", 60_000_000_000n],
+  ["h", 3_600_000_000_000n],
+]);
+
+const MAX_INT64 = (1n << 63n) - 1n;
+
+/**
+ * `time.ParseDuration`: returns nanoseconds, or Go's error text
+ * (e.g. `time: missing unit in duration "10"`).
+ */
+export function parseGoDuration(orig: string): bigint | { error: string } {
+  const invalid = { error: `time: invalid duration ${timeQuote(orig)}` };
+  let s = orig;
+  let negative = false;
+  if (s !== "" && (s[0] === "-" || s[0] === "+")) {
+    negative = s[0] === "-";
+    s = s.slice(1);
+  }
+  if (s === "0") return 0n;
+  if (s === "") return invalid;
+  let total = 0n;
+  while (s !== "") {
+    if (!(s[0] === "." || isDigit(s[0]))) return invalid;
+    let i = 0;
+    while (i < s.length && isDigit(s[i])) i++;
+    const intDigits = s.slice(0, i);
+    s = s.slice(i);
+    let value = intDigits === "" ? 0n : BigInt(intDigits);
+    if (value > 1n << 63n) return invalid;
+    let fracDigits = "";
+    if (s[0] === ".") {
+      s = s.slice(1);
+      let j = 0;
+      while (j < s.length && isDigit(s[j])) j++;
+      fracDigits = s.slice(0, j);
+      s = s.slice(j);
+      if (j === 0 && intDigits === "") return invalid;
+    } else if (intDigits === "") {
+      return invalid;
+    }
+    let k = 0;
+    while (k < s.length && s[k] !== "." && !isDigit(s[k])) k++;
+    if (k === 0) return { error: `time: missing unit in duration ${timeQuote(orig)}` };
+    const unitName = s.slice(0, k);
+    s = s.slice(k);
+    const unit = DURATION_UNITS.get(unitName);
+    if (unit === undefined) return { error: `time: unknown unit ${timeQuote(unitName)} in duration ${timeQuote(orig)}` };
+    if (value > (1n << 63n) / unit) return invalid;
+    value *= unit;
+    if (fracDigits !== "") {
+      value += (BigInt(fracDigits) * unit) / 10n ** BigInt(fracDigits.length);
+      if (value > 1n << 63n) return invalid;
+    }
+    total += value;
+    if (total > 1n << 63n) return invalid;
+  }
+  if (negative) return -total;
+  if (total > MAX_INT64) return invalid;
+  return total;
+}
+
+function isDigit(c: string | undefined): boolean {
+  return c !== undefined && c >= "0" && c <= "9";
+}
+
+/** The time package's own quoting: non-ASCII and control bytes become \\xNN. */
+function timeQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (code >= 0x80 || code < 0x20) {
+      for (const byte of Buffer.from(ch, "utf8")) out += "\\x" + byte.toString(16).padStart(2, "0");
+    } else {
+      if (ch === '"' || ch === "\\") out += "\\";
+      out += ch;
+    }
+  }
+  return out + '"';
+}
+
+/** Nanoseconds to the milliseconds our config uses (fractions kept: `500us` is 0.5). */
+export function nsToMs(ns: bigint): number {
+  return Number(ns) / 1_000_000;
+}
+
+/**
+ * Go's `%q` / `strconv.Quote` for the strings that show up in error messages:
+ * backslash escapes for quotes, backslashes and control characters.
+ */
+export function goQuote(s: string): string {
+  let out = '"';
+  for (const ch of s) {
+    const code = ch.codePointAt(0) ?? 0;
+    if (ch === '"' || ch === "\\") out += "\\" + ch;
+    else if (ch === "\n") out += "\\n";
+    else if (ch === "\t") out += "\\t";
+    else if (ch === "\r") out += "\\r";
+    else if (ch === "\x07") out += "\\a";
+    else if (ch === "\b") out += "\\b";
+    else if (ch === "\f") out += "\\f";
+    else if (ch === "\v") out += "\\v";
+    else if (code < 0x20 || code === 0x7f) out += "\\x" + code.toString(16).padStart(2, "0");
+    else out += ch;
+  }
+  return out + '"';
+}
+
+/** Go's `%q` of a `[]string`: `["a" "b"]`. */
+export function goQuoteList(items: readonly string[]): string {
+  return "[" + items.map(goQuote).join(" ") + "]";
+}
+
+/** Go's `%v` of a `[]string`: `[a b]`. */
+export function goList(items: readonly string[]): string {
+  return "[" + items.join(" ") + "]";
+}
+
+/** Formats a duration in milliseconds the way Go's `time.Duration.String()` does (`1m0s`, `100ms`, `2h0m0s`). */
+export function formatGoDuration(ms: number): string {
+  let ns = BigInt(Math.round(ms * 1_000_000));
+  if (ns === 0n) return "0s";
+  const negative = ns < 0n;
+  if (negative) ns = -ns;
+  const sign = negative ? "-" : "";
+  if (ns < 1_000_000_000n) {
+    if (ns < 1_000n) return `${sign}${ns}ns`;
+    if (ns < 1_000_000n) return `${sign}${trimFraction(ns, 1_000n)}\u00b5s`;
+    return `${sign}${trimFraction(ns, 1_000_000n)}ms`;
+  }
+  const hours = ns / 3_600_000_000_000n;
+  ns -= hours * 3_600_000_000_000n;
+  const minutes = ns / 60_000_000_000n;
+  ns -= minutes * 60_000_000_000n;
+  const seconds = trimFraction(ns, 1_000_000_000n);
+  if (hours > 0n) return `${sign}${hours}h${minutes}m${seconds}s`;
+  if (minutes > 0n) return `${sign}${minutes}m${seconds}s`;
+  return `${sign}${seconds}s`;
+}
+
+function trimFraction(value: bigint, unit: bigint): string {
+  const whole = value / unit;
+  const rest = value % unit;
+  if (rest === 0n) return whole.toString();
+  const width = unit.toString().length - 1;
+  return `${whole}.${rest.toString().padStart(width, "0").replace(/0+$/, "")}`;
+}
