@@ -3,6 +3,9 @@
  * @module
  */
 import assert from "node:assert/strict";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import type { EtcdConfig } from "./config.js";
 import { parseEtcdConfig, type ParseOutcome } from "./parse.js";
 
@@ -52,4 +55,19 @@ export const LOCAL = [
 
 export function hrefs(urls: readonly { href: string }[]): string[] {
   return urls.map((u) => u.href);
+}
+
+/** The repository root (holding package.json "etcd-ts"), found from the compiled test file or the working directory. */
+export function repoRoot(): string {
+  for (const start of [dirname(fileURLToPath(import.meta.url)), process.cwd()]) {
+    let dir = start;
+    for (;;) {
+      const candidate = join(dir, "package.json");
+      if (existsSync(candidate) && (JSON.parse(readFileSync(candidate, "utf8")) as { name?: string }).name === "etcd-ts") return dir;
+      const up = dirname(dir);
+      if (up === dir) break;
+      dir = up;
+    }
+  }
+  throw new Error("repository root not found");
 }
