@@ -1,0 +1,11 @@
+/**
+ * The storage backend: bucketed, ordered key/value store with one batched
+ * write transaction. See README.md.
+ * @module
+ */
+
+export type { Backend, BackendReader, BackendWriter, BackendStats, Entry, KeyRange } from "./backend.js";
+export { BUCKETS, META_KEYS, DEFAULT_HASH_IGNORES, isBucket, type Bucket, type IgnoreKey } from "./schema.js";
+export { LmdbBackend, backendPath, type LmdbBackendOptions } from "./lmdb-backend.js";
+export { MemoryBackend, type MemoryBackendOptions } from "./memory-backend.js";
+export { Crc32c, crc32c } from "./crc32c.js";
