@@ -21,26 +21,31 @@ export class FilePipeline {
   readonly #dir: string;
   readonly #sizeBytes: number;
   #count = 0;
-  #current: Promise<Outcome>;
+  #current: Promise<Outcome> | undefined;
   #closed = false;
 
   /**
-   * Starts preparing the first file at once. `sizeBytes` of zeros are
-   * written (0 = an empty file): written blocks make later overwrites cheaper
-   * to fdatasync than holes or unwritten extents (measured ~30% on ext4).
+   * Files get `sizeBytes` of zeros (0 = empty): written blocks make later
+   * overwrites cheaper to fdatasync than holes or unwritten extents
+   * (measured ~30% on ext4). Nothing is prepared until {@link warm} or
+   * {@link next} asks, so a short-lived WAL never pays for a spare segment.
    */
   constructor(dir: string, sizeBytes: number) {
     this.#dir = dir;
     this.#sizeBytes = sizeBytes;
-    this.#current = this.#prepare();
+  }
+
+  /** Starts preparing the next file in the background, if not already done. */
+  warm(): void {
+    if (!this.#closed) this.#current ??= this.#prepare();
   }
 
   /** The next prepared file; the caller owns (and must close or rename) it. */
   async next(): Promise<PreparedFile> {
     if (this.#closed) throw new Error("wal: file pipeline is closed");
-    const outcome = await this.#current;
+    const outcome = await (this.#current ?? this.#prepare());
+    this.#current = undefined;
     if (!outcome.ok) throw outcome.error;
-    this.#current = this.#prepare();
     return outcome.file;
   }
 
@@ -49,7 +54,7 @@ export class FilePipeline {
     if (this.#closed) return;
     this.#closed = true;
     const outcome = await this.#current;
-    if (outcome.ok) {
+    if (outcome?.ok === true) {
       await closeFile(outcome.file.fd);
       await fs.rm(outcome.file.path, { force: true });
     }
@@ -61,7 +66,7 @@ export class FilePipeline {
     return (async (): Promise<Outcome> => {
       const fd = await openFile(path, "w+");
       try {
-        if (this.#sizeBytes > 0) await zeroFill(fd, 0, this.#sizeBytes);
+        if (this.#sizeBytes > 0) await zeroFill(fd, 0, this.#sizeBytes, true);
         await fdatasync(fd);
       } catch (error) {
         await closeFile(fd).catch(() => undefined);

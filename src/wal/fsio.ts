@@ -84,12 +84,18 @@ function zeros(): Buffer {
   return zeroChunk;
 }
 
-/** Writes zeros over `[from, to)`: real blocks, so later overwrites need no allocation. */
-export async function zeroFill(fd: number, from: number, to: number): Promise<void> {
+/**
+ * Writes zeros over `[from, to)`: real blocks, so later overwrites need no
+ * allocation. With `syncEachChunk`, each 1 MiB is flushed before the next is
+ * written, so a background fill never queues tens of MiB in front of the
+ * log's own fdatasyncs.
+ */
+export async function zeroFill(fd: number, from: number, to: number, syncEachChunk = false): Promise<void> {
   const z = zeros();
   for (let pos = from; pos < to; pos += z.length) {
     const n = Math.min(z.length, to - pos);
     await writeAllAt(fd, [n === z.length ? z : z.subarray(0, n)], pos);
+    if (syncEachChunk) await fdatasync(fd);
   }
 }
 

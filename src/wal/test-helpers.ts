@@ -46,3 +46,8 @@ export function copyDir(from: string, to: string): void {
   fs.mkdirSync(to, { recursive: true });
   for (const name of fs.readdirSync(from)) fs.copyFileSync(join(from, name), join(to, name));
 }
+
+/** Entry size used by the crash test: varies with the index, 40 to 2039 bytes. */
+export function crashEntrySize(index: bigint): number {
+  return 40 + Number((index * 7919n) % 2000n);
+}

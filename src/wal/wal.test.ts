@@ -2,7 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import fs from "node:fs";
 import { join } from "node:path";
-import type { HardState } from "../gen/raftpb/raft.js";
+import type { Entry, HardState } from "../gen/raftpb/raft.js";
 import { isWalError } from "./errors.js";
 import { LOCK_FILE_NAME } from "./dir-lock.js";
 import { parseFrameHeader } from "./record.js";
@@ -224,6 +224,9 @@ test("an oversized record is refused before anything is written; a closed WAL re
   const dir = tempDir(t);
   const wal = await Wal.create(dir, META, { ...SMALL, maxRecordBytes: 1000 });
   await assert.rejects(wal.save(hs(1n, 0n), [makeEntry(1n, 1n, 2000)]), (e) => isWalError(e, "RecordTooLarge"));
+  // A malformed entry is a rejected promise, not a synchronous throw, and writes nothing.
+  const malformed = { Index: 1n, Term: 1n, Type: 0, Data: undefined } as unknown as Entry;
+  await assert.rejects(wal.save(hs(1n, 0n), [malformed]), TypeError);
   await wal.save(hs(1n, 0n), [makeEntry(1n, 1n, 500)]);
   await wal.close();
   await assert.rejects(wal.save(hs(1n, 1n), [makeEntry(2n, 1n)]), (e) => isWalError(e, "Closed"));

@@ -6,13 +6,15 @@
  */
 import fs from "node:fs";
 import { dirname, join } from "node:path";
-import { Entry, HardState } from "../gen/raftpb/raft.js";
+import { HardState } from "../gen/raftpb/raft.js";
+import type { Entry } from "../gen/raftpb/raft.js";
 import { Snapshot as WalSnapshotCodec } from "../gen/walpb/record.js";
 import { SystemClock } from "../pkg/clock.js";
 import type { Clock } from "../pkg/clock.js";
 import { nullLogger } from "../pkg/logger.js";
 import type { Logger } from "../pkg/logger.js";
 import { DirLock } from "./dir-lock.js";
+import { encodeEntry } from "./entry-codec.js";
 import { WalError } from "./errors.js";
 import { FilePipeline } from "./file-pipeline.js";
 import { closeFile, fdatasync, fsyncDir, ftruncate, openFile, readAt, writeAllAt, zeroFill } from "./fsio.js";
@@ -235,9 +237,13 @@ export class Wal {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     const hasState = hardState !== undefined && !isEmptyHardState(hardState);
     if (!hasState && entries.length === 0) return Promise.resolve();
-    const records: PendingRecord[] = [];
-    for (const e of entries) records.push({ type: RecordType.Entry, data: Entry.encode(e).finish() });
-    if (hasState) records.push({ type: RecordType.State, data: HardState.encode(hardState).finish() });
+    let records: PendingRecord[];
+    try {
+      records = entries.map((e) => ({ type: RecordType.Entry, data: encodeEntry(e) }));
+      if (hasState) records.push({ type: RecordType.State, data: HardState.encode(hardState).finish() });
+    } catch (err) {
+      return Promise.reject(err instanceof Error ? err : new Error(String(err)));
+    }
     const tooBig = this.#checkSize(records);
     if (tooBig !== undefined) return Promise.reject(tooBig);
     const needSync = sync ?? mustSync(hasState ? hardState : this.#state, this.#state, entries.length);
@@ -245,6 +251,7 @@ export class Wal {
     if (hasState) this.#state = { term: hardState.term, vote: hardState.vote, commit: hardState.commit };
     const done = this.#append(records, needSync);
     if (this.#encodeOffset >= this.#o.segmentBytes) this.#scheduleCut();
+    else if (this.#encodeOffset >= this.#o.segmentBytes / 2) this.#pipeline.warm();
     return done;
   }
 
