@@ -86,16 +86,16 @@ function zeros(): Buffer {
 
 /**
  * Writes zeros over `[from, to)`: real blocks, so later overwrites need no
- * allocation. With `syncEachChunk`, each 1 MiB is flushed before the next is
- * written, so a background fill never queues tens of MiB in front of the
- * log's own fdatasyncs.
+ * allocation. With `syncEveryBytes`, each piece of that size is flushed before
+ * the next is written, so a background fill never queues tens of MiB in
+ * front of the log's own fdatasyncs.
  */
-export async function zeroFill(fd: number, from: number, to: number, syncEachChunk = false): Promise<void> {
-  const z = zeros();
+export async function zeroFill(fd: number, from: number, to: number, syncEveryBytes = 0): Promise<void> {
+  const z = syncEveryBytes > 0 ? zeros().subarray(0, Math.min(syncEveryBytes, ZERO_CHUNK_BYTES)) : zeros();
   for (let pos = from; pos < to; pos += z.length) {
     const n = Math.min(z.length, to - pos);
     await writeAllAt(fd, [n === z.length ? z : z.subarray(0, n)], pos);
-    if (syncEachChunk) await fdatasync(fd);
+    if (syncEveryBytes > 0) await fdatasync(fd);
   }
 }
 
