@@ -107,7 +107,12 @@ async function scanOne(
     if (isLast && !damage && (await isTorn(fd, off, dirtyEnd, maxRecordBytes))) {
       return { crc, validEnd: off, dirtyEnd, torn: { offset: off, reason: why } };
     }
-    throw new WalError("Corrupt", `${why}, and valid data follows: refusing to drop it`, { file, offset: off });
+    const evidence = !isLast
+      ? "in a segment that was complete before the next one began"
+      : damage
+        ? "which a torn write cannot produce"
+        : "with valid data after it";
+    throw new WalError("Corrupt", `${why}, ${evidence}: the log is damaged`, { file, offset: off });
   };
   for (;;) {
     if (off === size) return stop(undefined);

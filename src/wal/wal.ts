@@ -309,12 +309,15 @@ export class Wal {
     return this.#held.map((s) => s.name);
   }
 
-  /** Waits for pending writes, syncs, and releases the files and the directory lock. */
+  /**
+   * Waits for pending writes, syncs, and releases the files and the
+   * directory lock. Rejects (after releasing) if that last sync fails.
+   */
   async close(): Promise<void> {
     if (this.#closed) return;
-    const finalSync = this.#failure === undefined ? this.sync().catch(() => undefined) : Promise.resolve();
-    this.#closed = true;
-    await finalSync;
+    this.#closed = true; // later saves are refused; the sync below is still queued
+    let syncError: unknown;
+    if (this.#failure === undefined) await this.sync().catch((err: unknown) => (syncError = err));
     while (this.#draining !== undefined) await this.#draining;
     this.#failure ??= new WalError("Closed", "the WAL is closed");
     try {
@@ -323,6 +326,7 @@ export class Wal {
     } finally {
       await this.#lock.release();
     }
+    if (syncError !== undefined) throw syncError;
   }
 
   #checkSize(records: readonly PendingRecord[]): WalError | undefined {
