@@ -77,7 +77,7 @@ test("the directory lock: a second open fails while the first is open; a stale l
   await wal.close();
   assert.equal(fs.existsSync(join(dir, LOCK_FILE_NAME)), false);
 
-  // A lock left by a process that no longer exists (pid 2^22+1 is above Linux's pid_max default range).
+  // A lock left by a process that cannot exist (Linux pids stop at 2^22).
   fs.writeFileSync(join(dir, LOCK_FILE_NAME), JSON.stringify({ pid: 4194305, start: 1, host: (await import("node:os")).hostname() }));
   const r = await Wal.open(dir, ZERO_SNAP, SMALL);
   await r.wal.close();
@@ -87,7 +87,7 @@ test("the directory lock: a second open fails while the first is open; a stale l
   await assert.rejects(Wal.open(dir, ZERO_SNAP, SMALL), (e) => isWalError(e, "Locked") && /locked by process/.test(e.message));
   // An unreadable (half-written) lock is stale.
   fs.writeFileSync(join(dir, LOCK_FILE_NAME), "{");
-  (await Wal.open(dir, ZERO_SNAP, SMALL)).wal.close();
+  await (await Wal.open(dir, ZERO_SNAP, SMALL)).wal.close();
 });
 
 test("segments are cut at the size limit, named <seq>-<next index>, and each can be read alone", async (t) => {
