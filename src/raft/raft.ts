@@ -789,7 +789,13 @@ export class Raft {
     if ((pr === undefined || this.isLearner) && this.state === StateType.Leader) {
       // Removed or demoted while leading. Without stepping down the node
       // keeps leading a group it is not part of until it is shut down.
-      if (this.stepDownOnRemoval) this.becomeFollower(this.term, NONE);
+      if (this.stepDownOnRemoval) {
+        // Membership takes effect when applied, so the others switch only
+        // once they learn that the change committed. Tell them now (best
+        // effort): otherwise they may keep waiting for our vote.
+        this.bcastHeartbeatWithCtx(EMPTY_BYTES);
+        this.becomeFollower(this.term, NONE);
+      }
       return cs;
     }
     if (this.state !== StateType.Leader || cs.voters.length === 0) return cs;
@@ -922,8 +928,9 @@ function stepLeader(r: Raft, m: Message): void {
       leaderPropose(r, m);
       return;
     case MessageType.MsgReadIndex:
-      // The only voter: the commit index is trivially confirmed.
-      if (r.trk.isSingleton()) {
+      // We are the only voter: the commit index is trivially confirmed. (A
+      // leader demoted to learner is not that voter: it must still ask.)
+      if (r.trk.isSingleton() && r.trk.config.voters.incoming.has(r.id)) {
         const resp = r.responseToReadIndexReq(m, r.raftLog.committed);
         if (resp !== undefined) r.send(resp);
         return;

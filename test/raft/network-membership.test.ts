@@ -3,7 +3,7 @@
  */
 import { describe, test } from "node:test";
 import assert from "node:assert/strict";
-import { ConfChangeTransition, ConfChangeType } from "../../src/gen/raftpb/raft.js";
+import { ConfChangeTransition, ConfChangeType, MessageType } from "../../src/gen/raftpb/raft.js";
 import type { ConfChange } from "../../src/gen/raftpb/raft.js";
 import { confChangeV2, confChangesFromString } from "../../src/raft/confchange/conf-change.js";
 import { StateType } from "../../src/raft/types.js";
@@ -185,5 +185,43 @@ describe("joint consensus (ConfChangeV2)", () => {
     assert.equal(net.leader(), 2n);
     net.propose(2n, "x");
     assert.deepEqual(net.node(3n).appliedData, ["x"]);
+  });
+});
+
+describe("a leader that leaves the voters", () => {
+  test("a leader demoted to learner never answers reads alone (the single voter is someone else)", () => {
+    // Found by the randomized runs: with stepDownOnRemoval off a demoted
+    // leader keeps leading; with one voter left (not itself) it must not take
+    // the "single voter" shortcut for ReadIndex.
+    const net = cluster(2);
+    net.campaign(2n);
+    net.node(2n).node.proposeConfChange(cc(ConfChangeType.ConfChangeAddLearnerNode, 2n));
+    net.stabilize();
+    assert.equal(config(net, 2n), "voters=(1) learners=(2)");
+    assert.equal(net.raft(2n).state, StateType.Leader, "still leading, as etcd's server would until it shuts down");
+    net.isolate(2n);
+    net.node(2n).node.readIndex(Buffer.from("stale?"));
+    net.stabilize();
+    assert.deepEqual(net.node(2n).readStates, [], "it cannot confirm without the voter");
+    // Meanwhile the real voter moves on.
+    net.campaign(1n);
+    net.propose(1n, "newer");
+    assert.deepEqual(net.node(2n).readStates, []);
+  });
+
+  test("stepDownOnRemoval: the demoted leader tells the others the change committed before stepping down", () => {
+    // Without that, 1 would still count 2 as a voter (2 of 2) and wait for
+    // 2's vote, which 2 refuses if its log is ahead.
+    const net = cluster(2, { node: { stepDownOnRemoval: true } });
+    net.campaign(2n);
+    // Lose the commit-only appends: only the step-down heartbeat carries the commit.
+    net.msgHook = (m) => !(m.type === MessageType.MsgApp && m.from === 2n && m.entries.length === 0);
+    net.node(2n).node.proposeConfChange(cc(ConfChangeType.ConfChangeAddLearnerNode, 2n));
+    net.stabilize();
+    net.msgHook = undefined;
+    assert.equal(net.raft(2n).state, StateType.Follower);
+    assert.equal(config(net, 1n), "voters=(1) learners=(2)", "1 learned the commit and applied the change");
+    net.campaign(1n);
+    assert.equal(net.leader(), 1n);
   });
 });

@@ -70,7 +70,7 @@ export class Network {
         opts.storage?.[id.toString()] ?? (opts.bootstrap === true ? new MemoryStorage() : new MemoryStorage({ confState: cs }));
       const options = { ...opts.node, ...opts.perNode?.[id.toString()] };
       const n = new SimNode(id, storage, options, this.#seed, this.#logger);
-      if (opts.bootstrap === true) n.node.bootstrap(voters.map((v) => ({ id: v })));
+      if (opts.bootstrap === true) n.bootstrap(voters);
       this.nodes.set(id, n);
     }
   }

@@ -5,7 +5,7 @@
  * hand out messages, then apply, then advance. A crash keeps only the
  * storage; restart rebuilds the node and the state machine from it.
  */
-import { EntryType } from "../../../src/gen/raftpb/raft.js";
+import { EntryType, MessageType } from "../../../src/gen/raftpb/raft.js";
 import type { ConfState, Entry, Message, Snapshot } from "../../../src/gen/raftpb/raft.js";
 import { nullLogger } from "../../../src/pkg/logger.js";
 import type { Logger } from "../../../src/pkg/logger.js";
@@ -57,6 +57,10 @@ export interface ReadyHooks {
   onApply?(node: SimNode, e: Entry, hash: number): void;
   /** Called for a snapshot installed from the leader. */
   onSnapshot?(node: SimNode, s: Snapshot): void;
+  /** Called after a conf change was applied. */
+  onConfChange?(node: SimNode, before: ConfState, after: ConfState): void;
+  /** Called with the read states of each Ready. */
+  onReadStates?(node: SimNode, rss: readonly ReadState[]): void;
 }
 
 export class SimNode {
@@ -71,6 +75,13 @@ export class SimNode {
   readStates: ReadState[] = [];
   /** Committed conf changes that were invalid when applied (applied as no-ops). */
   rejectedConfChanges = 0;
+  /**
+   * Replace the snapshot of outgoing MsgSnap with one of the current applied
+   * state, as etcd's server does (its "merged snapshot"): the stored one may
+   * predate the recipient's own addition, and a member refuses a snapshot
+   * whose configuration does not contain it.
+   */
+  freshSnapshots = false;
   /** Ready objects seen, when recording is on. */
   readies: Ready[] | undefined = undefined;
   #seed: number;
@@ -109,16 +120,30 @@ export class SimNode {
     });
   }
 
+  /**
+   * The initial membership this node bootstrapped with, if it was a founding
+   * member. Like etcd, a founding member that restarts with nothing persisted
+   * (it crashed before its first write) bootstraps again.
+   */
+  bootstrapPeers: bigint[] | undefined = undefined;
+
+  /** Bootstraps a founding member of a new cluster. */
+  bootstrap(peers: bigint[]): void {
+    this.bootstrapPeers = peers;
+    this.node.bootstrap(peers.map((id) => ({ id })));
+  }
+
   /** Throws away all volatile state (as kill -9) and starts again from storage. */
   restart(): void {
     this.node = this.#start();
+    if (this.bootstrapPeers !== undefined && this.storage.lastIndex() === 0n) this.bootstrap(this.bootstrapPeers);
   }
 
   /**
    * Handles one Ready if there is one; returns the messages to send (after
    * persisting, as the contract requires) or undefined when idle.
    */
-  processReady(hooks: ReadyHooks = {}): Message[] | undefined {
+  processReady(hooks: ReadyHooks = {}, crashAfterPersist = false): Message[] | undefined {
     if (!this.node.hasReady()) return undefined;
     const rd = this.node.ready();
     this.readies?.push(rd);
@@ -132,10 +157,24 @@ export class SimNode {
       this.storage.append(rd.entries);
     }
     if (rd.hardState !== undefined) this.storage.setHardState(rd.hardState);
+    // A crash right after the write: nothing is sent, applied or acknowledged.
+    if (crashAfterPersist) return [];
     for (const e of rd.committedEntries) this.apply(e, hooks);
+    if (rd.readStates.length > 0) hooks.onReadStates?.(this, rd.readStates);
     for (const rs of rd.readStates) this.readStates.push(rs);
     this.node.advance(rd);
+    if (this.freshSnapshots) {
+      for (const m of rd.messages) if (m.type === MessageType.MsgSnap) m.snapshot = this.currentSnapshot();
+    }
     return rd.messages;
+  }
+
+  /** A snapshot of the applied state right now (not stored). */
+  currentSnapshot(): Snapshot {
+    const i = this.state.applied;
+    const term = this.node.raft.raftLog.term(i);
+    if (term === undefined) throw new Error(`no term for applied index ${i}`);
+    return { data: encodeAppState(this.state), metadata: { index: i, term, confState: this.state.confState } };
   }
 
   /** Applies one committed entry to the state machine (and membership). */
@@ -144,7 +183,9 @@ export class SimNode {
     if (e.Type !== EntryType.EntryNormal) {
       const cc = confChangeFromEntry(e)!;
       try {
+        const before = this.state.confState;
         this.state.confState = this.node.applyConfChange(cc);
+        hooks.onConfChange?.(this, before, this.state.confState);
       } catch (err) {
         // As etcd's server does: a change that does not fit is applied as a no-op.
         if (!(err instanceof InvalidConfChangeError)) throw err;
