@@ -21,6 +21,7 @@ export interface RaftDriverHooks {
   apply(entries: Entry[]): void;
   send(messages: Message[]): void;
   onSoftState(state: SoftState): void;
+  onHardState(state: HardState): void;
   onReadStates(states: ReadState[]): void;
   /** Persisting failed: the server must stop; nothing after this is safe. */
   onFatal(err: unknown): void;
@@ -84,6 +85,7 @@ export class RaftDriver {
   }
 
   async #turn(rd: Ready): Promise<void> {
+    if (rd.hardState) this.#hooks.onHardState(rd.hardState);
     if (rd.softState) this.#hooks.onSoftState(rd.softState);
     // Entries committed and already durable here can be applied while this
     // turn's new entries are being written: their acknowledgement does not

@@ -1,0 +1,15 @@
+/**
+ * Checks etcd applies to every call before its handler runs (etcd's unary and
+ * stream interceptors): a client that sets the `hasleader` metadata to "true"
+ * is refused with "no leader" while the member has none.
+ * @module
+ */
+import { EtcdError } from "../pkg/errors.js";
+import type { HeaderSource } from "../server/api.js";
+import type { CallContext } from "./call-context.js";
+
+export const REQUIRE_LEADER_KEY = "hasleader";
+
+export function checkLeaderRequirement(ctx: CallContext, header: HeaderSource): void {
+  if (ctx.metadata(REQUIRE_LEADER_KEY) === "true" && !header.hasLeader()) throw new EtcdError("NoLeader");
+}

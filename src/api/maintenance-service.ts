@@ -1,0 +1,26 @@
+/**
+ * etcdserverpb.Maintenance over gRPC. Methods not in this map are answered
+ * with gRPC's UNIMPLEMENTED by grpc-js until they exist.
+ * @module
+ */
+import type { HashKVRequest, HashKVResponse, HashRequest, HashResponse, StatusRequest, StatusResponse } from "../gen/etcdserverpb/rpc.js";
+import type { HeaderSource, MaintenanceApi } from "../server/api.js";
+import { checkLeaderRequirement } from "./interceptors.js";
+import { unary } from "./grpc-adapter.js";
+
+export function maintenanceHandlers(api: MaintenanceApi, header: HeaderSource) {
+  return {
+    status: unary<StatusRequest, StatusResponse>(async (_req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.status();
+    }),
+    hash: unary<HashRequest, HashResponse>(async (_req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.hash();
+    }),
+    hashKv: unary<HashKVRequest, HashKVResponse>(async (req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.hashKV(req);
+    }),
+  };
+}

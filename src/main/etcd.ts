@@ -1,0 +1,129 @@
+/**
+ * The `etcd` command: the composition root. Parses the configuration, builds
+ * the logger and clock, starts the server and the client listeners, and shuts
+ * down cleanly on SIGTERM / SIGINT. The only place that owns process-level
+ * concerns (exit codes, signals, stdout/stderr).
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { arch, platform, version as nodeVersion } from "node:process";
+import * as grpc from "@grpc/grpc-js";
+import { parseEtcdConfig, verifyBootstrap, verifyJoinExisting, type EtcdConfig } from "../cli/etcd/index.js";
+import { ClientListener } from "../api/client-listener.js";
+import { createGrpcServer } from "../api/grpc-server.js";
+import { SystemClock } from "../pkg/clock.js";
+import type { Logger } from "../pkg/logger.js";
+import { EtcdServer } from "../server/etcd-server.js";
+import { defaultWalDir } from "../server/bootstrap.js";
+import type { ServerConfig } from "../server/config.js";
+import { Wal } from "../wal/wal.js";
+import { SERVER_VERSION } from "../version.js";
+import { createLogger, type LogLevel } from "./logger.js";
+
+export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<number> {
+  const outcome = parseEtcdConfig(argv, env, (path) => readFileSync(path, "utf8"), {
+    runtime: { nodeVersion, platform, arch },
+  });
+  switch (outcome.kind) {
+    case "help":
+    case "version":
+      process.stdout.write(outcome.text);
+      return 0;
+    case "error":
+      if (outcome.usage !== undefined) {
+        process.stderr.write(`${outcome.message}\n${outcome.usage}\n`);
+      } else {
+        createLogger({ level: "info", outputs: ["stderr"] }).error({ error: outcome.message }, "failed to verify flags");
+      }
+      return outcome.exitCode;
+    case "run":
+      break;
+  }
+  const config = outcome.config;
+  const logger = createLogger({ level: logLevelOf(config.logLevel), outputs: config.logOutputs });
+  for (const warning of outcome.warnings) logger.warn({}, warning);
+  const serverConfig = toServerConfig(config);
+  if (!Wal.exists(serverConfig.walDir)) {
+    const problem = config.initialClusterState === "new" ? verifyBootstrap(config) : verifyJoinExisting(config);
+    if (problem !== undefined) {
+      logger.error({ error: problem }, "failed to verify flags");
+      return 1;
+    }
+  }
+  try {
+    return await serve(config, serverConfig, logger);
+  } catch (err) {
+    logger.error({ error: err instanceof Error ? err.message : String(err) }, "etcd stopped");
+    return 1;
+  }
+}
+
+async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Logger): Promise<number> {
+  logger.info(
+    { "etcd-version": SERVER_VERSION, "node-version": nodeVersion, "data-dir": config.dataDir, name: config.name },
+    "starting etcd",
+  );
+  const server = await EtcdServer.start(serverConfig, { logger, clock: new SystemClock() });
+  const grpcServer = createGrpcServer(
+    { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server },
+    {
+      maxRequestBytes: config.maxRequestBytes,
+      maxTxnOps: config.maxTxnOps,
+      maxConcurrentStreams: config.maxConcurrentStreams,
+      keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
+      keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+    },
+  );
+  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
+  const listener = new ClientListener(injector, (_req, res) => {
+    res.writeHead(404, { "content-type": "text/plain" });
+    res.end("404 page not found\n");
+  });
+  for (const url of config.listenClientUrls) {
+    const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname;
+    const bound = await listener.listen({ host, port: url.port });
+    logger.info({ address: `${bound.host}:${bound.port}` }, "serving client traffic insecurely; this is strongly discouraged!");
+  }
+  logger.info({}, "ready to serve client requests");
+
+  const stopSignal = new Promise<string>((resolve) => {
+    process.once("SIGTERM", () => resolve("SIGTERM"));
+    process.once("SIGINT", () => resolve("SIGINT"));
+  });
+  const reason = await Promise.race([stopSignal, server.fatal.then((err) => `fatal: ${err.message}`)]);
+  logger.info({ reason }, "shutting down");
+  await listener.close();
+  injector.destroy();
+  grpcServer.forceShutdown();
+  await server.stop();
+  logger.info({}, "stopped serving");
+  return reason.startsWith("fatal") ? 1 : 0;
+}
+
+function logLevelOf(level: EtcdConfig["logLevel"]): LogLevel {
+  return level === "dpanic" ? "panic" : level;
+}
+
+function toServerConfig(c: EtcdConfig): ServerConfig {
+  return {
+    name: c.name,
+    dataDir: c.dataDir,
+    walDir: c.walDir === "" ? defaultWalDir(c.dataDir) : c.walDir,
+    initialCluster: c.initialCluster.map((m) => ({ name: m.name, peerUrls: m.peerUrls.map((u) => u.href) })),
+    initialClusterToken: c.initialClusterToken,
+    initialClusterState: c.initialClusterState,
+    advertiseClientUrls: c.advertiseClientUrls.map((u) => u.href),
+    initialAdvertisePeerUrls: c.initialAdvertisePeerUrls.map((u) => u.href),
+    heartbeatIntervalMs: c.heartbeatIntervalMs,
+    electionTimeoutMs: c.electionTimeoutMs,
+    snapshotCount: c.snapshotCount,
+    maxSnapshots: c.maxSnapshots,
+    maxWals: c.maxWals,
+    quotaBackendBytes: c.quotaBackendBytes,
+    backendBatchIntervalMs: c.backendBatchIntervalMs,
+    backendBatchLimit: c.backendBatchLimit,
+    maxRequestBytes: c.maxRequestBytes,
+    maxTxnOps: c.maxTxnOps,
+    compactionBatchLimit: c.compactionBatchLimit,
+  };
+}

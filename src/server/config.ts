@@ -1,0 +1,49 @@
+/**
+ * What the server needs to know, independent of how it was configured
+ * (flags, environment, YAML): the composition root maps the CLI's config
+ * onto this. Durations are milliseconds, sizes bytes.
+ * @module
+ */
+
+export interface InitialMember {
+  readonly name: string;
+  /** Peer URLs as etcd prints them (`http://127.0.0.1:2380`). */
+  readonly peerUrls: readonly string[];
+}
+
+export interface ServerConfig {
+  readonly name: string;
+  readonly dataDir: string;
+  /** Where the WAL lives; `<dataDir>/member/wal` by default. */
+  readonly walDir: string;
+  readonly initialCluster: readonly InitialMember[];
+  readonly initialClusterToken: string;
+  readonly initialClusterState: "new" | "existing";
+  readonly advertiseClientUrls: readonly string[];
+  readonly initialAdvertisePeerUrls: readonly string[];
+  readonly heartbeatIntervalMs: number;
+  readonly electionTimeoutMs: number;
+  readonly snapshotCount: number;
+  readonly maxSnapshots: number;
+  readonly maxWals: number;
+  /** 0 → 2 GiB, as etcd. */
+  readonly quotaBackendBytes: number;
+  /** 0 → 100 ms. */
+  readonly backendBatchIntervalMs: number;
+  /** 0 → 10000. */
+  readonly backendBatchLimit: number;
+  readonly maxRequestBytes: number;
+  readonly maxTxnOps: number;
+  /** 0 → 1000. */
+  readonly compactionBatchLimit: number;
+}
+
+export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
+export const DEFAULT_BATCH_INTERVAL_MS = 100;
+export const DEFAULT_BATCH_LIMIT = 10_000;
+export const DEFAULT_COMPACTION_BATCH_LIMIT = 1000;
+
+/** etcd's request timeout: 5 s plus twice the election timeout. */
+export function requestTimeoutMs(config: Pick<ServerConfig, "electionTimeoutMs">): number {
+  return 5000 + 2 * config.electionTimeoutMs;
+}

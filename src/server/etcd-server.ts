@@ -1,0 +1,244 @@
+/**
+ * The etcd server: composes storage, the raft log, the apply loop and the
+ * request paths, and owns the server's timers (raft ticks, backend commits).
+ * It exposes itself to the API layer only through the narrow interfaces of
+ * api.ts.
+ * @module
+ */
+import type { InternalRaftRequest } from "../gen/etcdserverpb/raft_internal.js";
+import type { ResponseHeader } from "../gen/etcdserverpb/rpc.js";
+import { ConfChangeType, type ConfChange, type HardState } from "../gen/raftpb/raft.js";
+import type { Clock } from "../pkg/clock.js";
+import { EtcdError } from "../pkg/errors.js";
+import { IdGenerator } from "../pkg/id-generator.js";
+import type { Logger } from "../pkg/logger.js";
+import { WaitRegistry } from "../pkg/wait.js";
+import { KVStore } from "../storage/mvcc/index.js";
+import { CLUSTER_VERSION } from "../version.js";
+import type { ClusterApi, HeaderSource, KvApi, MaintenanceApi } from "./api.js";
+import { AppliedIndex } from "./applied-index.js";
+import type { ApplyResult } from "./apply/apply-result.js";
+import { Applier } from "./apply/applier.js";
+import { dispatch } from "./apply/dispatch.js";
+import { bootstrap, confChangeContext, type Bootstrapped } from "./bootstrap.js";
+import { ClusterRequests } from "./cluster-requests.js";
+import { DEFAULT_BATCH_INTERVAL_MS, DEFAULT_COMPACTION_BATCH_LIMIT, requestTimeoutMs, type ServerConfig } from "./config.js";
+import { KvRequests } from "./kv-requests.js";
+import { MaintenanceRequests } from "./maintenance-requests.js";
+import { decodeMember } from "./membership/member.js";
+import { MembershipStore } from "./membership/membership-store.js";
+import { formatId } from "./membership/ids.js";
+import { Proposer } from "./proposer.js";
+import { RaftDriver } from "./raft-driver.js";
+import { RaftRole, type SoftState } from "./raft-node.js";
+import { LinearizableReads } from "./read-index.js";
+import { SoloRaft } from "./solo-raft.js";
+import { NO_LEASES } from "./txn/index.js";
+
+export interface ServerDeps {
+  logger: Logger;
+  clock: Clock;
+}
+
+/** Ticks without an answer before a ReadIndex round is re-sent (etcd retries every 500 ms). */
+const READ_INDEX_RETRY_TICKS = 5;
+
+export class EtcdServer implements HeaderSource {
+  readonly kv: KvApi;
+  readonly maintenance: MaintenanceApi;
+  readonly cluster: ClusterApi;
+  readonly memberId: bigint;
+  readonly clusterId: bigint;
+  /** Settles with the error that stopped the server from outside (disk failure …). */
+  readonly fatal: Promise<Error>;
+
+  readonly #config: ServerConfig;
+  readonly #logger: Logger;
+  readonly #boot: Bootstrapped;
+  readonly #store: KVStore;
+  readonly #membership: MembershipStore;
+  readonly #raft: SoloRaft;
+  readonly #driver: RaftDriver;
+  readonly #applied: AppliedIndex;
+  readonly #waits = new WaitRegistry<ApplyResult>();
+  readonly #reads: LinearizableReads;
+  readonly #proposer: Proposer;
+  #term = 0n;
+  #lead = 0n;
+  #commit = 0n;
+  #timers: NodeJS.Timeout[] = [];
+  #onLeader: (() => void)[] = [];
+  #raiseFatal!: (err: Error) => void;
+  #stopped = false;
+
+  private constructor(config: ServerConfig, deps: ServerDeps, boot: Bootstrapped) {
+    this.#config = config;
+    this.#logger = deps.logger;
+    this.#boot = boot;
+    this.memberId = boot.memberId;
+    this.clusterId = boot.clusterId;
+    this.fatal = new Promise((resolve) => (this.#raiseFatal = resolve));
+
+    this.#store = new KVStore({
+      backend: boot.backend,
+      compactionBatchLimit: config.compactionBatchLimit || DEFAULT_COMPACTION_BATCH_LIMIT,
+      logger: deps.logger.child({ component: "mvcc" }),
+    });
+    this.#membership = new MembershipStore(boot.backend);
+    const applied = boot.cindex.get().index;
+    this.#applied = new AppliedIndex(applied);
+
+    const restored = boot.restored;
+    this.#raft = new SoloRaft({
+      id: boot.memberId,
+      ...(restored ? { hardState: restored.hardState, entries: restored.entries } : {}),
+      ...(restored?.snapshot?.metadata ? { snapshotIndex: restored.snapshot.metadata.index, snapshotTerm: restored.snapshot.metadata.term } : {}),
+      applied,
+    });
+    if (restored === undefined) {
+      this.#raft.bootstrap(boot.initialMembers.map((m) => ({ id: m.id, context: confChangeContext(m) })));
+    } else {
+      this.#term = restored.hardState.term;
+      this.#commit = restored.hardState.commit;
+    }
+
+    const applier = new Applier({
+      cindex: boot.cindex,
+      waits: this.#waits,
+      applied: this.#applied,
+      dispatch: (req: InternalRaftRequest) => dispatch({ kv: this.#store, leases: NO_LEASES, membership: this.#membership }, req),
+      confChange: (cc) => this.#applyConfChange(cc),
+      logger: deps.logger,
+    });
+    const lastDurable = restored?.entries.length ? restored.entries[restored.entries.length - 1]!.Index : 0n;
+    this.#driver = new RaftDriver(
+      this.#raft,
+      boot.wal,
+      {
+        apply: (entries) => applier.apply(entries),
+        send: () => {},
+        onSoftState: (s) => this.#onSoftState(s),
+        onHardState: (hs: HardState) => {
+          this.#term = hs.term;
+          this.#commit = hs.commit;
+        },
+        onReadStates: (states) => this.#reads.onReadStates(states),
+        onFatal: (err) => this.#raiseFatal(err instanceof Error ? err : new Error(String(err))),
+      },
+      deps.logger.child({ component: "raft" }),
+      lastDurable,
+    );
+    this.#reads = new LinearizableReads({ readIndex: (ctx) => this.#raft.readIndex(ctx), wake: () => this.#driver.wake() }, this.#applied);
+    this.#proposer = new Proposer(
+      {
+        propose: (data) => this.#raft.propose(data),
+        wake: () => this.#driver.wake(),
+        committedIndex: () => this.#commit,
+        appliedIndex: () => this.#applied.value,
+      },
+      new IdGenerator(boot.memberId, deps.clock.wallMs()),
+      this.#waits,
+      { maxRequestBytes: config.maxRequestBytes, requestTimeoutMs: requestTimeoutMs(config) },
+    );
+
+    const services = { store: this.#store, proposer: this.#proposer, reads: this.#reads, header: this };
+    this.kv = new KvRequests(services);
+    this.maintenance = new MaintenanceRequests({
+      ...services,
+      backend: boot.backend,
+      quotaBytes: config.quotaBackendBytes,
+      raftStatus: () => ({ lead: this.#lead, term: this.#term, commit: this.#commit, applied: this.#applied.value }),
+    });
+    this.cluster = new ClusterRequests({ membership: this.#membership, header: this });
+  }
+
+  /** Opens (or creates) the member's data and brings it up to serving: leader known, attributes published. */
+  static async start(config: ServerConfig, deps: ServerDeps): Promise<EtcdServer> {
+    const boot = await bootstrap(config, deps.logger);
+    const server = new EtcdServer(config, deps, boot);
+    await server.#run();
+    return server;
+  }
+
+  header(revision?: bigint): ResponseHeader {
+    return { clusterId: this.clusterId, memberId: this.memberId, revision: revision ?? this.#store.rev, raftTerm: this.#term };
+  }
+
+  hasLeader(): boolean {
+    return this.#lead !== 0n;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    for (const t of this.#timers) clearInterval(t);
+    await this.#driver.stop();
+    this.#waits.cancelAll(new EtcdError("Stopped"));
+    this.#reads.failAll(new EtcdError("Stopped"));
+    await this.#store.close();
+    await this.#boot.backend.close();
+    await this.#boot.wal.close();
+  }
+
+  async #run(): Promise<void> {
+    const tick = setInterval(() => {
+      this.#driver.tick();
+      this.#reads.onTick(READ_INDEX_RETRY_TICKS);
+    }, this.#config.heartbeatIntervalMs);
+    const commit = setInterval(() => {
+      this.#boot.backend.commit().catch((err: unknown) => this.#raiseFatal(err instanceof Error ? err : new Error(String(err))));
+    }, this.#config.backendBatchIntervalMs || DEFAULT_BATCH_INTERVAL_MS);
+    this.#timers.push(tick, commit);
+    // A single voter need not wait an election timeout to find out nobody else is there.
+    this.#raft.campaign();
+    this.#driver.wake();
+    await new Promise<void>((resolve) => this.#onLeader.push(resolve));
+    await this.#publish();
+  }
+
+  /** Tells the cluster this member's name and client URLs, and sets the cluster version if unset. */
+  async #publish(): Promise<void> {
+    const attrs = await this.#proposer.propose({
+      clusterMemberAttrSet: {
+        memberID: this.memberId,
+        memberAttributes: { name: this.#config.name, clientUrls: [...this.#config.advertiseClientUrls] },
+      },
+    });
+    if (!attrs.ok) throw attrs.error;
+    this.#logger.info({ "local-member-id": formatId(this.memberId), name: this.#config.name, "client-urls": this.#config.advertiseClientUrls }, "published local member to cluster through raft");
+    if (this.#lead === this.memberId && this.#membership.clusterVersion === undefined) {
+      const version = await this.#proposer.propose({ clusterVersionSet: { ver: CLUSTER_VERSION } });
+      if (!version.ok) throw version.error;
+      this.#logger.info({ "cluster-version": CLUSTER_VERSION }, "set initial cluster version");
+    }
+  }
+
+  #onSoftState(state: SoftState): void {
+    const previous = this.#lead;
+    this.#lead = state.lead;
+    if (state.lead !== previous) {
+      if (state.lead === 0n) this.#logger.warn({}, "lost the leader");
+      else this.#logger.info({ leader: formatId(state.lead), term: String(this.#term) }, state.raftState === RaftRole.Leader ? "became leader" : "elected leader");
+    }
+    if (state.lead !== 0n) {
+      const waiting = this.#onLeader;
+      this.#onLeader = [];
+      for (const resolve of waiting) resolve();
+    }
+  }
+
+  #applyConfChange(cc: ConfChange): void {
+    switch (cc.type) {
+      case ConfChangeType.ConfChangeAddNode:
+      case ConfChangeType.ConfChangeAddLearnerNode:
+        if (cc.context.length > 0) this.#membership.add(decodeMember(cc.context));
+        break;
+      case ConfChangeType.ConfChangeRemoveNode:
+        this.#membership.remove(cc.nodeId);
+        break;
+      case ConfChangeType.ConfChangeUpdateNode:
+        if (cc.context.length > 0) this.#membership.setPeerUrls(cc.nodeId, decodeMember(cc.context).peerUrls);
+        break;
+    }
+  }
+}

@@ -1,0 +1,62 @@
+/** Maintenance requests: status, hashes. @module */
+import type { HashKVRequest, HashKVResponse, HashResponse, StatusResponse } from "../gen/etcdserverpb/rpc.js";
+import type { Backend } from "../storage/backend/index.js";
+import type { KVStore } from "../storage/mvcc/index.js";
+import { SERVER_VERSION } from "../version.js";
+import type { HeaderSource, MaintenanceApi } from "./api.js";
+import { DEFAULT_QUOTA_BYTES } from "./config.js";
+
+export interface RaftStatusView {
+  lead: bigint;
+  term: bigint;
+  commit: bigint;
+  applied: bigint;
+}
+
+export interface MaintenanceDeps {
+  store: KVStore;
+  backend: Backend;
+  header: HeaderSource;
+  quotaBytes: number;
+  raftStatus(): RaftStatusView;
+}
+
+export class MaintenanceRequests implements MaintenanceApi {
+  readonly #deps: MaintenanceDeps;
+
+  constructor(deps: MaintenanceDeps) {
+    this.#deps = deps;
+  }
+
+  async status(): Promise<StatusResponse> {
+    const { backend, header } = this.#deps;
+    const raft = this.#deps.raftStatus();
+    const errors: string[] = [];
+    if (raft.lead === 0n) errors.push("etcdserver: no leader");
+    return {
+      header: header.header(),
+      version: SERVER_VERSION,
+      dbSize: BigInt(backend.size()),
+      leader: raft.lead,
+      raftIndex: raft.commit,
+      raftTerm: raft.term,
+      raftAppliedIndex: raft.applied,
+      errors,
+      dbSizeInUse: BigInt(backend.sizeInUse()),
+      isLearner: false,
+      storageVersion: SERVER_VERSION,
+      dbSizeQuota: BigInt(this.#deps.quotaBytes || DEFAULT_QUOTA_BYTES),
+      downgradeInfo: { enabled: false, targetVersion: "" },
+    };
+  }
+
+  async hash(): Promise<HashResponse> {
+    const { hash, rev } = this.#deps.store.hash();
+    return { header: this.#deps.header.header(rev), hash };
+  }
+
+  async hashKV(req: HashKVRequest): Promise<HashKVResponse> {
+    const r = this.#deps.store.hashByRev(req.revision);
+    return { header: this.#deps.header.header(r.currentRevision), hash: r.hash, compactRevision: r.compactRevision, hashRevision: r.hashRevision };
+  }
+}
