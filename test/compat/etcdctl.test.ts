@@ -15,7 +15,8 @@ interface Case {
 
 const TXN_OK = 'value("k1") = "v1"\n\nput k2 from-txn\nget k1\n\nput k2 failed\n\n';
 const TXN_FAIL = 'mod("k1") = "1"\n\nput k3 x\n\nget k2\ndel k2\n\n';
-const TXN_MANY = 'create("nope") = "0"\nver("k1") > "0"\nlease("k1") = "0"\n\nget k --prefix\n\n\n';
+// (etcdctl 3.4 itself panics parsing lease("k") compares, so none here.)
+const TXN_MANY = 'create("nope") = "0"\nver("k1") > "0"\n\nget k --prefix\n\n\n';
 
 const cases: Case[] = [
   { args: ["endpoint", "status"] },
@@ -87,7 +88,10 @@ function mask(text: string, server: ServerProcess): string {
     .replace(/"(dbSize|dbSizeInUse)":\d+/g, '"$1":SIZE')
     .replace(/\b\d+(\.\d+)? (kB|MB|B)\b/g, "SIZE")
     .replace(/\b3\.\d+\.\d+\b/g, "VERSION")
-    .replace(/"version":"[^"]*"/g, '"version":"VERSION"');
+    .replace(/"version":"[^"]*"/g, '"version":"VERSION"')
+    // Table column widths follow the longest cell (e.g. the version string).
+    .replace(/-{2,}/g, "--")
+    .replace(/ {2,}/g, " ");
 }
 
 test("etcdctl prints the same against ours as against real etcd", async () => {
