@@ -38,6 +38,12 @@ const allSuites = ["unit", ...(existsSync(join(dist, "test")) ? readdirSync(join
 );
 const suites = requested.length > 0 ? requested : allSuites;
 
+// Suites that talk to real etcd or etcdctl need Debian's packages.
+if (suites.some((s) => s !== "unit" && s !== "raft")) {
+  const ensure = spawnSync("sh", [join(root, "scripts", "ensure-debian-packages.sh")], { stdio: "inherit" });
+  if (ensure.status !== 0) process.exit(ensure.status ?? 1);
+}
+
 let failed = false;
 for (const suite of suites) {
   const files = suiteFiles(suite);
