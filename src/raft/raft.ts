@@ -584,10 +584,16 @@ export class Raft {
         }
       }
     } else if (m.term < this.term) {
-      if ((this.checkQuorum || this.preVote) && (m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp)) {
+      if (
+        (this.checkQuorum || this.preVote || !this.promotable()) &&
+        (m.type === MessageType.MsgHeartbeat || m.type === MessageType.MsgApp)
+      ) {
         // A stale leader (or one cut off while we moved to a higher term).
         // With CheckQuorum or PreVote our higher term may never reach it
         // through votes, so tell it with a response that carries our term.
+        // The same holds when we cannot campaign ourselves (a learner that
+        // heard a higher term): without the answer it would never again
+        // accept entries.
         this.send(makeMessage({ type: MessageType.MsgAppResp, to: m.from }));
       } else if (m.type === MessageType.MsgPreVote) {
         // Reject so that a pre-candidate with a stale term learns ours

@@ -213,3 +213,24 @@ describe("learners", () => {
     assert.equal(net.raft(2n).vote, 1n);
   });
 });
+
+describe("terms reach nodes that cannot campaign", () => {
+  test("a learner that heard a higher term answers the stale leader, which steps down so the log flows again", () => {
+    // Without CheckQuorum and PreVote a node with a higher term normally
+    // campaigns, which spreads its term. A learner cannot: it answers the
+    // leader's appends with its term instead (found by the randomized runs).
+    const net = new Network(ids(3), { learners: [3n] });
+    net.campaign(1n);
+    net.propose(1n, "a");
+    // A stray candidate (a removed member, say) reaches only the learner.
+    net.send(msg({ type: MessageType.MsgVote, from: 9n, to: 3n, term: 7n, index: 100n, logTerm: 100n }));
+    assert.equal(net.raft(3n).term, 7n);
+    net.tickAll(1);
+    assert.equal(net.raft(1n).state, StateType.Follower, "the leader learned term 7 and stepped down");
+    net.tickAll(30);
+    const l = net.leader();
+    assert.ok(net.raft(l).term > 7n);
+    net.propose(l, "b");
+    assert.deepEqual(net.node(3n).appliedData, ["a", "b"], "the learner receives entries again");
+  });
+});

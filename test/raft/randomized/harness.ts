@@ -286,6 +286,11 @@ class Harness {
     if (lost) {
       this.stats.dropped++;
       this.reportLoss(m);
+      // etcd answers a removed member with "410 Gone" and it shuts down.
+      if (this.removedSeen.get(m.to)?.has(m.from) === true && !this.stopping.has(m.from) && !this.stopped.has(m.from)) {
+        this.stopping.set(m.from, 1);
+        this.log(`${m.from} told it was removed: stopping`);
+      }
       return;
     }
     if (faults && this.chance(this.dup)) this.queue.push(m);
