@@ -3,13 +3,32 @@
  * with gRPC's UNIMPLEMENTED by grpc-js until they exist.
  * @module
  */
-import type { HashKVRequest, HashKVResponse, HashRequest, HashResponse, StatusRequest, StatusResponse } from "../gen/etcdserverpb/rpc.js";
+import type {
+  AlarmRequest,
+  AlarmResponse,
+  DefragmentRequest,
+  DefragmentResponse,
+  HashKVRequest,
+  HashKVResponse,
+  HashRequest,
+  HashResponse,
+  StatusRequest,
+  StatusResponse,
+} from "../gen/etcdserverpb/rpc.js";
 import type { HeaderSource, MaintenanceApi } from "../server/api.js";
 import { checkLeaderRequirement } from "./interceptors.js";
 import { unary } from "./grpc-adapter.js";
 
 export function maintenanceHandlers(api: MaintenanceApi, header: HeaderSource) {
   return {
+    alarm: unary<AlarmRequest, AlarmResponse>(async (req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.alarm(req, ctx.signal);
+    }),
+    defragment: unary<DefragmentRequest, DefragmentResponse>(async (_req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.defragment();
+    }),
     status: unary<StatusRequest, StatusResponse>(async (_req, ctx) => {
       checkLeaderRequirement(ctx, header);
       return api.status();

@@ -7,6 +7,9 @@
  * @module
  */
 import type {
+  AlarmRequest,
+  AlarmResponse,
+  DefragmentResponse,
   CompactionRequest,
   CompactionResponse,
   DeleteRangeRequest,
@@ -35,6 +38,8 @@ export interface KvApi {
 }
 
 export interface MaintenanceApi {
+  alarm(req: AlarmRequest, signal?: AbortSignal): Promise<AlarmResponse>;
+  defragment(): Promise<DefragmentResponse>;
   status(): Promise<StatusResponse>;
   hash(): Promise<HashResponse>;
   hashKV(req: HashKVRequest): Promise<HashKVResponse>;

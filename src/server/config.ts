@@ -26,7 +26,7 @@ export interface ServerConfig {
   readonly snapshotCount: number;
   readonly maxSnapshots: number;
   readonly maxWals: number;
-  /** 0 → 2 GiB, as etcd. */
+  /** 0 → 2 GiB, negative → no quota, as etcd. */
   readonly quotaBackendBytes: number;
   /** 0 → 100 ms. */
   readonly backendBatchIntervalMs: number;

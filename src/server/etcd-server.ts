@@ -6,7 +6,7 @@
  * @module
  */
 import type { InternalRaftRequest } from "../gen/etcdserverpb/raft_internal.js";
-import type { ResponseHeader } from "../gen/etcdserverpb/rpc.js";
+import { AlarmRequest_AlarmAction, AlarmType, type ResponseHeader } from "../gen/etcdserverpb/rpc.js";
 import { ConfChangeType, type ConfChange, type HardState } from "../gen/raftpb/raft.js";
 import type { Clock } from "../pkg/clock.js";
 import { EtcdError } from "../pkg/errors.js";
@@ -16,19 +16,27 @@ import { WaitRegistry } from "../pkg/wait.js";
 import { KVStore } from "../storage/mvcc/index.js";
 import { CLUSTER_VERSION } from "../version.js";
 import type { ClusterApi, HeaderSource, KvApi, MaintenanceApi } from "./api.js";
+import { AlarmStore } from "./alarms.js";
 import { AppliedIndex } from "./applied-index.js";
 import type { ApplyResult } from "./apply/apply-result.js";
 import { Applier } from "./apply/applier.js";
 import { dispatch } from "./apply/dispatch.js";
 import { bootstrap, confChangeContext, type Bootstrapped } from "./bootstrap.js";
 import { ClusterRequests } from "./cluster-requests.js";
-import { DEFAULT_BATCH_INTERVAL_MS, DEFAULT_COMPACTION_BATCH_LIMIT, requestTimeoutMs, type ServerConfig } from "./config.js";
+import {
+  DEFAULT_BATCH_INTERVAL_MS,
+  DEFAULT_COMPACTION_BATCH_LIMIT,
+  DEFAULT_QUOTA_BYTES,
+  requestTimeoutMs,
+  type ServerConfig,
+} from "./config.js";
 import { KvRequests } from "./kv-requests.js";
 import { MaintenanceRequests } from "./maintenance-requests.js";
 import { decodeMember } from "./membership/member.js";
 import { MembershipStore } from "./membership/membership-store.js";
 import { formatId } from "./membership/ids.js";
 import { Proposer } from "./proposer.js";
+import { Quota } from "./quota.js";
 import { RaftDriver } from "./raft-driver.js";
 import { RaftRole, type SoftState } from "./raft-node.js";
 import { LinearizableReads } from "./read-index.js";
@@ -57,6 +65,7 @@ export class EtcdServer implements HeaderSource {
   readonly #boot: Bootstrapped;
   readonly #store: KVStore;
   readonly #membership: MembershipStore;
+  readonly #alarms: AlarmStore;
   readonly #raft: SoloRaft;
   readonly #driver: RaftDriver;
   readonly #applied: AppliedIndex;
@@ -85,6 +94,7 @@ export class EtcdServer implements HeaderSource {
       logger: deps.logger.child({ component: "mvcc" }),
     });
     this.#membership = new MembershipStore(boot.backend);
+    this.#alarms = new AlarmStore(boot.backend);
     const applied = boot.cindex.get().index;
     this.#applied = new AppliedIndex(applied);
 
@@ -106,7 +116,7 @@ export class EtcdServer implements HeaderSource {
       cindex: boot.cindex,
       waits: this.#waits,
       applied: this.#applied,
-      dispatch: (req: InternalRaftRequest) => dispatch({ kv: this.#store, leases: NO_LEASES, membership: this.#membership }, req),
+      dispatch: (req: InternalRaftRequest) => dispatch({ kv: this.#store, leases: NO_LEASES, membership: this.#membership, alarms: this.#alarms }, req),
       confChange: (cc) => this.#applyConfChange(cc),
       logger: deps.logger,
     });
@@ -142,11 +152,17 @@ export class EtcdServer implements HeaderSource {
     );
 
     const services = { store: this.#store, proposer: this.#proposer, reads: this.#reads, header: this };
-    this.kv = new KvRequests(services);
+    const quotaBytes = config.quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : config.quotaBackendBytes;
+    this.kv = new KvRequests({
+      ...services,
+      quota: new Quota(quotaBytes, () => boot.backend.size()),
+      raiseNoSpace: () => this.#raiseNoSpace(),
+    });
     this.maintenance = new MaintenanceRequests({
       ...services,
       backend: boot.backend,
-      quotaBytes: config.quotaBackendBytes,
+      alarms: this.#alarms,
+      quotaBytes,
       raftStatus: () => ({ lead: this.#lead, term: this.#term, commit: this.#commit, applied: this.#applied.value }),
     });
     this.cluster = new ClusterRequests({ membership: this.#membership, header: this });
@@ -210,6 +226,15 @@ export class EtcdServer implements HeaderSource {
       const version = await this.#proposer.propose({ clusterVersionSet: { ver: CLUSTER_VERSION } });
       if (!version.ok) throw version.error;
       this.#logger.info({ "cluster-version": CLUSTER_VERSION }, "set initial cluster version");
+    }
+  }
+
+  async #raiseNoSpace(): Promise<void> {
+    try {
+      await this.#proposer.propose({ alarm: { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: this.memberId, alarm: AlarmType.NOSPACE } });
+    } catch (err) {
+      // The client gets "database space exceeded" either way; the next write retries the alarm.
+      this.#logger.warn({ error: String(err) }, "failed to raise the NOSPACE alarm");
     }
   }
 

@@ -17,17 +17,22 @@ import type {
   TxnRequest,
   TxnResponse,
 } from "../gen/etcdserverpb/rpc.js";
+import { EtcdError } from "../pkg/errors.js";
 import type { KVStore } from "../storage/mvcc/index.js";
 import type { HeaderSource, KvApi } from "./api.js";
 import type { Proposer, RaftRequestBody } from "./proposer.js";
 import type { LinearizableReads } from "./read-index.js";
 import * as ops from "./txn/index.js";
+import { costOfPut, costOfTxn, type Quota } from "./quota.js";
 
 export interface KvDeps {
   store: KVStore;
   proposer: Proposer;
   reads: LinearizableReads;
   header: HeaderSource;
+  quota: Quota;
+  /** Raises NOSPACE through the log (called when a write does not fit the quota). */
+  raiseNoSpace(): Promise<void>;
 }
 
 export class KvRequests implements KvApi {
@@ -45,6 +50,7 @@ export class KvRequests implements KvApi {
   }
 
   async put(req: PutRequest, signal?: AbortSignal): Promise<PutResponse> {
+    await this.#admit(costOfPut(req));
     return this.#write<PutResponse>({ put: req }, signal);
   }
 
@@ -53,6 +59,7 @@ export class KvRequests implements KvApi {
   }
 
   async txn(req: TxnRequest, signal?: AbortSignal): Promise<TxnResponse> {
+    await this.#admit(costOfTxn(req));
     // A txn that only reads is served like a range (etcd does the same).
     if (ops.isReadOnlyTxn(req)) {
       if (!ops.isSerializableTxn(req)) await this.#deps.reads.barrier();
@@ -70,6 +77,13 @@ export class KvRequests implements KvApi {
     const resp = result.response as CompactionResponse;
     resp.header = this.#fill(resp.header);
     return resp;
+  }
+
+  /** The quota check etcd makes before proposing a write. */
+  async #admit(cost: number): Promise<void> {
+    if (this.#deps.quota.available(cost)) return;
+    await this.#deps.raiseNoSpace();
+    throw new EtcdError("NoSpace");
   }
 
   async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: AbortSignal): Promise<T> {

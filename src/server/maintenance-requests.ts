@@ -1,5 +1,16 @@
 /** Maintenance requests: status, hashes. @module */
-import type { HashKVRequest, HashKVResponse, HashResponse, StatusResponse } from "../gen/etcdserverpb/rpc.js";
+import type {
+  AlarmRequest,
+  AlarmResponse,
+  DefragmentResponse,
+  HashKVRequest,
+  HashKVResponse,
+  HashResponse,
+  StatusResponse,
+} from "../gen/etcdserverpb/rpc.js";
+import { AlarmType } from "../gen/etcdserverpb/rpc.js";
+import { type AlarmStore, describeAlarm } from "./alarms.js";
+import type { Proposer } from "./proposer.js";
 import type { Backend } from "../storage/backend/index.js";
 import type { KVStore } from "../storage/mvcc/index.js";
 import { SERVER_VERSION } from "../version.js";
@@ -18,6 +29,8 @@ export interface MaintenanceDeps {
   backend: Backend;
   header: HeaderSource;
   quotaBytes: number;
+  alarms: AlarmStore;
+  proposer: Proposer;
   raftStatus(): RaftStatusView;
 }
 
@@ -33,6 +46,7 @@ export class MaintenanceRequests implements MaintenanceApi {
     const raft = this.#deps.raftStatus();
     const errors: string[] = [];
     if (raft.lead === 0n) errors.push("etcdserver: no leader");
+    for (const a of this.#deps.alarms.get(AlarmType.NONE)) errors.push(describeAlarm(a));
     return {
       header: header.header(),
       version: SERVER_VERSION,
@@ -48,6 +62,20 @@ export class MaintenanceRequests implements MaintenanceApi {
       dbSizeQuota: BigInt(this.#deps.quotaBytes || DEFAULT_QUOTA_BYTES),
       downgradeInfo: { enabled: false, targetVersion: "" },
     };
+  }
+
+  /** Every alarm action goes through the log, reads included, as in etcd. */
+  async alarm(req: AlarmRequest, signal?: AbortSignal): Promise<AlarmResponse> {
+    const result = await this.#deps.proposer.propose({ alarm: req }, signal);
+    if (!result.ok) throw result.error;
+    const resp = result.response as AlarmResponse;
+    resp.header = this.#deps.header.header();
+    return resp;
+  }
+
+  async defragment(): Promise<DefragmentResponse> {
+    await this.#deps.backend.defrag();
+    return { header: this.#deps.header.header() };
   }
 
   async hash(): Promise<HashResponse> {

@@ -5,7 +5,10 @@
  * @module
  */
 import type { InternalRaftRequest } from "../../gen/etcdserverpb/raft_internal.js";
-import { isEtcdError } from "../../pkg/errors.js";
+import { AlarmRequest_AlarmAction, AlarmType, type AlarmRequest, type AlarmResponse } from "../../gen/etcdserverpb/rpc.js";
+import { EtcdError, isEtcdError } from "../../pkg/errors.js";
+import type { AlarmStore } from "../alarms.js";
+import { costOfTxn } from "../quota.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
 import type { MembershipStore } from "../membership/membership-store.js";
 import * as ops from "../txn/index.js";
@@ -15,6 +18,7 @@ export interface DispatchContext {
   kv: KVStore;
   leases: ops.LeaseLookup;
   membership: MembershipStore;
+  alarms: AlarmStore;
 }
 
 function attempt(fn: () => unknown): ApplyResult {
@@ -28,6 +32,8 @@ function attempt(fn: () => unknown): ApplyResult {
 }
 
 export function dispatch(ctx: DispatchContext, req: InternalRaftRequest): ApplyResult {
+  const refused = refusedByAlarm(ctx.alarms, req);
+  if (refused !== undefined) return { ok: false, error: new EtcdError(refused) };
   if (req.put) {
     const r = req.put;
     return attempt(() => ops.put(ctx.kv, r, ctx.leases));
@@ -54,6 +60,9 @@ export function dispatch(ctx: DispatchContext, req: InternalRaftRequest): ApplyR
       throw err;
     }
   }
+  if (req.alarm) {
+    return { ok: true, response: applyAlarm(ctx.alarms, req.alarm) };
+  }
   if (req.clusterMemberAttrSet) {
     const { memberID, memberAttributes } = req.clusterMemberAttrSet;
     ctx.membership.setAttributes(memberID, memberAttributes?.name ?? "", memberAttributes?.clientUrls ?? []);
@@ -66,4 +75,41 @@ export function dispatch(ctx: DispatchContext, req: InternalRaftRequest): ApplyR
   // A request type this member does not know yet (a newer member proposed it):
   // applying nothing keeps every member of this version in step.
   return { ok: true, response: {} };
+}
+
+/**
+ * While CORRUPT is raised the store answers nothing; while NOSPACE is raised
+ * it refuses what would add data (puts, txns with puts, lease grants) —
+ * etcd's corrupt and capped appliers.
+ */
+function refusedByAlarm(alarms: AlarmStore, req: InternalRaftRequest): "Corrupt" | "NoSpace" | undefined {
+  if (alarms.isRaised(AlarmType.CORRUPT)) {
+    if (req.put || req.range || req.deleteRange || req.txn || req.compaction || req.leaseGrant || req.leaseRevoke) return "Corrupt";
+  }
+  if (alarms.isRaised(AlarmType.NOSPACE)) {
+    if (req.put || req.leaseGrant) return "NoSpace";
+    if (req.txn && costOfTxn(req.txn) > 0) return "NoSpace";
+  }
+  return undefined;
+}
+
+function applyAlarm(alarms: AlarmStore, r: AlarmRequest): AlarmResponse {
+  const resp: AlarmResponse = { header: undefined, alarms: [] };
+  switch (r.action) {
+    case AlarmRequest_AlarmAction.GET:
+      resp.alarms = alarms.get(r.alarm);
+      break;
+    case AlarmRequest_AlarmAction.ACTIVATE: {
+      if (r.alarm === AlarmType.NONE) break;
+      const m = alarms.activate(r.memberID, r.alarm);
+      if (m !== undefined) resp.alarms.push(m);
+      break;
+    }
+    case AlarmRequest_AlarmAction.DEACTIVATE: {
+      const m = alarms.deactivate(r.memberID, r.alarm);
+      if (m !== undefined) resp.alarms.push(m);
+      break;
+    }
+  }
+  return resp;
 }
