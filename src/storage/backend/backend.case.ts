@@ -131,6 +131,28 @@ export function runBackendConformance(name: string, harness: BackendHarness): vo
     assert.equal(be.range("key").length, 10_000);
   });
 
+  withBackend("pre-commit hooks add their writes to the batch being sealed", async (be) => {
+    let n = 0;
+    const remove = be.addPreCommitHook((w) => {
+      n++;
+      w.put("meta", b("seals"), b(String(n)));
+    });
+    be.put("key", b("a"), b("1"));
+    await be.commit();
+    assert.deepEqual(be.get("meta", b("seals")), b("1"));
+    await be.commit(); // an empty batch: the hook still runs and its write is committed
+    assert.deepEqual(be.get("meta", b("seals")), b("2"));
+    remove();
+    await be.commit();
+    assert.equal(n, 2);
+    const again = await harness.reopen(be);
+    try {
+      assert.deepEqual(again.get("meta", b("seals")), b("2"));
+    } finally {
+      await again.close();
+    }
+  });
+
   withBackend("an empty commit resolves", async (be) => {
     await be.commit();
     be.put("key", b("a"), b("1"));

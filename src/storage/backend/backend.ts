@@ -33,6 +33,13 @@ export interface BackendReader {
   /** The value of `key`, or undefined. Sees the pending batch. */
   get(bucket: Bucket, key: Uint8Array): Buffer | undefined;
   /**
+   * Reads `key` without copying: `read` gets a buffer that is valid only
+   * during the call (it may be the engine's scratch buffer) and must not
+   * keep or modify it. Returns what `read` returns, or undefined when the
+   * key is absent. The hot read path of mvcc uses this.
+   */
+  view<T>(bucket: Bucket, key: Uint8Array, read: (value: Buffer) => T): T | undefined;
+  /**
    * Visits entries of `range` in ascending unsigned-byte key order, merged
    * with the pending batch. Stops when `visit` returns false. Writes made
    * from inside `visit` are not seen by the running walk.
@@ -61,7 +68,17 @@ export interface BackendStats {
   inFlightBatches: number;
 }
 
+/**
+ * Called right before a batch is sealed (by `commit()` or `commitIfFull()`),
+ * to add writes that must ride with it — the consistent index uses this
+ * to write its value once per batch instead of once per entry (etcd 3.5's
+ * `OnPreCommitUnsafe`). A hook must only write; it must not commit.
+ */
+export type PreCommitHook = (writer: BackendWriter) => void;
+
 export interface Backend extends BackendReader, BackendWriter {
+  /** Registers a hook run before every seal; returns a function that removes it. */
+  addPreCommitHook(hook: PreCommitHook): () => void;
   /** Pending ops that make `commitIfFull()` commit (etcd `--backend-batch-limit`). */
   readonly batchLimit: number;
   /** Number of puts/deletes in the pending batch. */

@@ -19,7 +19,7 @@ import { mkdirSync, renameSync, rmSync, statSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
-import type { Backend, BackendStats, Entry, KeyRange } from "./backend.js";
+import type { Backend, BackendStats, Entry, KeyRange, PreCommitHook } from "./backend.js";
 import { hashBuckets } from "./hash.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange } from "./write-buffer.js";
@@ -86,6 +86,7 @@ export class LmdbBackend implements Backend {
   #defrag: Promise<void> | undefined;
   #commits = 0;
   #closed = false;
+  readonly #hooks: PreCommitHook[] = [];
 
   constructor(options: LmdbBackendOptions) {
     this.path = options.path;
@@ -100,6 +101,16 @@ export class LmdbBackend implements Backend {
     const pending = lookupLayers(layered, bucket, key);
     if (pending !== undefined) return pending ?? undefined;
     return this.#db(bucket).getBinary(key as Buffer);
+  }
+
+  view<T>(bucket: Bucket, key: Uint8Array, read: (value: Buffer) => T): T | undefined {
+    const layered = this.#layers();
+    const pending = lookupLayers(layered, bucket, key);
+    if (pending === null) return undefined;
+    if (pending !== undefined) return read(pending);
+    // lmdb-js's scratch buffer: valid until the next read, which is all `read` may assume.
+    const value = this.#db(bucket).getBinaryFast(key as Buffer);
+    return value === undefined ? undefined : read(value);
   }
 
   forEach(bucket: Bucket, visit: (key: Buffer, value: Buffer) => boolean | void, range?: KeyRange): void {
@@ -144,6 +155,14 @@ export class LmdbBackend implements Backend {
 
   pendingOps(): number {
     return this.#pending.ops;
+  }
+
+  addPreCommitHook(hook: PreCommitHook): () => void {
+    this.#hooks.push(hook);
+    return () => {
+      const i = this.#hooks.indexOf(hook);
+      if (i >= 0) this.#hooks.splice(i, 1);
+    };
   }
 
   commit(): Promise<void> {
@@ -229,6 +248,7 @@ export class LmdbBackend implements Backend {
   /** Hands the pending batch to lmdb-js as one transaction. */
   #seal(): void {
     const batch = this.#pending;
+    for (const hook of this.#hooks) hook(batch);
     if (batch.ops === 0) return;
     this.#pending = new WriteBuffer();
     this.#inFlight.push(batch);

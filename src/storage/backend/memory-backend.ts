@@ -7,7 +7,7 @@
  */
 
 import { OrderedMap } from "../btree/ordered-map.js";
-import type { Backend, BackendStats, Entry, KeyRange } from "./backend.js";
+import type { Backend, BackendStats, Entry, KeyRange, PreCommitHook } from "./backend.js";
 import { hashBuckets } from "./hash.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, keyString, lookupLayers, mergeWalk, overlayInRange } from "./write-buffer.js";
@@ -28,6 +28,7 @@ export class MemoryBackend implements Backend {
   #pending = new WriteBuffer();
   #commits = 0;
   #closed = false;
+  readonly #hooks: PreCommitHook[] = [];
 
   constructor(options: MemoryBackendOptions = {}, committed?: Committed) {
     this.batchLimit = options.batchLimit ?? 10_000;
@@ -39,6 +40,11 @@ export class MemoryBackend implements Backend {
     const pending = lookupLayers([this.#pending], bucket, key);
     if (pending !== undefined) return pending ?? undefined;
     return this.#tree(bucket).get(keyString(key))?.value;
+  }
+
+  view<T>(bucket: Bucket, key: Uint8Array, read: (value: Buffer) => T): T | undefined {
+    const value = this.get(bucket, key);
+    return value === undefined ? undefined : read(value);
   }
 
   forEach(bucket: Bucket, visit: (key: Buffer, value: Buffer) => boolean | void, range?: KeyRange): void {
@@ -80,6 +86,14 @@ export class MemoryBackend implements Backend {
     return this.#pending.ops;
   }
 
+  addPreCommitHook(hook: PreCommitHook): () => void {
+    this.#hooks.push(hook);
+    return () => {
+      const i = this.#hooks.indexOf(hook);
+      if (i >= 0) this.#hooks.splice(i, 1);
+    };
+  }
+
   commit(): Promise<void> {
     this.#checkOpen();
     this.#applyPending();
@@ -87,7 +101,7 @@ export class MemoryBackend implements Backend {
   }
 
   commitIfFull(): void {
-    if (this.#pending.ops >= this.batchLimit) this.#applyPending();
+    if (this.#pending.ops >= this.batchLimit && !this.#closed) this.#applyPending();
   }
 
   hash(ignores: readonly IgnoreKey[] = DEFAULT_HASH_IGNORES): number {
@@ -142,6 +156,7 @@ export class MemoryBackend implements Backend {
   }
 
   #applyPending(): void {
+    for (const hook of this.#hooks) hook(this.#pending);
     if (this.#pending.ops === 0) return;
     for (const [bucket, w] of this.#pending.all()) {
       const tree = this.#tree(bucket);

@@ -29,8 +29,13 @@ class BucketWrites {
   readonly writes = new Map<string, PendingWrite>();
   /** Keys in ascending order, or null when they must be re-sorted. */
   #sorted: string[] | null = [];
+  /** Smallest and largest key written: a cheap "cannot be here" test before the string lookup. */
+  min: Buffer | undefined;
+  max: Buffer | undefined;
 
   set(k: string, w: PendingWrite): void {
+    if (this.min === undefined || Buffer.compare(w.key, this.min) < 0) this.min = w.key;
+    if (this.max === undefined || Buffer.compare(w.key, this.max) > 0) this.max = w.key;
     const fresh = !this.writes.has(k);
     this.writes.set(k, w);
     if (!fresh || this.#sorted === null) return;
@@ -67,6 +72,13 @@ export class WriteBuffer {
   /** The pending write of `key`, or undefined when this batch does not touch it. */
   lookup(bucket: Bucket, key: string): PendingWrite | undefined {
     return this.#buckets.get(bucket)?.writes.get(key);
+  }
+
+  /** False when this batch certainly has no write of `key` (outside its key span). */
+  mayHave(bucket: Bucket, key: Uint8Array): boolean {
+    const b = this.#buckets.get(bucket);
+    if (b === undefined || b.min === undefined || b.max === undefined) return false;
+    return Buffer.compare(key, b.min) >= 0 && Buffer.compare(key, b.max) <= 0;
   }
 
   /** Writes of `bucket` inside `range`, in ascending key order. */
@@ -119,10 +131,12 @@ function lowerBound(keys: readonly string[], key: string): number {
  * (deleted) or undefined (no layer touches it; ask the engine).
  */
 export function lookupLayers(layers: readonly WriteBuffer[], bucket: Bucket, key: Uint8Array): Buffer | null | undefined {
-  if (layers.length === 0) return undefined;
-  const k = keyString(key);
+  let k: string | undefined;
   for (let i = layers.length - 1; i >= 0; i--) {
-    const w = layers[i]!.lookup(bucket, k);
+    const layer = layers[i]!;
+    if (!layer.mayHave(bucket, key)) continue;
+    k ??= keyString(key);
+    const w = layer.lookup(bucket, k);
     if (w !== undefined) return w.value;
   }
   return undefined;

@@ -8,11 +8,12 @@ import { MemoryBackend } from "../backend/memory-backend.js";
 import { LmdbBackend, backendPath } from "../backend/lmdb-backend.js";
 import { META_KEYS } from "../backend/schema.js";
 
-test("consistent index starts at 0/0 and is stored as 8-byte big-endian under etcd's keys", () => {
+test("consistent index starts at 0/0 and is stored as 8-byte big-endian under etcd's keys", async () => {
   const be = new MemoryBackend();
   const ci = new ConsistentIndex(be);
   assert.deepEqual(ci.get(), { index: 0n, term: 0n });
   ci.set(0x0102030405060708n, 3n);
+  await be.commit();
   assert.deepEqual(be.get("meta", META_KEYS.consistentIndex), Buffer.from([1, 2, 3, 4, 5, 6, 7, 8]));
   assert.deepEqual(be.get("meta", META_KEYS.term), Buffer.from([0, 0, 0, 0, 0, 0, 0, 3]));
   assert.deepEqual(ci.get(), { index: 0x0102030405060708n, term: 3n });
@@ -44,6 +45,26 @@ test("a full batch commits at the entry boundary, never inside an entry", () => 
   const after = be.crash();
   assert.deepEqual(new ConsistentIndex(after).get(), { index: 7n, term: 2n });
   assert.equal(after.range("key").length, 6);
+});
+
+test("consistent index is written once per batch, not once per entry", async () => {
+  const be = new MemoryBackend();
+  const ci = new ConsistentIndex(be);
+  for (let i = 1n; i <= 100n; i++) ci.set(i, 1n);
+  assert.equal(be.pendingOps(), 0);
+  await be.commit();
+  assert.deepEqual(new ConsistentIndex(be.crash()).get(), { index: 100n, term: 1n });
+});
+
+test("an empty batch still carries a new consistent index (entries that change nothing)", async () => {
+  const be = new MemoryBackend();
+  const ci = new ConsistentIndex(be);
+  ci.set(9n, 2n);
+  await be.commit();
+  assert.equal(be.stats().commits, 1);
+  await be.commit();
+  assert.equal(be.stats().commits, 1, "nothing new: nothing written");
+  assert.deepEqual(new ConsistentIndex(be.crash()).get(), { index: 9n, term: 2n });
 });
 
 test("consistent index refuses to go back", () => {

@@ -4,10 +4,14 @@
  * `term`, 8-byte big-endian) in the SAME backend batch as the writes that
  * entry made. A batch is atomic, so after a restart the stored index tells
  * exactly which entries are in the backend and none is applied twice.
+ *
+ * The value is written by a pre-commit hook, once per batch, as etcd 3.5
+ * does: batches are sealed only between entries, so the value at seal time
+ * is exactly the last entry the batch holds.
  * @module
  */
 
-import type { Backend } from "../backend/backend.js";
+import type { Backend, BackendWriter } from "../backend/backend.js";
 import { META_KEYS } from "../backend/schema.js";
 
 export interface AppliedPosition {
@@ -30,12 +34,16 @@ export class ConsistentIndex {
   readonly #backend: Backend;
   #index: bigint;
   #term: bigint;
+  /** True when the values changed since they were last written into a batch. */
+  #dirty = false;
+  readonly #removeHook: () => void;
 
-  /** Loads the stored index and term (0 and 0 on a fresh backend). */
+  /** Loads the stored index and term (0 and 0 on a fresh backend) and hooks into the backend's commits. */
   constructor(backend: Backend) {
     this.#backend = backend;
     this.#index = decodeU64(backend.get("meta", META_KEYS.consistentIndex));
     this.#term = decodeU64(backend.get("meta", META_KEYS.term));
+    this.#removeHook = backend.addPreCommitHook((w) => this.#save(w));
   }
 
   get(): AppliedPosition {
@@ -43,10 +51,11 @@ export class ConsistentIndex {
   }
 
   /**
-   * Records that the entry (index, term) is applied: writes both keys into
-   * the pending batch, then lets the backend commit if the batch is full.
-   * Call it after the entry's own writes, in the same synchronous section,
-   * so the batch boundary falls between entries. Going back is refused.
+   * Records that the entry (index, term) is applied — both keys go into the
+   * batch when it is sealed — then lets the backend commit if the batch is
+   * full. Call it after the entry's own writes, in the same synchronous
+   * section, so the batch boundary falls between entries. Going back is
+   * refused.
    */
   set(index: bigint, term: bigint): void {
     if (index < this.#index) {
@@ -57,9 +66,20 @@ export class ConsistentIndex {
     }
     this.#index = index;
     this.#term = term;
-    this.#backend.put("meta", META_KEYS.consistentIndex, encodeU64(index));
-    this.#backend.put("meta", META_KEYS.term, encodeU64(term));
+    this.#dirty = true;
     this.#backend.commitIfFull();
+  }
+
+  /** Stops writing into the backend's batches (when the backend is replaced). */
+  detach(): void {
+    this.#removeHook();
+  }
+
+  #save(w: BackendWriter): void {
+    if (!this.#dirty) return;
+    w.put("meta", META_KEYS.consistentIndex, encodeU64(this.#index));
+    w.put("meta", META_KEYS.term, encodeU64(this.#term));
+    this.#dirty = false;
   }
 
   /**
@@ -69,6 +89,7 @@ export class ConsistentIndex {
   reload(): AppliedPosition {
     this.#index = decodeU64(this.#backend.get("meta", META_KEYS.consistentIndex));
     this.#term = decodeU64(this.#backend.get("meta", META_KEYS.term));
+    this.#dirty = false;
     return this.get();
   }
 }

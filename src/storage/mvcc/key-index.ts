@@ -178,6 +178,12 @@ export class KeyIndex {
     return this.generations.length === 1 && this.generations[0]!.isEmpty();
   }
 
+  /** The current generation when the key exists now, else undefined. */
+  liveGeneration(): Generation | undefined {
+    const last = this.generations[this.generations.length - 1];
+    return last !== undefined && last.revs.length > 0 ? last : undefined;
+  }
+
   /** True when the key exists now (its live generation has revisions). */
   isLive(): boolean {
     const last = this.generations[this.generations.length - 1];

@@ -94,7 +94,10 @@ export function encodeKeyValue(kv: KeyValue): Buffer {
 
 class Reader {
   pos = 0;
-  constructor(readonly buf: Buffer) {}
+  constructor(
+    readonly buf: Buffer,
+    readonly copy: boolean,
+  ) {}
 
   /** A varint that fits in a safe integer (lengths, tags). */
   uint(): number {
@@ -137,7 +140,13 @@ class Reader {
     const len = this.uint();
     const end = this.pos + len;
     if (end > this.buf.length) throw new Error("kv-codec: truncated bytes field");
-    const out = this.buf.subarray(this.pos, end);
+    let out: Buffer;
+    if (this.copy) {
+      out = Buffer.allocUnsafe(len);
+      this.buf.copy(out, 0, this.pos, end);
+    } else {
+      out = this.buf.subarray(this.pos, end);
+    }
     this.pos = end;
     return out;
   }
@@ -171,12 +180,13 @@ class Reader {
 }
 
 /**
- * Decodes a stored KeyValue. `key` and `value` are views into `buf`
- * (no copy): `buf` must not be reused by its owner afterwards.
+ * Decodes a stored KeyValue. By default `key` and `value` are views into
+ * `buf` (no copy), so `buf` must stay untouched; with `copy` they are fresh
+ * buffers and `buf` may be a scratch buffer.
  */
-export function decodeKeyValue(buf: Buffer): KeyValue {
+export function decodeKeyValue(buf: Buffer, copy = false): KeyValue {
   const kv: KeyValue = { key: EMPTY, createRevision: 0n, modRevision: 0n, version: 0n, value: EMPTY, lease: 0n };
-  const r = new Reader(buf);
+  const r = new Reader(buf, copy);
   while (r.pos < buf.length) {
     const tag = r.uint();
     const field = Math.floor(tag / 8);

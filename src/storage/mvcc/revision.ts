@@ -35,11 +35,26 @@ export function revGreater(a: Revision, b: Revision): boolean {
 /** The backend key of `r`, with the tombstone mark when `tombstone`. */
 export function revToBytes(r: Revision, tombstone = false): Buffer {
   const b = Buffer.allocUnsafe(tombstone ? MARKED_REV_BYTES_LEN : REV_BYTES_LEN);
-  b.writeBigUInt64BE(BigInt.asUintN(64, r.main), 0);
+  writeU64(b, 0, r.main);
   b[8] = SEPARATOR;
-  b.writeBigUInt64BE(BigInt.asUintN(64, r.sub), 9);
+  writeU64(b, 9, r.sub);
   if (tombstone) b[REV_BYTES_LEN] = TOMBSTONE_MARK;
   return b;
+}
+
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
+const TWO_POW_32 = 4294967296;
+
+/** Writes v as 8 bytes big-endian; values below 2^53 take a number path (no bigint shifts). */
+function writeU64(b: Buffer, offset: number, v: bigint): void {
+  if (v >= 0n && v <= MAX_SAFE) {
+    const n = Number(v);
+    const hi = Math.floor(n / TWO_POW_32);
+    b.writeUInt32BE(hi, offset);
+    b.writeUInt32BE(n - hi * TWO_POW_32, offset + 4);
+    return;
+  }
+  b.writeBigUInt64BE(BigInt.asUintN(64, v), offset);
 }
 
 /** The revision in the first 17 bytes of a backend key (mark ignored). */

@@ -29,6 +29,8 @@ function limitOf(limit: bigint | number | undefined): number {
   return limit > BigInt(Number.MAX_SAFE_INTEGER) ? Number.MAX_SAFE_INTEGER : Number(limit);
 }
 
+const decodeCopy = (raw: Buffer): KeyValue => decodeKeyValue(raw, true);
+
 export class StoreCore {
   readonly backend: Backend;
   readonly index = new TreeIndex();
@@ -62,6 +64,7 @@ export class StoreCore {
     if (atRev < this.compactMainRev) throw new EtcdError("Compacted");
     const k = keyString(key);
     const e = endString(end);
+    if (e === undefined) return this.#rangeOne(k, atRev, curRev, options?.countOnly === true);
     let count = 0;
     if (options?.countOnly === true) {
       this.index.visitRange(k, e, atRev, () => {
@@ -78,12 +81,20 @@ export class StoreCore {
     return { kvs, count, rev: curRev };
   }
 
+  /** The single-key range: one Map lookup, no closures. */
+  #rangeOne(key: string, atRev: bigint, curRev: bigint, countOnly: boolean): RangeResult {
+    const at = this.index.get(key, atRev);
+    if (at === undefined) return { kvs: [], count: 0, rev: curRev };
+    if (countOnly) return { kvs: [], count: 1, rev: curRev };
+    return { kvs: [this.readKeyValue(at.modified)], count: 1, rev: curRev };
+  }
+
   /** The stored KeyValue of a (non-tombstone) revision the index points at. */
   readKeyValue(r: Revision): KeyValue {
-    const raw = this.backend.get("key", revToBytes(r));
-    if (raw === undefined) {
+    const kv = this.backend.view("key", revToBytes(r), decodeCopy);
+    if (kv === undefined) {
       throw new Error(`mvcc: index points at revision ${r.main}/${r.sub} missing from the backend`);
     }
-    return decodeKeyValue(raw);
+    return kv;
   }
 }

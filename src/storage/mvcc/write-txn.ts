@@ -22,6 +22,15 @@ function subRev(n: number): bigint {
   return n < SUBS.length ? SUBS[n]! : BigInt(n);
 }
 
+function toEvents(changes: readonly KeyValue[]): Event[] {
+  const events = new Array<Event>(changes.length);
+  for (let i = 0; i < changes.length; i++) {
+    const kv = changes[i]!;
+    events[i] = { type: kv.createRevision === 0n ? Event_EventType.DELETE : Event_EventType.PUT, kv, prevKv: undefined };
+  }
+  return events;
+}
+
 export class WriteTxn implements TxnWrite {
   readonly rev: bigint;
   readonly compactRev: bigint;
@@ -47,14 +56,15 @@ export class WriteTxn implements TxnWrite {
     const k = keyString(key);
     const keyBuf = toBuffer(key);
     let ki = core.index.keyIndex(k);
-    const prev = ki?.get(main);
-    const oldLease = prev !== undefined && ki !== undefined ? ki.lease : 0n;
+    // The live generation (if the key exists now) gives creation and version without a lookup by revision.
+    const live = ki?.liveGeneration();
+    const oldLease = live !== undefined ? ki!.lease : 0n;
     const r: Revision = { main, sub: subRev(this.#changes.length) };
     const kv: KeyValue = {
       key: keyBuf,
-      createRevision: prev === undefined ? main : prev.created.main,
+      createRevision: live === undefined ? main : live.created.main,
       modRevision: main,
-      version: prev === undefined ? 1n : prev.version + 1n,
+      version: live === undefined ? 1n : live.ver + 1n,
       value: toBuffer(value),
       lease,
     };
@@ -94,19 +104,23 @@ export class WriteTxn implements TxnWrite {
     if (this.#changes.length === 0) return { rev: core.currentRev, events: [] };
     const rev = this.rev + 1n;
     core.currentRev = rev;
-    const events: Event[] = new Array<Event>(this.#changes.length);
-    for (let i = 0; i < this.#changes.length; i++) {
-      const kv = this.#changes[i]!;
-      if (kv.createRevision === 0n) {
-        // A delete event carries the deleting revision, as etcd's watchable store reports it.
-        kv.modRevision = rev;
-        events[i] = { type: Event_EventType.DELETE, kv, prevKv: undefined };
-      } else {
-        events[i] = { type: Event_EventType.PUT, kv, prevKv: undefined };
-      }
+    const changes = this.#changes;
+    // A delete's kv carries the deleting revision, as etcd's watchable store reports it.
+    for (const kv of changes) if (kv.createRevision === 0n) kv.modRevision = rev;
+    if (core.observer !== undefined) {
+      const events = toEvents(changes);
+      core.observer(events, rev);
+      return { rev, events };
     }
-    core.observer?.(events, rev);
-    return { rev, events };
+    // Nobody watches: build the events only if the caller looks at them.
+    let events: Event[] | undefined;
+    return {
+      rev,
+      get events(): Event[] {
+        events ??= toEvents(changes);
+        return events;
+      },
+    };
   }
 
   #delete(k: string): void {
