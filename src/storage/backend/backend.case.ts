@@ -8,7 +8,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import type { Backend } from "./backend.js";
+import { MAX_KEY_BYTES, type Backend } from "./backend.js";
 import { crc32c } from "./crc32c.js";
 import { DEFAULT_HASH_IGNORES, META_KEYS } from "./schema.js";
 
@@ -151,6 +151,16 @@ export function runBackendConformance(name: string, harness: BackendHarness): vo
     } finally {
       await again.close();
     }
+  });
+
+  withBackend("keys LMDB cannot store are refused at put time, not at commit", async (be) => {
+    assert.throws(() => be.put("key", Buffer.alloc(0), b("v")), RangeError);
+    assert.throws(() => be.put("auth", Buffer.alloc(MAX_KEY_BYTES + 1, 1), b("v")), RangeError);
+    assert.throws(() => be.delete("auth", Buffer.alloc(0)), RangeError);
+    be.put("auth", Buffer.alloc(MAX_KEY_BYTES, 1), b("v"));
+    await be.commit();
+    assert.deepEqual(be.get("auth", Buffer.alloc(MAX_KEY_BYTES, 1)), b("v"));
+    assert.equal(be.pendingOps(), 0);
   });
 
   withBackend("an empty commit resolves", async (be) => {

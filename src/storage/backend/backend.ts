@@ -17,6 +17,13 @@
 
 import type { Bucket, IgnoreKey } from "./schema.js";
 
+/**
+ * Longest key a bucket accepts (LMDB's limit as built into lmdb-js). Keys of
+ * the `key` bucket are 17-18 byte revisions; other owners (auth user and
+ * role names…) must check their own keys against this before writing.
+ */
+export const MAX_KEY_BYTES = 1978;
+
 export interface Entry {
   key: Buffer;
   value: Buffer;
@@ -53,6 +60,8 @@ export interface BackendWriter {
   /**
    * Adds a put to the pending batch. The backend keeps `key` and `value`
    * by reference until the batch is in the engine: do not modify them.
+   * Throws a RangeError at once for an empty key or one longer than
+   * {@link MAX_KEY_BYTES} (never later, halfway through a commit).
    */
   put(bucket: Bucket, key: Uint8Array, value: Uint8Array): void;
   /** Adds a delete to the pending batch (deleting an absent key is fine). */

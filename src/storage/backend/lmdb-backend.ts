@@ -22,7 +22,7 @@ import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { Backend, BackendStats, Entry, KeyRange, PreCommitHook } from "./backend.js";
 import { hashBuckets } from "./hash.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
-import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange } from "./write-buffer.js";
+import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange, toBuffer } from "./write-buffer.js";
 
 export interface LmdbBackendOptions {
   /** The data file; see {@link backendPath}. */
@@ -100,7 +100,7 @@ export class LmdbBackend implements Backend {
     const layered = this.#layers();
     const pending = lookupLayers(layered, bucket, key);
     if (pending !== undefined) return pending ?? undefined;
-    return this.#db(bucket).getBinary(key as Buffer);
+    return this.#db(bucket).getBinary(toBuffer(key));
   }
 
   view<T>(bucket: Bucket, key: Uint8Array, read: (value: Buffer) => T): T | undefined {
@@ -109,7 +109,7 @@ export class LmdbBackend implements Backend {
     if (pending === null) return undefined;
     if (pending !== undefined) return read(pending);
     // lmdb-js's scratch buffer: valid until the next read, which is all `read` may assume.
-    const value = this.#db(bucket).getBinaryFast(key as Buffer);
+    const value = this.#db(bucket).getBinaryFast(toBuffer(key));
     return value === undefined ? undefined : read(value);
   }
 
@@ -117,8 +117,8 @@ export class LmdbBackend implements Backend {
     const overlay = overlayInRange(this.#layers(), bucket, range);
     const db = this.#db(bucket);
     const options: { start?: Buffer; end?: Buffer } = {};
-    if (range?.start !== undefined) options.start = range.start as Buffer;
-    if (range?.end !== undefined) options.end = range.end as Buffer;
+    if (range?.start !== undefined) options.start = toBuffer(range.start);
+    if (range?.end !== undefined) options.end = toBuffer(range.end);
     mergeWalk(
       overlay,
       (v) => {

@@ -9,7 +9,7 @@
  */
 
 import type { Bucket } from "./schema.js";
-import type { KeyRange } from "./backend.js";
+import { MAX_KEY_BYTES, type KeyRange } from "./backend.js";
 
 /** One pending write: `value === null` is a delete. */
 export interface PendingWrite {
@@ -23,6 +23,12 @@ export function toBuffer(bytes: Uint8Array): Buffer {
 
 export function keyString(key: Uint8Array): string {
   return toBuffer(key).toString("latin1");
+}
+
+function checkKey(key: Uint8Array): void {
+  if (key.length === 0 || key.length > MAX_KEY_BYTES) {
+    throw new RangeError(`backend: key length ${key.length} outside 1..${MAX_KEY_BYTES}`);
+  }
 }
 
 class BucketWrites {
@@ -58,12 +64,14 @@ export class WriteBuffer {
   ops = 0;
 
   put(bucket: Bucket, key: Uint8Array, value: Uint8Array): void {
+    checkKey(key);
     const k = toBuffer(key);
     this.#bucket(bucket).set(keyString(k), { key: k, value: toBuffer(value) });
     this.ops++;
   }
 
   delete(bucket: Bucket, key: Uint8Array): void {
+    checkKey(key);
     const k = toBuffer(key);
     this.#bucket(bucket).set(keyString(k), { key: k, value: null });
     this.ops++;
