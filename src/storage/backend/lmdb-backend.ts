@@ -267,8 +267,11 @@ export class LmdbBackend implements Backend {
       },
       (err: unknown) => this.#fail(err),
     );
+    // Durable = committed, then synced. A failed commit rejects here at once instead of
+    // waiting on a sync that will never come.
+    const durable = committed.then(() => committed.flushed);
     const previous = this.#lastDurable;
-    this.#lastDurable = Promise.all([previous, visible, committed.flushed ?? committed]).then(() => {
+    this.#lastDurable = Promise.all([previous, visible, durable]).then(() => {
       if (this.#failure !== undefined) throw this.#failure;
     });
     // A failure is reported through commit(); nobody may be awaiting this one yet.
