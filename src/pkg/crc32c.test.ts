@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { crc32c, crc32cUpdate } from "./crc32c.js";
+import { Crc32c, crc32c, crc32cUpdate } from "./crc32c.js";
 import { SeededRandom } from "./random.js";
 
 /** Bit-at-a-time reference: slow, obviously right. */
@@ -46,4 +46,12 @@ test("crc32cUpdate agrees with the bitwise reference on random inputs, offsets a
     assert.equal(crc32cUpdate(crc32cUpdate(seed, bytes, 0, cut), bytes, cut, len), expected);
     assert.equal(crc32cUpdate(seed, bytes.subarray(cut)), naiveUpdate(seed, bytes.subarray(cut)));
   }
+});
+
+test("Crc32c: chunked updates equal one call", () => {
+  const data = Buffer.from("alarmauthauthRolesauthUsersclusterkeyleasemembersmembers_removedmeta");
+  const h = new Crc32c();
+  for (let i = 0; i < data.length; i += 7) h.update(data.subarray(i, i + 7));
+  assert.equal(h.sum(), crc32c(data));
+  assert.equal(new Crc32c().update(Buffer.from("123456789")).sum(), 0xe3069283);
 });

@@ -81,3 +81,18 @@ export function crc32cUpdate(crc: number, bytes: Uint8Array, start = 0, end = by
 export function crc32c(bytes: Uint8Array): number {
   return crc32cUpdate(0, bytes);
 }
+
+/** An incremental CRC-32C: feeding chunks gives the same sum as one call over their concatenation. */
+export class Crc32c {
+  #crc = 0;
+
+  update(bytes: Uint8Array): this {
+    this.#crc = crc32cUpdate(this.#crc, bytes);
+    return this;
+  }
+
+  /** The checksum of everything fed so far (unsigned 32-bit). */
+  sum(): number {
+    return this.#crc;
+  }
+}

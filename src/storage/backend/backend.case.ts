@@ -9,7 +9,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MAX_KEY_BYTES, type Backend } from "./backend.js";
-import { crc32c } from "./crc32c.js";
+import { crc32c } from "../../pkg/crc32c.js";
 import { DEFAULT_HASH_IGNORES, META_KEYS } from "./schema.js";
 
 export interface BackendHarness {

@@ -6,7 +6,7 @@
  */
 
 import type { BackendReader } from "./backend.js";
-import { Crc32c } from "./crc32c.js";
+import { Crc32c } from "../../pkg/crc32c.js";
 import { BUCKETS, type IgnoreKey } from "./schema.js";
 
 export function hashBuckets(reader: BackendReader, ignores: readonly IgnoreKey[]): number {

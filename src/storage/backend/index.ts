@@ -8,4 +8,3 @@ export { MAX_KEY_BYTES, type Backend, type BackendReader, type BackendWriter, ty
 export { BUCKETS, META_KEYS, DEFAULT_HASH_IGNORES, isBucket, type Bucket, type IgnoreKey } from "./schema.js";
 export { LmdbBackend, backendPath, type LmdbBackendOptions } from "./lmdb-backend.js";
 export { MemoryBackend, type MemoryBackendOptions } from "./memory-backend.js";
-export { Crc32c, crc32c } from "./crc32c.js";

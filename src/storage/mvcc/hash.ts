@@ -9,7 +9,7 @@
  */
 
 import { EtcdError } from "../../pkg/errors.js";
-import { Crc32c } from "../backend/crc32c.js";
+import { Crc32c } from "../../pkg/crc32c.js";
 import { bytesToRev, revIdOfKey } from "./revision.js";
 import type { StoreCore } from "./store-core.js";
 import type { HashKVResult } from "./types.js";
