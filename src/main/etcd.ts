@@ -11,7 +11,9 @@ import * as grpc from "@grpc/grpc-js";
 import { parseEtcdConfig, verifyBootstrap, verifyJoinExisting, type EtcdConfig } from "../cli/etcd/index.js";
 import { ClientListener } from "../api/client-listener.js";
 import { createGrpcServer } from "../api/grpc-server.js";
+import { randomBytes } from "node:crypto";
 import { SystemClock } from "../pkg/clock.js";
+import { SeededRandom } from "../pkg/random.js";
 import type { Logger } from "../pkg/logger.js";
 import { EtcdServer } from "../server/etcd-server.js";
 import { defaultWalDir } from "../server/bootstrap.js";
@@ -63,7 +65,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     { "etcd-version": SERVER_VERSION, "node-version": nodeVersion, "data-dir": config.dataDir, name: config.name },
     "starting etcd",
   );
-  const server = await EtcdServer.start(serverConfig, { logger, clock: new SystemClock() });
+  const server = await EtcdServer.start(serverConfig, { logger, clock: new SystemClock(), random: new SeededRandom(randomSeed()) });
   const grpcServer = createGrpcServer(
     { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server },
     {
@@ -100,6 +102,11 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
   return reason.startsWith("fatal") ? 1 : 0;
 }
 
+/** The process's only unseeded randomness: the seed of raft's election-timeout source. */
+function randomSeed(): bigint {
+  return randomBytes(8).readBigUInt64BE(0);
+}
+
 function logLevelOf(level: EtcdConfig["logLevel"]): LogLevel {
   return level === "dpanic" ? "panic" : level;
 }
@@ -116,6 +123,7 @@ function toServerConfig(c: EtcdConfig): ServerConfig {
     initialAdvertisePeerUrls: c.initialAdvertisePeerUrls.map((u) => u.href),
     heartbeatIntervalMs: c.heartbeatIntervalMs,
     electionTimeoutMs: c.electionTimeoutMs,
+    preVote: c.preVote,
     snapshotCount: c.snapshotCount,
     maxSnapshots: c.maxSnapshots,
     maxWals: c.maxWals,

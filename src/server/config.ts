@@ -23,6 +23,8 @@ export interface ServerConfig {
   readonly initialAdvertisePeerUrls: readonly string[];
   readonly heartbeatIntervalMs: number;
   readonly electionTimeoutMs: number;
+  /** Run raft's pre-vote round before campaigning (etcd 3.5+ default: true). */
+  readonly preVote: boolean;
   readonly snapshotCount: number;
   readonly maxSnapshots: number;
   readonly maxWals: number;

@@ -7,11 +7,12 @@
  */
 import type { InternalRaftRequest } from "../gen/etcdserverpb/raft_internal.js";
 import { AlarmRequest_AlarmAction, AlarmType, type ResponseHeader } from "../gen/etcdserverpb/rpc.js";
-import { ConfChangeType, type ConfChange, type HardState } from "../gen/raftpb/raft.js";
+import { ConfChangeType, type ConfChange, type ConfState, type HardState } from "../gen/raftpb/raft.js";
 import type { Clock } from "../pkg/clock.js";
 import { EtcdError } from "../pkg/errors.js";
 import { IdGenerator } from "../pkg/id-generator.js";
 import type { Logger } from "../pkg/logger.js";
+import type { Random } from "../pkg/random.js";
 import { WaitRegistry } from "../pkg/wait.js";
 import { KVStore } from "../storage/mvcc/index.js";
 import { CLUSTER_VERSION } from "../version.js";
@@ -38,15 +39,19 @@ import { formatId } from "./membership/ids.js";
 import { Proposer } from "./proposer.js";
 import { Quota } from "./quota.js";
 import { RaftDriver } from "./raft-driver.js";
-import { RaftRole, type SoftState } from "./raft-node.js";
+import { RaftLog } from "./raft-log.js";
+import { buildRaftNode, isSingleVoter, RaftRole, type RawNode, type SoftState } from "./raft-node.js";
 import { LinearizableReads } from "./read-index.js";
-import { SoloRaft } from "./solo-raft.js";
+import { SnapshotScheduler } from "./snapshots.js";
 import { NO_LEASES } from "./txn/index.js";
 
 export interface ServerDeps {
   logger: Logger;
   clock: Clock;
+  /** Seeds raft's randomized election timeouts. */
+  random: Random;
 }
+
 
 /** Ticks without an answer before a ReadIndex round is re-sent (etcd retries every 500 ms). */
 const READ_INDEX_RETRY_TICKS = 5;
@@ -66,7 +71,9 @@ export class EtcdServer implements HeaderSource {
   readonly #store: KVStore;
   readonly #membership: MembershipStore;
   readonly #alarms: AlarmStore;
-  readonly #raft: SoloRaft;
+  readonly #raft: RawNode;
+  readonly #snapshots: SnapshotScheduler;
+  #confState: ConfState = { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false };
   readonly #driver: RaftDriver;
   readonly #applied: AppliedIndex;
   readonly #waits = new WaitRegistry<ApplyResult>();
@@ -99,33 +106,58 @@ export class EtcdServer implements HeaderSource {
     this.#applied = new AppliedIndex(applied);
 
     const restored = boot.restored;
-    this.#raft = new SoloRaft({
+    const built = buildRaftNode({
       id: boot.memberId,
-      ...(restored ? { hardState: restored.hardState, entries: restored.entries } : {}),
-      ...(restored?.snapshot?.metadata ? { snapshotIndex: restored.snapshot.metadata.index, snapshotTerm: restored.snapshot.metadata.term } : {}),
-      applied,
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      electionTimeoutMs: config.electionTimeoutMs,
+      preVote: config.preVote,
+      random: deps.random,
+      logger: deps.logger.child({ component: "raft" }),
+      ...(restored ? { restored } : {}),
     });
+    this.#raft = built.node;
     if (restored === undefined) {
       this.#raft.bootstrap(boot.initialMembers.map((m) => ({ id: m.id, context: confChangeContext(m) })));
     } else {
       this.#term = restored.hardState.term;
       this.#commit = restored.hardState.commit;
     }
+    this.#confState = this.#raft.status().config;
+    this.#snapshots = new SnapshotScheduler(
+      {
+        storage: built.storage,
+        wal: boot.wal,
+        snapshotter: boot.snapshotter,
+        backend: boot.backend,
+        confState: () => this.#confState,
+        snapshotCount: BigInt(config.snapshotCount),
+        maxSnapshots: config.maxSnapshots,
+        maxWals: config.maxWals,
+        logger: deps.logger.child({ component: "snapshot" }),
+      },
+      restored?.snapshot?.metadata?.index ?? 0n,
+    );
 
     const applier = new Applier({
       cindex: boot.cindex,
       waits: this.#waits,
       applied: this.#applied,
       dispatch: (req: InternalRaftRequest) => dispatch({ kv: this.#store, leases: NO_LEASES, membership: this.#membership, alarms: this.#alarms }, req),
-      confChange: (cc) => this.#applyConfChange(cc),
+      confChange: (cc, _index, alreadyApplied) => this.#applyConfChange(cc, alreadyApplied),
       logger: deps.logger,
     });
-    const lastDurable = restored?.entries.length ? restored.entries[restored.entries.length - 1]!.Index : 0n;
+    const lastDurable = restored?.entries.length ? restored.entries[restored.entries.length - 1]!.Index : (restored?.snapshot?.metadata?.index ?? 0n);
     this.#driver = new RaftDriver(
       this.#raft,
-      boot.wal,
+      new RaftLog(boot.wal, built.storage, boot.snapshotter),
       {
-        apply: (entries) => applier.apply(entries),
+        apply: (entries) => {
+          applier.apply(entries);
+          this.#snapshots.maybeSnapshot(this.#applied.value);
+        },
+        applySnapshot: async () => {
+          throw new Error("installing a snapshot from the leader needs the replicated cluster support");
+        },
         send: () => {},
         onSoftState: (s) => this.#onSoftState(s),
         onHardState: (hs: HardState) => {
@@ -189,6 +221,7 @@ export class EtcdServer implements HeaderSource {
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
     await this.#driver.stop();
+    await this.#snapshots.idle();
     this.#waits.cancelAll(new EtcdError("Stopped"));
     this.#reads.failAll(new EtcdError("Stopped"));
     await this.#store.close();
@@ -205,9 +238,14 @@ export class EtcdServer implements HeaderSource {
       this.#boot.backend.commit().catch((err: unknown) => this.#raiseFatal(err instanceof Error ? err : new Error(String(err))));
     }, this.#config.backendBatchIntervalMs || DEFAULT_BATCH_INTERVAL_MS);
     this.#timers.push(tick, commit);
-    // A single voter need not wait an election timeout to find out nobody else is there.
-    this.#raft.campaign();
     this.#driver.wake();
+    // A single voter need not wait an election timeout to find out nobody else
+    // is there; it campaigns once its committed conf changes are applied.
+    if (isSingleVoter(this.#raft)) {
+      await this.#applied.wait(this.#raft.status().hardState.commit);
+      this.#raft.campaign();
+      this.#driver.wake();
+    }
     await new Promise<void>((resolve) => this.#onLeader.push(resolve));
     await this.#publish();
   }
@@ -252,7 +290,9 @@ export class EtcdServer implements HeaderSource {
     }
   }
 
-  #applyConfChange(cc: ConfChange): void {
+  #applyConfChange(cc: ConfChange, alreadyApplied: boolean): void {
+    this.#confState = this.#raft.applyConfChange(cc);
+    if (alreadyApplied) return;
     switch (cc.type) {
       case ConfChangeType.ConfChangeAddNode:
       case ConfChangeType.ConfChangeAddLearnerNode:

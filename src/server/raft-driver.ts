@@ -7,18 +7,21 @@
  * the loop's shape.
  * @module
  */
-import type { Entry, HardState, Message } from "../gen/raftpb/raft.js";
+import type { Entry, HardState, Message, Snapshot } from "../gen/raftpb/raft.js";
 import type { Logger } from "../pkg/logger.js";
-import type { RaftNode, ReadState, Ready, SoftState } from "./raft-node.js";
+import type { RawNode, ReadState, Ready, SoftState } from "./raft-node.js";
 
-/** Durable log storage: the WAL (and, later, raft's in-memory storage beside it). */
+/** Durable log storage: the WAL and snapshot files, mirrored into raft's storage. */
 export interface LogPersistence {
   save(hardState: HardState | undefined, entries: Entry[], mustSync: boolean): Promise<void>;
+  saveReceivedSnapshot(snapshot: Snapshot): Promise<void>;
 }
 
 export interface RaftDriverHooks {
   /** Apply committed entries, in order, synchronously. */
   apply(entries: Entry[]): void;
+  /** Replace the state machine with a snapshot received from the leader (already durable). */
+  applySnapshot(snapshot: Snapshot): Promise<void>;
   send(messages: Message[]): void;
   onSoftState(state: SoftState): void;
   onHardState(state: HardState): void;
@@ -28,7 +31,7 @@ export interface RaftDriverHooks {
 }
 
 export class RaftDriver {
-  readonly #node: RaftNode;
+  readonly #node: RawNode;
   readonly #log: LogPersistence;
   readonly #hooks: RaftDriverHooks;
   readonly #logger: Logger;
@@ -39,7 +42,7 @@ export class RaftDriver {
   /** Highest index known durable in the local log. */
   #durableIndex: bigint;
 
-  constructor(node: RaftNode, log: LogPersistence, hooks: RaftDriverHooks, logger: Logger, durableIndex: bigint) {
+  constructor(node: RawNode, log: LogPersistence, hooks: RaftDriverHooks, logger: Logger, durableIndex: bigint) {
     this.#node = node;
     this.#log = log;
     this.#hooks = hooks;
@@ -87,6 +90,12 @@ export class RaftDriver {
   async #turn(rd: Ready): Promise<void> {
     if (rd.hardState) this.#hooks.onHardState(rd.hardState);
     if (rd.softState) this.#hooks.onSoftState(rd.softState);
+    if (rd.snapshot) {
+      await this.#log.saveReceivedSnapshot(rd.snapshot);
+      await this.#hooks.applySnapshot(rd.snapshot);
+      const index = rd.snapshot.metadata?.index ?? 0n;
+      if (index > this.#durableIndex) this.#durableIndex = index;
+    }
     // Entries committed and already durable here can be applied while this
     // turn's new entries are being written: their acknowledgement does not
     // have to wait for an unrelated fsync.

@@ -1,59 +1,64 @@
 /**
- * The slice of a raft node the server drives. It is exactly the shape of
- * src/raft's RawNode (tick / propose / ready / advance …), so the server's
- * Ready loop does not care whether it runs the replicated library or the
- * single-voter {@link SoloRaft}.
+ * The raft node the server drives, and how it is built from what bootstrap
+ * found on disk: the src/raft RawNode over a MemoryStorage that mirrors the
+ * WAL (snapshot, hard state, entries), with etcd's raft settings.
  * @module
  */
-import type { ConfState, Entry, HardState, Message, Snapshot } from "../gen/raftpb/raft.js";
+import type { Entry, HardState, Snapshot } from "../gen/raftpb/raft.js";
+import type { Logger } from "../pkg/logger.js";
+import type { Random } from "../pkg/random.js";
+import { MemoryStorage, RawNode, StateType } from "../raft/index.js";
 
-export enum RaftRole {
-  Follower = 0,
-  Candidate = 1,
-  Leader = 2,
-  PreCandidate = 3,
-}
+export { RawNode, StateType as RaftRole };
+export type { Ready, ReadState, SoftState } from "../raft/index.js";
 
-export interface SoftState {
-  lead: bigint;
-  raftState: RaftRole;
-}
+/** etcd's raft settings (etcdserver/raft.go). */
+const MAX_SIZE_PER_MSG = 1024 * 1024;
+const MAX_INFLIGHT_MSGS = 4096 / 8;
+const MAX_UNCOMMITTED_ENTRIES_SIZE = 1 << 30;
 
-export interface ReadState {
-  index: bigint;
-  requestCtx: Buffer;
-}
-
-/** One batch of work from raft; see src/raft/README.md for the contract. */
-export interface Ready {
-  softState?: SoftState;
-  hardState?: HardState;
-  readStates: ReadState[];
-  /** Must be durable before messages are sent or the batch is advanced. */
-  entries: Entry[];
-  snapshot?: Snapshot;
-  /** Durable on a quorum: apply in order. */
-  committedEntries: Entry[];
-  messages: Message[];
-  mustSync: boolean;
-}
-
-export interface RaftNodeStatus {
+export interface RaftNodeOptions {
   id: bigint;
-  hardState: HardState;
-  softState: SoftState;
-  applied: bigint;
+  heartbeatIntervalMs: number;
+  electionTimeoutMs: number;
+  preVote: boolean;
+  random: Random;
+  logger: Logger;
+  /** What the WAL held on restart; undefined for a brand-new member. */
+  restored?: { snapshot: Snapshot | undefined; hardState: HardState; entries: Entry[] };
 }
 
-export interface RaftNode {
-  tick(): void;
-  campaign(): void;
-  propose(data: Buffer): void;
-  step(m: Message): void;
-  readIndex(requestCtx: Buffer): void;
-  hasReady(): boolean;
-  ready(): Ready;
-  advance(rd: Ready): void;
-  status(): RaftNodeStatus;
-  applyConfChange?(cc: unknown): ConfState;
+export interface BuiltRaftNode {
+  node: RawNode;
+  storage: MemoryStorage;
+}
+
+export function buildRaftNode(options: RaftNodeOptions): BuiltRaftNode {
+  const storage = new MemoryStorage();
+  const restored = options.restored;
+  if (restored !== undefined) {
+    if (restored.snapshot?.metadata !== undefined && restored.snapshot.metadata.index > 0n) storage.applySnapshot(restored.snapshot);
+    storage.setHardState(restored.hardState);
+    storage.append(restored.entries);
+  }
+  const node = new RawNode({
+    id: options.id,
+    electionTick: Math.max(2, Math.round(options.electionTimeoutMs / options.heartbeatIntervalMs)),
+    heartbeatTick: 1,
+    storage,
+    maxSizePerMsg: MAX_SIZE_PER_MSG,
+    maxInflightMsgs: MAX_INFLIGHT_MSGS,
+    maxUncommittedEntriesSize: MAX_UNCOMMITTED_ENTRIES_SIZE,
+    checkQuorum: true,
+    preVote: options.preVote,
+    random: options.random,
+    logger: options.logger,
+  });
+  return { node, storage };
+}
+
+/** True when this member is the only voter: it can elect itself at once (etcd fast-forwards its election ticks). */
+export function isSingleVoter(node: RawNode): boolean {
+  const voters = node.status().config.voters;
+  return voters.length === 1 && voters[0] === node.status().id;
 }

@@ -20,8 +20,12 @@ export interface ApplierDeps {
   applied: AppliedIndex;
   /** Applies one client/internal request; throws only for bugs (the server stops). */
   dispatch(request: InternalRaftRequest, index: bigint): ApplyResult;
-  /** Applies a membership change entry. */
-  confChange(cc: ConfChange, index: bigint): void;
+  /**
+   * Applies a membership change entry. Raft's configuration lives in memory,
+   * so it is told about every conf change on every start, also those the
+   * backend already reflects (`alreadyApplied`).
+   */
+  confChange(cc: ConfChange, index: bigint, alreadyApplied: boolean): void;
   logger: Logger;
 }
 
@@ -36,6 +40,7 @@ export class Applier {
     const { cindex, applied } = this.#deps;
     for (const entry of entries) {
       if (entry.Index > cindex.get().index) this.#applyOne(entry);
+      else if (entry.Type === EntryType.EntryConfChange) this.#deps.confChange(ConfChange.decode(entry.Data), entry.Index, true);
       applied.advance(entry.Index);
     }
   }
@@ -57,7 +62,7 @@ export class Applier {
         return;
       }
       case EntryType.EntryConfChange: {
-        this.#deps.confChange(ConfChange.decode(entry.Data), entry.Index);
+        this.#deps.confChange(ConfChange.decode(entry.Data), entry.Index, false);
         cindex.set(entry.Index, entry.Term);
         return;
       }
