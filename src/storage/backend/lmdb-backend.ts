@@ -85,6 +85,8 @@ export class LmdbBackend implements Backend {
   /** Set while defrag swaps files: commits wait for it. */
   #defrag: Promise<void> | undefined;
   #commits = 0;
+  /** The data file's size, re-read when a commit lands (the only time it grows) and after defrag. */
+  #fileSize = 0;
   #closed = false;
   readonly #hooks: PreCommitHook[] = [];
 
@@ -94,6 +96,7 @@ export class LmdbBackend implements Backend {
     this.#mapSize = options.mapSize ?? DEFAULT_MAP_SIZE;
     this.#log = options.logger ?? nullLogger;
     this.#engine = openEngine(this.path, this.#mapSize);
+    this.#refreshSize();
   }
 
   get(bucket: Bucket, key: Uint8Array): Buffer | undefined {
@@ -183,8 +186,13 @@ export class LmdbBackend implements Backend {
     return hashBuckets(this, ignores);
   }
 
+  /** Cheap enough for a per-request quota check: no file system call. */
   size(): number {
-    return existsSync(this.path) ? statSync(this.path).size : 0;
+    return this.#fileSize;
+  }
+
+  #refreshSize(): void {
+    this.#fileSize = existsSync(this.path) ? statSync(this.path).size : 0;
   }
 
   /** Pages reachable from any database (tree pages of every bucket, the catalog and the free list) plus the two meta pages. */
@@ -224,6 +232,7 @@ export class LmdbBackend implements Backend {
       await old.root.close();
       renameSync(tmp, this.path);
       if (existsSync(`${tmp}-lock`)) renameSync(`${tmp}-lock`, `${this.path}-lock`);
+      this.#refreshSize();
       this.#log.info({ path: this.path, sizeBefore: before, sizeAfter: this.size() }, "defragmented backend");
     } finally {
       this.#defrag = undefined;
@@ -264,6 +273,7 @@ export class LmdbBackend implements Backend {
       () => {
         const i = this.#inFlight.indexOf(batch);
         if (i >= 0) this.#inFlight.splice(i, 1);
+        this.#refreshSize();
       },
       (err: unknown) => this.#fail(err),
     );
