@@ -10,7 +10,7 @@ import type { AutoCompactionMode, FreelistType, LogLevel, MetricsLevel, TlsConfi
 import { EXPERIMENTAL_FLAG_TO_FEATURE, SERVER_FEATURES } from "./feature-gates.js";
 import { defaultValue, type FlagValue, type FlagValues, type UrlsValue } from "./flag-values.js";
 import { EXPERIMENTAL_RENAMES, FLAGS_BY_NAME } from "./flags.js";
-import { parseEtcdUrl, type EtcdUrl } from "./go-url.js";
+import { parseEtcdUrl, type EtcdUrl } from "../../pkg/go-url.js";
 import { goQuote, nsToMs, parseGoDuration } from "./go-value.js";
 import { UNIMPLEMENTED_FLAGS } from "./unimplemented.js";
 import { parseLogLevel, type UrlSettings } from "./validate.js";

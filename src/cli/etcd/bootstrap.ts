@@ -11,7 +11,7 @@
  * @module
  */
 import type { EtcdConfig, InitialClusterMember } from "./config.js";
-import { parseEtcdUrls } from "./go-url.js";
+import { parseEtcdUrls } from "../../pkg/go-url.js";
 import { goQuoteList } from "./go-value.js";
 
 /**

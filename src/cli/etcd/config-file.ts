@@ -16,7 +16,7 @@ import { parse as parseYaml, YAMLParseError } from "yaml";
 import { FLAG_SPECS, type FlagSpec, type YamlType } from "./flags.js";
 import type { FlagValues } from "./flag-values.js";
 import { setFlagValue } from "./flag-values.js";
-import { EtcdUrlError, parseEtcdUrls, type EtcdUrl } from "./go-url.js";
+import { EtcdUrlError, parseEtcdUrls, type EtcdUrl } from "../../pkg/go-url.js";
 import { nsToMs } from "./go-value.js";
 import { applyExperimentalFlags } from "./feature-gates.js";
 

@@ -11,7 +11,7 @@
  * etcd. Each such field says so.
  * @module
  */
-import type { EtcdUrl } from "./go-url.js";
+import type { EtcdUrl } from "../../pkg/go-url.js";
 
 export type ClusterState = "new" | "existing";
 export type LogLevel = "debug" | "info" | "warn" | "error" | "dpanic" | "panic" | "fatal";

@@ -9,7 +9,7 @@ import { FeatureGateSet } from "./feature-gates.js";
 import type { FlagKind, FlagSpec } from "./flags.js";
 import { FLAG_SPECS } from "./flags.js";
 import { parseGoBool, parseGoDuration, parseGoInt, parseGoUint, nsToMs } from "./go-value.js";
-import { EtcdUrlError, parseEtcdUrls, type EtcdUrl } from "./go-url.js";
+import { EtcdUrlError, parseEtcdUrls, type EtcdUrl } from "../../pkg/go-url.js";
 
 /** URL flag state: etcd keeps both the set of texts (for exceptions such as "*") and the parsed list. */
 export interface UrlsValue {

@@ -2,7 +2,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { parseEtcdUrl } from "./go-url.js";
+import { parseEtcdUrl } from "../../pkg/go-url.js";
 import { parseGoDuration, parseGoInt, parseGoUint } from "./go-value.js";
 import { repoRoot } from "./test-support.js";
 

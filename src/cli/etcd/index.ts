@@ -6,8 +6,8 @@
  */
 export { parseEtcdConfig, type ParseOutcome, type ParseOptions } from "./parse.js";
 export type * from "./config.js";
-export type { EtcdUrl, UrlScheme } from "./go-url.js";
-export { parseEtcdUrl, parseEtcdUrls, EtcdUrlError } from "./go-url.js";
+export type { EtcdUrl, UrlScheme } from "../../pkg/go-url.js";
+export { parseEtcdUrl, parseEtcdUrls, EtcdUrlError } from "../../pkg/go-url.js";
 export { verifyBootstrap, verifyJoinExisting, bootstrapMembers, parseInitialCluster, initialClusterString } from "./bootstrap.js";
 export { helpText, versionText, USAGE, type RuntimeInfo } from "./help.js";
 export { UNIMPLEMENTED_FLAGS } from "./unimplemented.js";

@@ -7,7 +7,7 @@
  */
 import type { FeatureGateSet } from "./feature-gates.js";
 import type { FlagValues } from "./flag-values.js";
-import { isBindableUrl, type EtcdUrl } from "./go-url.js";
+import { isBindableUrl, type EtcdUrl } from "../../pkg/go-url.js";
 import { formatGoDuration, goQuoteList } from "./go-value.js";
 import { EXPERIMENTAL_RENAMES } from "./flags.js";
 import type { LogLevel } from "./config.js";

@@ -11,7 +11,7 @@
  * @module
  */
 import { isIP } from "node:net";
-import { goQuote } from "./go-value.js";
+import { goQuote } from "./go-quote.js";
 
 export type UrlScheme = "http" | "https" | "unix" | "unixs";
 
