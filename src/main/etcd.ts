@@ -65,9 +65,14 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     { "etcd-version": SERVER_VERSION, "node-version": nodeVersion, "data-dir": config.dataDir, name: config.name },
     "starting etcd",
   );
-  const server = await EtcdServer.start(serverConfig, { logger, clock: new SystemClock(), random: new SeededRandom(randomSeed()) });
+  const server = await EtcdServer.start(serverConfig, {
+    logger,
+    clock: new SystemClock(),
+    random: new SeededRandom(randomSeed()),
+    lease: { checkpoint: config.featureGates.LeaseCheckpoint, checkpointPersist: config.featureGates.LeaseCheckpointPersist },
+  });
   const grpcServer = createGrpcServer(
-    { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server },
+    { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server, lease: server.lease },
     {
       maxRequestBytes: config.maxRequestBytes,
       maxTxnOps: config.maxTxnOps,
@@ -124,6 +129,8 @@ function toServerConfig(c: EtcdConfig): ServerConfig {
     heartbeatIntervalMs: c.heartbeatIntervalMs,
     electionTimeoutMs: c.electionTimeoutMs,
     preVote: c.preVote,
+    strictReconfigCheck: c.strictReconfigCheck,
+    maxLearners: c.maxLearners,
     snapshotCount: c.snapshotCount,
     maxSnapshots: c.maxSnapshots,
     maxWals: c.maxWals,

@@ -17,8 +17,16 @@ import type {
   HashKVRequest,
   HashKVResponse,
   HashResponse,
+  MemberAddRequest,
+  MemberAddResponse,
   MemberListRequest,
   MemberListResponse,
+  MemberPromoteRequest,
+  MemberPromoteResponse,
+  MemberRemoveRequest,
+  MemberRemoveResponse,
+  MemberUpdateRequest,
+  MemberUpdateResponse,
   PutRequest,
   PutResponse,
   RangeRequest,
@@ -47,6 +55,10 @@ export interface MaintenanceApi {
 
 export interface ClusterApi {
   memberList(req: MemberListRequest, signal?: AbortSignal): Promise<MemberListResponse>;
+  memberAdd(req: MemberAddRequest, signal?: AbortSignal): Promise<MemberAddResponse>;
+  memberRemove(req: MemberRemoveRequest, signal?: AbortSignal): Promise<MemberRemoveResponse>;
+  memberUpdate(req: MemberUpdateRequest, signal?: AbortSignal): Promise<MemberUpdateResponse>;
+  memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse>;
 }
 
 /** What every response header is built from. */
@@ -60,4 +72,27 @@ export interface HeaderSource {
 export interface ApiLimits {
   maxTxnOps: number;
   maxRequestBytes: number;
+}
+
+import type {
+  LeaseGrantRequest,
+  LeaseGrantResponse,
+  LeaseKeepAliveRequest,
+  LeaseKeepAliveResponse,
+  LeaseLeasesRequest,
+  LeaseLeasesResponse,
+  LeaseRevokeRequest,
+  LeaseRevokeResponse,
+  LeaseTimeToLiveRequest,
+  LeaseTimeToLiveResponse,
+} from "../gen/etcdserverpb/rpc.js";
+
+export interface LeaseApi {
+  grant(req: LeaseGrantRequest, signal?: AbortSignal): Promise<LeaseGrantResponse>;
+  revoke(req: LeaseRevokeRequest, signal?: AbortSignal): Promise<LeaseRevokeResponse>;
+  /** One keepalive round: renews on the leader; TTL 0 for a lease that does not exist. */
+  keepAlive(req: LeaseKeepAliveRequest, signal?: AbortSignal): Promise<LeaseKeepAliveResponse>;
+  /** TTL −1 (not an error) for a lease that does not exist. */
+  timeToLive(req: LeaseTimeToLiveRequest, signal?: AbortSignal): Promise<LeaseTimeToLiveResponse>;
+  leases(req: LeaseLeasesRequest, signal?: AbortSignal): Promise<LeaseLeasesResponse>;
 }

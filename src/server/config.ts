@@ -25,6 +25,10 @@ export interface ServerConfig {
   readonly electionTimeoutMs: number;
   /** Run raft's pre-vote round before campaigning (etcd 3.5+ default: true). */
   readonly preVote: boolean;
+  /** Refuse membership changes that would leave fewer started members than a quorum. */
+  readonly strictReconfigCheck: boolean;
+  /** Learners allowed at once (etcd 3.6 --max-learners, default 1). */
+  readonly maxLearners: number;
   readonly snapshotCount: number;
   readonly maxSnapshots: number;
   readonly maxWals: number;

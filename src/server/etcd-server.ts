@@ -17,6 +17,9 @@ import { WaitRegistry } from "../pkg/wait.js";
 import { KVStore } from "../storage/mvcc/index.js";
 import { CLUSTER_VERSION } from "../version.js";
 import type { ClusterApi, HeaderSource, KvApi, MaintenanceApi } from "./api.js";
+import type { LeaseApi } from "./api.js";
+import { LEASE_TICK_MS, type LeaseSettings } from "./lease-settings.js";
+import { ServerLeases } from "./lease-wiring.js";
 import { AlarmStore } from "./alarms.js";
 import { AppliedIndex } from "./applied-index.js";
 import type { ApplyResult } from "./apply/apply-result.js";
@@ -33,23 +36,26 @@ import {
 } from "./config.js";
 import { KvRequests } from "./kv-requests.js";
 import { MaintenanceRequests } from "./maintenance-requests.js";
-import { decodeMember } from "./membership/member.js";
+import { decodeConfChangeContext, decodeMember } from "./membership/member.js";
 import { MembershipStore } from "./membership/membership-store.js";
+import { loadConfState, saveConfState } from "./membership/conf-state.js";
 import { formatId } from "./membership/ids.js";
 import { Proposer } from "./proposer.js";
 import { Quota } from "./quota.js";
 import { RaftDriver } from "./raft-driver.js";
 import { RaftLog } from "./raft-log.js";
+import { ProposalDroppedError } from "../raft/index.js";
 import { buildRaftNode, isSingleVoter, RaftRole, type RawNode, type SoftState } from "./raft-node.js";
 import { LinearizableReads } from "./read-index.js";
 import { SnapshotScheduler } from "./snapshots.js";
-import { NO_LEASES } from "./txn/index.js";
 
 export interface ServerDeps {
   logger: Logger;
   clock: Clock;
   /** Seeds raft's randomized election timeouts. */
   random: Random;
+  /** Lease checkpoint settings (flags / feature gates); default off. */
+  lease?: LeaseSettings;
 }
 
 
@@ -60,6 +66,7 @@ export class EtcdServer implements HeaderSource {
   readonly kv: KvApi;
   readonly maintenance: MaintenanceApi;
   readonly cluster: ClusterApi;
+  readonly lease: LeaseApi;
   readonly memberId: bigint;
   readonly clusterId: bigint;
   /** Settles with the error that stopped the server from outside (disk failure …). */
@@ -69,6 +76,7 @@ export class EtcdServer implements HeaderSource {
   readonly #logger: Logger;
   readonly #boot: Bootstrapped;
   readonly #store: KVStore;
+  readonly #leases: ServerLeases;
   readonly #membership: MembershipStore;
   readonly #alarms: AlarmStore;
   readonly #raft: RawNode;
@@ -95,8 +103,31 @@ export class EtcdServer implements HeaderSource {
     this.clusterId = boot.clusterId;
     this.fatal = new Promise((resolve) => (this.#raiseFatal = resolve));
 
+    // The lessor comes first: the store's restore re-attaches leased keys to it.
+    this.#leases = new ServerLeases({
+      ...(deps.lease !== undefined ? { settings: deps.lease } : {}),
+      heartbeatIntervalMs: config.heartbeatIntervalMs,
+      electionTimeoutMs: config.electionTimeoutMs,
+      requestTimeoutMs: requestTimeoutMs(config),
+      memberId: boot.memberId,
+      backend: boot.backend,
+      clock: deps.clock,
+      logger: deps.logger.child({ component: "lease" }),
+      store: () => this.#store,
+      propose: (body, signal) => this.#proposer.propose(body, signal),
+      readBarrier: () => this.#reads.barrier(),
+      header: this,
+      committedIndex: () => this.#commit,
+      appliedIndex: () => this.#applied.value,
+      waitApplied: (index) => this.#applied.wait(index),
+      quota: new Quota(config.quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : config.quotaBackendBytes, () => boot.backend.size()),
+      raiseNoSpace: () => this.#raiseNoSpace(),
+      clusterVersion: () => this.#membership.clusterVersion,
+    });
+    this.lease = this.#leases.api;
     this.#store = new KVStore({
       backend: boot.backend,
+      lessor: this.#leases.lessor,
       compactionBatchLimit: config.compactionBatchLimit || DEFAULT_COMPACTION_BATCH_LIMIT,
       logger: deps.logger.child({ component: "mvcc" }),
     });
@@ -113,7 +144,7 @@ export class EtcdServer implements HeaderSource {
       preVote: config.preVote,
       random: deps.random,
       logger: deps.logger.child({ component: "raft" }),
-      ...(restored ? { restored } : {}),
+      ...(restored ? { restored, applied: { index: applied, confState: loadConfState(boot.backend) } } : {}),
     });
     this.#raft = built.node;
     if (restored === undefined) {
@@ -142,8 +173,8 @@ export class EtcdServer implements HeaderSource {
       cindex: boot.cindex,
       waits: this.#waits,
       applied: this.#applied,
-      dispatch: (req: InternalRaftRequest) => dispatch({ kv: this.#store, leases: NO_LEASES, membership: this.#membership, alarms: this.#alarms }, req),
-      confChange: (cc, _index, alreadyApplied) => this.#applyConfChange(cc, alreadyApplied),
+      dispatch: (req: InternalRaftRequest) => dispatch({ kv: this.#store, leases: this.#leases.lessor, lessor: this.#leases.lessor, membership: this.#membership, alarms: this.#alarms }, req),
+      confChange: (cc) => this.#applyConfChange(cc),
       logger: deps.logger,
     });
     const lastDurable = restored?.entries.length ? restored.entries[restored.entries.length - 1]!.Index : (restored?.snapshot?.metadata?.index ?? 0n);
@@ -173,7 +204,8 @@ export class EtcdServer implements HeaderSource {
     this.#reads = new LinearizableReads({ readIndex: (ctx) => this.#raft.readIndex(ctx), wake: () => this.#driver.wake() }, this.#applied);
     this.#proposer = new Proposer(
       {
-        propose: (data) => this.#raft.propose(data),
+        propose: (data) => this.#propose(() => this.#raft.propose(data)),
+        proposeConfChange: (cc) => this.#propose(() => this.#raft.proposeConfChange(cc)),
         wake: () => this.#driver.wake(),
         committedIndex: () => this.#commit,
         appliedIndex: () => this.#applied.value,
@@ -197,7 +229,21 @@ export class EtcdServer implements HeaderSource {
       quotaBytes,
       raftStatus: () => ({ lead: this.#lead, term: this.#term, commit: this.#commit, applied: this.#applied.value }),
     });
-    this.cluster = new ClusterRequests({ membership: this.#membership, header: this });
+    this.cluster = new ClusterRequests({
+      membership: this.#membership,
+      header: this,
+      proposer: this.#proposer,
+      reads: this.#reads,
+      raft: {
+        memberId: boot.memberId,
+        progressMatches: () => {
+          const progress = this.#raft.status().progress;
+          return progress === undefined ? undefined : new Map([...progress].map(([id, p]) => [id, p.match]));
+        },
+      },
+      strictReconfigCheck: config.strictReconfigCheck,
+      nowSeconds: () => Math.floor(deps.clock.wallMs() / 1000),
+    });
   }
 
   /** Opens (or creates) the member's data and brings it up to serving: leader known, attributes published. */
@@ -220,6 +266,7 @@ export class EtcdServer implements HeaderSource {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
+    this.#leases.stop();
     await this.#driver.stop();
     await this.#snapshots.idle();
     this.#waits.cancelAll(new EtcdError("Stopped"));
@@ -238,6 +285,7 @@ export class EtcdServer implements HeaderSource {
       this.#boot.backend.commit().catch((err: unknown) => this.#raiseFatal(err instanceof Error ? err : new Error(String(err))));
     }, this.#config.backendBatchIntervalMs || DEFAULT_BATCH_INTERVAL_MS);
     this.#timers.push(tick, commit);
+    this.#timers.push(setInterval(() => this.#leases.tick(), LEASE_TICK_MS));
     this.#driver.wake();
     // A single voter need not wait an election timeout to find out nobody else
     // is there; it campaigns once its committed conf changes are applied.
@@ -267,6 +315,16 @@ export class EtcdServer implements HeaderSource {
     }
   }
 
+  /** Raft drops proposals it cannot take (no leader, transfer in progress): clients see etcd's errors. */
+  #propose(propose: () => void): void {
+    try {
+      propose();
+    } catch (err) {
+      if (err instanceof ProposalDroppedError) throw new EtcdError(this.#lead === 0n ? "NoLeader" : "TimeoutDueToLeaderFail", { cause: err });
+      throw err;
+    }
+  }
+
   async #raiseNoSpace(): Promise<void> {
     try {
       await this.#proposer.propose({ alarm: { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: this.memberId, alarm: AlarmType.NOSPACE } });
@@ -279,6 +337,7 @@ export class EtcdServer implements HeaderSource {
   #onSoftState(state: SoftState): void {
     const previous = this.#lead;
     this.#lead = state.lead;
+    this.#leases.onLeadership(state.raftState === RaftRole.Leader);
     if (state.lead !== previous) {
       if (state.lead === 0n) this.#logger.warn({}, "lost the leader");
       else this.#logger.info({ leader: formatId(state.lead), term: String(this.#term) }, state.raftState === RaftRole.Leader ? "became leader" : "elected leader");
@@ -290,20 +349,32 @@ export class EtcdServer implements HeaderSource {
     }
   }
 
-  #applyConfChange(cc: ConfChange, alreadyApplied: boolean): void {
+  /**
+   * Applies a committed membership change: validated against the replicated
+   * membership first (a refused change still occupies its log index but
+   * changes nothing), then raft's configuration and the members store.
+   */
+  #applyConfChange(cc: ConfChange): ApplyResult {
+    const refused = this.#membership.validate(cc, this.#config.maxLearners);
+    if (refused !== undefined) return { ok: false, error: new EtcdError(refused) };
     this.#confState = this.#raft.applyConfChange(cc);
-    if (alreadyApplied) return;
+    saveConfState(this.#boot.backend, this.#confState);
     switch (cc.type) {
       case ConfChangeType.ConfChangeAddNode:
-      case ConfChangeType.ConfChangeAddLearnerNode:
-        if (cc.context.length > 0) this.#membership.add(decodeMember(cc.context));
+      case ConfChangeType.ConfChangeAddLearnerNode: {
+        const { member, isPromote } = decodeConfChangeContext(cc.context);
+        if (isPromote) this.#membership.promote(member.id);
+        else this.#membership.add(member);
         break;
+      }
       case ConfChangeType.ConfChangeRemoveNode:
         this.#membership.remove(cc.nodeId);
         break;
       case ConfChangeType.ConfChangeUpdateNode:
-        if (cc.context.length > 0) this.#membership.setPeerUrls(cc.nodeId, decodeMember(cc.context).peerUrls);
+        this.#membership.setPeerUrls(cc.nodeId, decodeMember(cc.context).peerUrls);
         break;
     }
+    return { ok: true, response: undefined };
   }
+
 }

@@ -6,6 +6,7 @@
  * @module
  */
 import { InternalRaftRequest } from "../gen/etcdserverpb/raft_internal.js";
+import type { ConfChange } from "../gen/raftpb/raft.js";
 import { EtcdError } from "../pkg/errors.js";
 import type { IdGenerator } from "../pkg/id-generator.js";
 import type { WaitRegistry } from "../pkg/wait.js";
@@ -16,6 +17,7 @@ export const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000n;
 
 export interface ProposalTarget {
   propose(data: Buffer): void;
+  proposeConfChange(cc: ConfChange): void;
   wake(): void;
   committedIndex(): bigint;
   appliedIndex(): bigint;
@@ -51,9 +53,23 @@ export class Proposer {
     const data = Buffer.from(InternalRaftRequest.encode(request).finish());
     if (data.length > this.#options.maxRequestBytes) throw new EtcdError("RequestTooLarge");
 
+    return this.#waitFor(id, () => this.#target.propose(data), signal);
+  }
+
+  /**
+   * Proposes a membership change (its id is assigned here) and resolves with
+   * the outcome of applying it: applied, or refused by validation.
+   */
+  async proposeConfChange(cc: Omit<ConfChange, "id">, signal?: AbortSignal): Promise<ApplyResult> {
+    const id = this.#ids.next();
+    const change: ConfChange = { ...cc, id };
+    return this.#waitFor(id, () => this.#target.proposeConfChange(change), signal);
+  }
+
+  async #waitFor(id: bigint, propose: () => void, signal?: AbortSignal): Promise<ApplyResult> {
     const result = this.#waits.register(id);
     try {
-      this.#target.propose(data);
+      propose();
     } catch (err) {
       this.#waits.cancel(id, err instanceof Error ? err : new Error(String(err)));
       throw err;

@@ -4,7 +4,7 @@
  * WAL (snapshot, hard state, entries), with etcd's raft settings.
  * @module
  */
-import type { Entry, HardState, Snapshot } from "../gen/raftpb/raft.js";
+import type { ConfState, Entry, HardState, Snapshot } from "../gen/raftpb/raft.js";
 import type { Logger } from "../pkg/logger.js";
 import type { Random } from "../pkg/random.js";
 import { MemoryStorage, RawNode, StateType } from "../raft/index.js";
@@ -26,6 +26,8 @@ export interface RaftNodeOptions {
   logger: Logger;
   /** What the WAL held on restart; undefined for a brand-new member. */
   restored?: { snapshot: Snapshot | undefined; hardState: HardState; entries: Entry[] };
+  /** On restart: the configuration and index the backend has applied up to. */
+  applied?: { index: bigint; confState: ConfState | undefined };
 }
 
 export interface BuiltRaftNode {
@@ -34,18 +36,30 @@ export interface BuiltRaftNode {
 }
 
 export function buildRaftNode(options: RaftNodeOptions): BuiltRaftNode {
-  const storage = new MemoryStorage();
   const restored = options.restored;
+  const appliedConf = options.applied?.confState;
+  const snapshot = restored?.snapshot?.metadata !== undefined && restored.snapshot.metadata.index > 0n ? restored.snapshot : undefined;
+  // Raft starts from the configuration as of the last applied entry, so the
+  // conf changes below it are not replayed.
+  const storage = new MemoryStorage(snapshot === undefined && appliedConf !== undefined ? { confState: appliedConf } : undefined);
+  let applied = 0n;
   if (restored !== undefined) {
-    if (restored.snapshot?.metadata !== undefined && restored.snapshot.metadata.index > 0n) storage.applySnapshot(restored.snapshot);
+    if (snapshot !== undefined) {
+      const meta = snapshot.metadata!;
+      storage.applySnapshot(appliedConf === undefined ? snapshot : { ...snapshot, metadata: { ...meta, confState: appliedConf } });
+    }
     storage.setHardState(restored.hardState);
     storage.append(restored.entries);
+    const snapIndex = snapshot?.metadata?.index ?? 0n;
+    const wanted = options.applied?.index ?? 0n;
+    applied = wanted > restored.hardState.commit ? restored.hardState.commit : wanted < snapIndex ? snapIndex : wanted;
   }
   const node = new RawNode({
     id: options.id,
     electionTick: Math.max(2, Math.round(options.electionTimeoutMs / options.heartbeatIntervalMs)),
     heartbeatTick: 1,
     storage,
+    applied,
     maxSizePerMsg: MAX_SIZE_PER_MSG,
     maxInflightMsgs: MAX_INFLIGHT_MSGS,
     maxUncommittedEntriesSize: MAX_UNCOMMITTED_ENTRIES_SIZE,

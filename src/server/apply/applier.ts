@@ -20,12 +20,8 @@ export interface ApplierDeps {
   applied: AppliedIndex;
   /** Applies one client/internal request; throws only for bugs (the server stops). */
   dispatch(request: InternalRaftRequest, index: bigint): ApplyResult;
-  /**
-   * Applies a membership change entry. Raft's configuration lives in memory,
-   * so it is told about every conf change on every start, also those the
-   * backend already reflects (`alreadyApplied`).
-   */
-  confChange(cc: ConfChange, index: bigint, alreadyApplied: boolean): void;
+  /** Applies a membership change entry; the result goes to the member that proposed it, if it waits. */
+  confChange(cc: ConfChange, index: bigint): ApplyResult;
   logger: Logger;
 }
 
@@ -39,8 +35,9 @@ export class Applier {
   apply(entries: readonly Entry[]): void {
     const { cindex, applied } = this.#deps;
     for (const entry of entries) {
+      // Raft restarts from the applied index, so entries at or below it come
+      // back only if the backend raced ahead of the WAL's commit index.
       if (entry.Index > cindex.get().index) this.#applyOne(entry);
-      else if (entry.Type === EntryType.EntryConfChange) this.#deps.confChange(ConfChange.decode(entry.Data), entry.Index, true);
       applied.advance(entry.Index);
     }
   }
@@ -62,8 +59,10 @@ export class Applier {
         return;
       }
       case EntryType.EntryConfChange: {
-        this.#deps.confChange(ConfChange.decode(entry.Data), entry.Index, false);
+        const cc = ConfChange.decode(entry.Data);
+        const result = this.#deps.confChange(cc, entry.Index);
         cindex.set(entry.Index, entry.Term);
+        if (cc.id !== 0n) waits.trigger(cc.id, result);
         return;
       }
       default:

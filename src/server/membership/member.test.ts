@@ -15,3 +15,13 @@ test("an unstarted learner has no name or client URLs in its JSON", () => {
   assert.equal(encodeMember(m).toString(), '{"id":1,"peerURLs":["http://a:2380"],"isLearner":true}');
   assert.deepEqual(decodeMember(encodeMember(m)), m);
 });
+
+import { decodeConfState, encodeConfState } from "./conf-state.js";
+
+test("conf state round-trips through etcd's JSON with exact 64-bit ids", () => {
+  const cs = { voters: [11417610130673999598n, 2n], learners: [3n], votersOutgoing: [], learnersNext: [], autoLeave: false };
+  const text = encodeConfState(cs).toString();
+  assert.equal(text, '{"voters":[11417610130673999598,2],"learners":[3]}');
+  assert.deepEqual(decodeConfState(Buffer.from(text)), cs);
+  assert.deepEqual(decodeConfState(Buffer.from("{}")), { voters: [], learners: [], votersOutgoing: [], learnersNext: [], autoLeave: false });
+});

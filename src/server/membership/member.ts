@@ -24,6 +24,23 @@ export function encodeMember(m: Member): Buffer {
   return Buffer.from(json + "}", "utf8");
 }
 
+/**
+ * A conf change's context: the member as JSON, plus `"isPromote":true` when a
+ * learner becomes a voter (etcd embeds the member in its context struct, so
+ * the two share one flat JSON object).
+ */
+export function encodeConfChangeContext(m: Member, isPromote: boolean): Buffer {
+  if (!isPromote) return encodeMember(m);
+  const json = encodeMember(m).toString("utf8");
+  return Buffer.from(`${json.slice(0, -1)},"isPromote":true}`, "utf8");
+}
+
+export function decodeConfChangeContext(data: Buffer): { member: Member; isPromote: boolean } {
+  const member = decodeMember(data);
+  const parsed = JSON.parse(data.toString("utf8")) as { isPromote?: boolean };
+  return { member, isPromote: parsed.isPromote === true };
+}
+
 export function decodeMember(data: Buffer): Member {
   const text = data.toString("utf8");
   const idMatch = /"id"\s*:\s*(\d+)/.exec(text);
