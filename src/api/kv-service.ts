@@ -24,7 +24,7 @@ import { unary } from "./grpc-adapter.js";
 export function kvHandlers(api: KvApi, header: HeaderSource, limits: ApiLimits) {
   return {
     range: unary<RangeRequest, RangeResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
+      checkLeaderRequirement(ctx, header, req.serializable);
       checkRangeRequest(req);
       return api.range(req);
     }),

@@ -30,7 +30,7 @@ export function maintenanceHandlers(api: MaintenanceApi, header: HeaderSource) {
       return api.defragment();
     }),
     status: unary<StatusRequest, StatusResponse>(async (_req, ctx) => {
-      checkLeaderRequirement(ctx, header);
+      checkLeaderRequirement(ctx, header, true);
       return api.status();
     }),
     hash: unary<HashRequest, HashResponse>(async (_req, ctx) => {
