@@ -66,6 +66,8 @@ export interface HeaderSource {
   header(revision?: bigint): ResponseHeader;
   /** False while the member knows no leader (the `hasleader` metadata check). */
   hasLeader(): boolean;
+  /** True while this member is a raft learner (it then serves only Status and serializable reads). */
+  isLearner?(): boolean;
 }
 
 /** Request limits the API edge enforces before anything reaches the server. */

@@ -262,6 +262,10 @@ export class EtcdServer implements HeaderSource {
     return this.#lead !== 0n;
   }
 
+  isLearner(): boolean {
+    return this.#confState.learners.includes(this.memberId);
+  }
+
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
