@@ -12,6 +12,8 @@ import { costOfTxn } from "../quota.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
 import type { MembershipStore } from "../membership/membership-store.js";
 import * as ops from "../txn/index.js";
+import type { Lessor } from "../../lease/index.js";
+import { applyLease, isLeaseRequest } from "../lease-apply.js";
 import type { ApplyResult } from "./apply-result.js";
 
 export interface DispatchContext {
@@ -19,6 +21,8 @@ export interface DispatchContext {
   leases: ops.LeaseLookup;
   membership: MembershipStore;
   alarms: AlarmStore;
+  /** The lessor; absent, lease requests apply as no-ops. */
+  lessor?: Lessor;
 }
 
 function attempt(fn: () => unknown): ApplyResult {
@@ -34,6 +38,7 @@ function attempt(fn: () => unknown): ApplyResult {
 export function dispatch(ctx: DispatchContext, req: InternalRaftRequest): ApplyResult {
   const refused = refusedByAlarm(ctx.alarms, req);
   if (refused !== undefined) return { ok: false, error: new EtcdError(refused) };
+  if (ctx.lessor !== undefined && isLeaseRequest(req)) return applyLease({ lessor: ctx.lessor, revision: () => ctx.kv.rev }, req);
   if (req.put) {
     const r = req.put;
     return attempt(() => ops.put(ctx.kv, r, ctx.leases));
