@@ -9,6 +9,9 @@ import type { ApiLimits, ClusterApi, HeaderSource, KvApi, MaintenanceApi } from 
 import { clusterHandlers } from "./cluster-service.js";
 import { kvHandlers } from "./kv-service.js";
 import { maintenanceHandlers } from "./maintenance-service.js";
+import { LeaseService } from "../gen/etcdserverpb/rpc.js";
+import type { LeaseApi } from "../server/api.js";
+import { leaseHandlers } from "./lease-service.js";
 
 /** etcd lets a gRPC message exceed --max-request-bytes by this much, so the server (not gRPC) answers "request is too large". */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -24,6 +27,7 @@ export interface ApiBackends {
   maintenance: MaintenanceApi;
   cluster: ClusterApi;
   header: HeaderSource;
+  lease?: LeaseApi;
 }
 
 export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptions): grpc.Server {
@@ -38,5 +42,6 @@ export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptio
   server.addService(KVService, kvHandlers(backends.kv, backends.header, options));
   server.addService(MaintenanceService, maintenanceHandlers(backends.maintenance, backends.header));
   server.addService(ClusterService, clusterHandlers(backends.cluster, backends.header));
+  if (backends.lease !== undefined) server.addService(LeaseService, leaseHandlers(backends.lease, backends.header));
   return server;
 }
