@@ -283,7 +283,7 @@ export class EtcdServer implements HeaderSource {
   async #run(): Promise<void> {
     const tick = setInterval(() => {
       this.#driver.tick();
-      this.#reads.onTick(READ_INDEX_RETRY_TICKS);
+      this.#reads.onTick(READ_INDEX_RETRY_TICKS, Math.ceil(requestTimeoutMs(this.#config) / this.#config.heartbeatIntervalMs));
     }, this.#config.heartbeatIntervalMs);
     const commit = setInterval(() => {
       this.#boot.backend.commit().catch((err: unknown) => this.#raiseFatal(err instanceof Error ? err : new Error(String(err))));
@@ -343,6 +343,8 @@ export class EtcdServer implements HeaderSource {
     this.#lead = state.lead;
     this.#leases.onLeadership(state.raftState === RaftRole.Leader);
     if (state.lead !== previous) {
+      // A read confirmed by the old leader's term is no proof under the new one.
+      if (previous !== 0n) this.#reads.failInFlight(new EtcdError("LeaderChanged"));
       if (state.lead === 0n) this.#logger.warn({}, "lost the leader");
       else this.#logger.info({ leader: formatId(state.lead), term: String(this.#term) }, state.raftState === RaftRole.Leader ? "became leader" : "elected leader");
     }
