@@ -71,6 +71,30 @@ export class ServerMetrics {
   readonly peerReceivedBytes = new Counter({ name: "etcd_network_peer_received_bytes_total", help: "The total number of bytes received from peers.", labelNames: ["From"], registers: [this.registry] });
   readonly peerSentFailures = new Counter({ name: "etcd_network_peer_sent_failures_total", help: "The total number of send failures from peers.", labelNames: ["To"], registers: [this.registry] });
 
+  // /health, /livez, /readyz (etcd 3.6)
+  readonly healthSuccess = new Counter({ name: "etcd_server_health_success", help: "The total number of successful health checks", registers: [this.registry] });
+  readonly healthFailures = new Counter({ name: "etcd_server_health_failures", help: "The total number of failed health checks", registers: [this.registry] });
+  readonly healthCheck = new Gauge({ name: "etcd_server_healthcheck", help: "The result of each kind of healthcheck.", labelNames: ["type", "name"], registers: [this.registry] });
+  readonly healthChecks = new Counter({ name: "etcd_server_healthchecks_total", help: "The total number of each kind of healthcheck.", labelNames: ["type", "name", "status"], registers: [this.registry] });
+
+  /** Run before each render: values read at scrape time instead of updated on the hot path. */
+  readonly #scrapeHooks: (() => void)[] = [];
+
+  /** Registers a hook that refreshes scrape-time values (gauges read from live state, counters kept as plain numbers). */
+  onScrape(hook: () => void): void {
+    this.#scrapeHooks.push(hook);
+  }
+
+  /** The text exposition for /metrics, scrape-time values refreshed first. */
+  async render(): Promise<string> {
+    for (const hook of this.#scrapeHooks) hook();
+    return this.registry.metrics();
+  }
+
+  get contentType(): string {
+    return this.registry.contentType;
+  }
+
   constructor(options?: { processMetrics?: boolean }) {
     // process_* and nodejs_* (etcd exports Go's process_* collectors).
     if (options?.processMetrics !== false) collectDefaultMetrics({ register: this.registry });
