@@ -23,7 +23,6 @@ import type {
   LeaseTimeToLiveResponse,
 } from "../gen/etcdserverpb/rpc.js";
 import type { HeaderSource, LeaseApi } from "../server/api.js";
-import type { CallContext } from "./call-context.js";
 import { contextOf, grpcErrorOf, unary } from "./grpc-adapter.js";
 import { checkLeaderRequirement } from "./interceptors.js";
 
@@ -63,23 +62,21 @@ function keepAliveHandler(api: LeaseApi, header: HeaderSource): grpc.handleBidiS
       call.emit("error", grpcErrorOf(err));
       return;
     }
-    new KeepAliveStream(api, call, ctx).start();
+    new KeepAliveStream(api, call).start();
   };
 }
 
 class KeepAliveStream {
   readonly #api: LeaseApi;
   readonly #call: KeepAliveCall;
-  readonly #ctx: CallContext;
   readonly #queue: LeaseKeepAliveRequest[] = [];
   #busy = false;
   #halfClosed = false;
   #done = false;
 
-  constructor(api: LeaseApi, call: KeepAliveCall, ctx: CallContext) {
+  constructor(api: LeaseApi, call: KeepAliveCall) {
     this.#api = api;
     this.#call = call;
-    this.#ctx = ctx;
   }
 
   start(): void {
@@ -109,7 +106,11 @@ class KeepAliveStream {
       while (this.#queue.length > 0 && !this.#done) {
         const req = this.#queue.shift()!;
         if (call.isPaused() && this.#queue.length <= MAX_QUEUED_KEEPALIVES / 2) call.resume();
-        const resp = await this.#api.keepAlive(req, this.#ctx.signal);
+        // No cancellation signal: a renewal is answered at once in the common
+        // case, and a waiting one is bounded by the request timeout; creating
+        // (and aborting) a signal per stream is a measurable cost for
+        // clients that open a stream per keepalive.
+        const resp = await this.#api.keepAlive(req);
         if (this.#done || call.cancelled) return;
         if (!call.write(resp)) await drained(call);
       }
