@@ -64,6 +64,7 @@ export class WatchableStore {
   readonly #unsynced = new WatcherGroup();
   readonly #victims = new Map<StreamHandle, Set<Watcher>>();
   #victimCount = 0;
+  #advanced = 0;
   #streams = 0;
   #nextStreamId = 1;
 
@@ -94,6 +95,11 @@ export class WatchableStore {
       victims: this.#victimCount,
       streams: this.#streams,
     };
+  }
+
+  /** Watchers the last `syncWatchers` round moved forward (0: the round could do nothing). */
+  get lastRoundAdvanced(): number {
+    return this.#advanced;
   }
 
   /** True when some watcher waits for a sync round. */
@@ -170,6 +176,7 @@ export class WatchableStore {
    * other work.
    */
   syncWatchers(): number {
+    this.#advanced = 0;
     if (this.#unsynced.size === 0) return 0;
     const curRev = this.#source.rev;
     const compactRev = this.#source.compactRev;
@@ -190,6 +197,7 @@ export class WatchableStore {
       const batch = batches.get(w);
       // A watcher ahead of where the scan stopped keeps its place.
       const next = batch?.full === true ? batch.moreRev : endRev + 1n > w.minRev ? endRev + 1n : w.minRev;
+      if (next !== w.minRev) this.#advanced++;
       w.minRev = next;
       this.#unsynced.delete(w);
       if (batch !== undefined && batch.events.length > 0 && !this.#offer(w, batch.events, next - 1n)) {
@@ -221,6 +229,7 @@ export class WatchableStore {
       if (!receiver.offer({ watchId: w.id, events: NO_EVENTS, revision: 0n, compactRevision: compactRev })) continue;
       this.#unsynced.delete(w);
       w.state = "compacted";
+      this.#advanced++;
     }
   }
 
