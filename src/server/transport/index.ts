@@ -1,0 +1,17 @@
+/**
+ * The peer transport's public surface. See README.md.
+ * @module
+ */
+export { PeerTransport } from "./transport.js";
+export type { BoundAddress } from "./peer-listener.js";
+export {
+  DEFAULT_LIMITS,
+  type PeerStatus,
+  type SnapshotSource,
+  type TransportHandlers,
+  type TransportLimits,
+  type TransportOptions,
+} from "./types.js";
+export { metricsSinkFrom, nullMetricsSink, type TransportMetricsSink } from "./metrics-sink.js";
+export { decodeMembersJson, encodeMembersJson, fetchClusterMembers, type RemoteCluster } from "./members-json.js";
+export type { RefusalKind } from "./identity.js";

@@ -1,0 +1,145 @@
+/**
+ * Receiving one MsgSnap (`POST /raft/snapshot`): the message frame, then the
+ * backend bytes, written to a temp file as they arrive (the request is read
+ * only as fast as the disk takes it, so memory stays bounded), checked
+ * against the announced size and the sha-256 trailer, fsynced, and handed to
+ * the server. The sender learns the outcome from the answer: 204 or an error.
+ * @module
+ */
+import { createHash, randomBytes } from "node:crypto";
+import { open, rm } from "node:fs/promises";
+import * as http2 from "node:http2";
+import { join } from "node:path";
+import { Message, MessageType } from "../../gen/raftpb/raft.js";
+import { FRAME_HEADER_BYTES } from "./frame-codec.js";
+import { checkIncoming, idToHex } from "./identity.js";
+import { HEADER_SNAPSHOT_SIZE, TRAILER_SNAPSHOT_SHA256 } from "./snapshot-sender.js";
+import { refuse, type ReceiverContext } from "./stream-receiver.js";
+
+export interface SnapshotReceiverContext extends ReceiverContext {
+  readonly snapshotDir: string;
+  readonly stallTimeoutMs: number;
+  onSnapshotReceived(m: Message, dbPath: string, size: number): Promise<void>;
+  /** Senders with a transfer in progress (one at a time per sender). */
+  readonly inProgress: Set<bigint>;
+}
+
+class ReceiveError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export async function receiveSnapshot(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: SnapshotReceiverContext): Promise<void> {
+  const local = ctx.identity();
+  const answerHeaders = { "x-etcd-cluster-id": idToHex(local.clusterId), "x-server-version": ctx.serverVersion };
+  const check = checkIncoming(headers, local, (id) => ctx.isRemoved(id));
+  if (!check.ok) {
+    ctx.logger.warn({ reason: check.refusal.message, kind: check.refusal.kind }, "rejected snapshot from peer");
+    refuse(stream, check.refusal.status, check.refusal.message, answerHeaders);
+    return;
+  }
+  const from = check.from;
+  const fromHex = idToHex(from);
+  const sizeText = headers[HEADER_SNAPSHOT_SIZE];
+  const size = typeof sizeText === "string" && /^\d+$/.test(sizeText) ? Number(sizeText) : NaN;
+  if (!Number.isSafeInteger(size)) {
+    refuse(stream, 400, `missing or bad ${HEADER_SNAPSHOT_SIZE} header`, answerHeaders);
+    return;
+  }
+  if (ctx.inProgress.has(from)) {
+    refuse(stream, 503, `a snapshot from member ${fromHex} is already being received`, answerHeaders);
+    return;
+  }
+  ctx.inProgress.add(from);
+  let trailerSha: string | undefined;
+  stream.on("trailers", (t: http2.IncomingHttpHeaders) => {
+    const v = t[TRAILER_SNAPSHOT_SHA256];
+    trailerSha = Array.isArray(v) ? v[0] : v;
+  });
+  stream.setTimeout(ctx.stallTimeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+  const started = performance.now();
+  let path: string | undefined;
+  let handedOver = false;
+  try {
+    const { m, rest, chunks } = await readMessageFrame(stream, ctx.maxFrameBytes);
+    if (m.type !== MessageType.MsgSnap || m.snapshot === undefined) throw new ReceiveError(400, "the first frame is not a MsgSnap");
+    if (m.to !== local.memberId || m.from !== from) throw new ReceiveError(400, "the MsgSnap's sender or recipient does not match the request");
+    const index = m.snapshot.metadata?.index ?? 0n;
+    ctx.logger.info({ "remote-peer-id": fromHex, "snapshot-index": index.toString(), "size-bytes": size }, "receiving database snapshot");
+    path = join(ctx.snapshotDir, `.receiving-${fromHex}-${index.toString(16)}-${randomBytes(4).toString("hex")}.snap.db`);
+    const file = await open(path, "wx", 0o600);
+    const hash = createHash("sha256");
+    let received = 0;
+    try {
+      const write = async (chunk: Buffer): Promise<void> => {
+        received += chunk.length;
+        if (received > size) throw new ReceiveError(400, `more than the announced ${size} bytes`);
+        hash.update(chunk);
+        await file.write(chunk);
+      };
+      if (rest.length > 0) await write(rest);
+      // Pulled one chunk at a time (not for-await, which would reset the
+      // stream on an early exit before we could answer with the reason).
+      for (let next = await chunks.next(); next.done !== true; next = await chunks.next()) {
+        ctx.metrics.receivedBytes(fromHex, next.value.length);
+        await write(next.value);
+      }
+      if (received !== size) throw new ReceiveError(400, `received ${received} of ${size} bytes`);
+      if (trailerSha !== hash.digest("hex")) throw new ReceiveError(400, "snapshot checksum mismatch");
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    handedOver = true;
+    await ctx.onSnapshotReceived(m, path, size);
+    ctx.logger.info(
+      { "remote-peer-id": fromHex, "snapshot-index": index.toString(), "size-bytes": size, "took-ms": Math.round(performance.now() - started) },
+      "received and saved database snapshot",
+    );
+    if (!stream.destroyed) {
+      stream.respond({ ":status": 204, ...answerHeaders }, { endStream: true });
+    }
+  } catch (err) {
+    const status = err instanceof ReceiveError ? err.status : 500;
+    const message = err instanceof Error ? err.message : String(err);
+    ctx.logger.warn({ "remote-peer-id": fromHex, error: message, "handed-over": handedOver }, "failed to receive database snapshot");
+    if (path !== undefined) await rm(path, { force: true });
+    refuse(stream, status, `snapshot not accepted: ${message}`, answerHeaders);
+  } finally {
+    ctx.inProgress.delete(from);
+  }
+}
+
+/**
+ * Reads the leading frame (bounded by `maxFrameBytes`) and returns the
+ * decoded message, the bytes of the body already read past it, and the
+ * iterator for the rest.
+ */
+async function readMessageFrame(
+  stream: http2.ServerHttp2Stream,
+  maxFrameBytes: number,
+): Promise<{ m: Message; rest: Buffer; chunks: AsyncIterator<Buffer> }> {
+  const iterator = stream[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+  const parts: Buffer[] = [];
+  let have = 0;
+  let need = -1;
+  for (;;) {
+    if (need < 0 && have >= FRAME_HEADER_BYTES) {
+      need = Buffer.concat(parts).readUInt32BE(0);
+      if (need > maxFrameBytes) throw new ReceiveError(413, `snapshot message of ${need} bytes exceeds ${maxFrameBytes}`);
+    }
+    if (need >= 0 && have >= FRAME_HEADER_BYTES + need) break;
+    const next = await iterator.next();
+    if (next.done === true) throw new ReceiveError(400, "the request ended inside the snapshot message");
+    parts.push(next.value);
+    have += next.value.length;
+  }
+  const all = Buffer.concat(parts);
+  const m = Message.decode(all.subarray(FRAME_HEADER_BYTES, FRAME_HEADER_BYTES + need));
+  const rest = all.subarray(FRAME_HEADER_BYTES + need);
+  return { m, rest, chunks: iterator };
+}

@@ -1,0 +1,350 @@
+/**
+ * PeerTransport: raft messages between members over HTTP/2 on the peer URLs.
+ * One outgoing message stream per peer (see peer-link.ts), one incoming
+ * stream per peer (stream-receiver.ts), snapshots as separate requests
+ * (snapshot-sender.ts / snapshot-receiver.ts), and the small peer endpoints
+ * (`/members`, `/version`, `/raft/probing`). The server owns the transport
+ * and feeds it through {@link TransportHandlers}; see README.md.
+ * @module
+ */
+import type * as http from "node:http";
+import * as http2 from "node:http2";
+import { type Message, MessageType } from "../../gen/raftpb/raft.js";
+import { type Clock, SystemClock } from "../../pkg/clock.js";
+import { type Logger, nullLogger } from "../../pkg/logger.js";
+import { type Random, SeededRandom } from "../../pkg/random.js";
+import type { DialOptions } from "./dial.js";
+import { encodeMessageBody } from "./frame-codec.js";
+import { idToHex, outgoingHeaders, type LocalIdentity } from "./identity.js";
+import { encodeMembersJson } from "./members-json.js";
+import { nullMetricsSink, type TransportMetricsSink } from "./metrics-sink.js";
+import { PeerLink, type PeerLinkContext } from "./peer-link.js";
+import { PeerListener, type BoundAddress } from "./peer-listener.js";
+import { receiveSnapshot } from "./snapshot-receiver.js";
+import { SnapshotSendError, sendSnapshot } from "./snapshot-sender.js";
+import { acceptMessageStream } from "./stream-receiver.js";
+import { DEFAULT_LIMITS, type PeerStatus, type TransportHandlers, type TransportLimits, type TransportOptions } from "./types.js";
+
+const MAX_SESSION_MEMORY_MB = 64;
+
+export class PeerTransport {
+  readonly #options: TransportOptions;
+  readonly #handlers: TransportHandlers;
+  readonly #limits: TransportLimits;
+  readonly #log: Logger;
+  readonly #clock: Clock;
+  readonly #random: Random;
+  readonly #metrics: TransportMetricsSink;
+  readonly #dialOptions: DialOptions;
+  readonly #linkContext: PeerLinkContext;
+  readonly #listener: PeerListener;
+  readonly #peers = new Map<bigint, PeerLink>();
+  readonly #incoming = new Map<bigint, Set<http2.ServerHttp2Stream>>();
+  readonly #snapshotsOut = new Map<bigint, AbortController>();
+  readonly #snapshotsIn = new Set<bigint>();
+  readonly #stopController = new AbortController();
+  /** Peers to report unreachable at the end of this turn (coalesced, never re-entrant). */
+  readonly #unreachable = new Set<bigint>();
+  #reportScheduled = false;
+  #clusterId: bigint;
+  #started = false;
+  #stopped = false;
+
+  constructor(options: TransportOptions, handlers: TransportHandlers) {
+    this.#options = options;
+    this.#handlers = handlers;
+    this.#limits = { ...DEFAULT_LIMITS, ...(options.limits ?? {}) };
+    this.#clusterId = options.clusterId;
+    this.#log = (options.logger ?? nullLogger).child({ "local-member-id": idToHex(options.memberId) });
+    this.#clock = options.clock ?? new SystemClock();
+    this.#random = options.random ?? new SeededRandom(options.memberId);
+    this.#metrics = options.metrics ?? nullMetricsSink;
+    const settings: http2.Settings = { initialWindowSize: this.#limits.streamWindowBytes, maxFrameSize: 1 << 20 };
+    this.#dialOptions = {
+      settings,
+      connectionWindowBytes: this.#limits.connectionWindowBytes,
+      maxSessionMemoryMb: MAX_SESSION_MEMORY_MB,
+      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+    };
+    this.#linkContext = {
+      localId: options.memberId,
+      headersFor: (to) => outgoingHeaders(this.#identity(), to, options.serverVersion, options.peerUrls),
+      limits: this.#limits,
+      dialOptions: this.#dialOptions,
+      logger: this.#log,
+      clock: this.#clock,
+      random: this.#random,
+      metrics: this.#metrics,
+      onUnreachable: (id) => this.#reportUnreachable(id),
+      onRefused: (id, kind, message) => this.#handlers.onPeerRefused?.(id, kind, message),
+    };
+    this.#listener = new PeerListener(
+      {
+        onStream: (stream, headers) => this.#onStream(stream, headers),
+        onHttp1: (req, res) => this.#onHttp1(req, res),
+      },
+      {
+        settings,
+        maxSessionMemoryMb: MAX_SESSION_MEMORY_MB,
+        ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      },
+    );
+  }
+
+  get memberId(): bigint {
+    return this.#options.memberId;
+  }
+
+  get clusterId(): bigint {
+    return this.#clusterId;
+  }
+
+  /** Sets the cluster id (a joining member learns it after construction). */
+  setClusterId(id: bigint): void {
+    this.#clusterId = id;
+  }
+
+  /** Binds the listen URLs (port 0 picks a free port) and starts dialing peers already added. */
+  async start(listenUrls: readonly string[]): Promise<BoundAddress[]> {
+    if (this.#started) throw new Error("transport: already started");
+    this.#started = true;
+    const bound: BoundAddress[] = [];
+    try {
+      for (const url of listenUrls) bound.push(await this.#listener.listen(url));
+    } catch (err) {
+      await this.#listener.close();
+      throw err;
+    }
+    for (const address of bound) this.#log.info({ address: address.url }, "listening for peer traffic");
+    for (const link of this.#peers.values()) link.start();
+    return bound;
+  }
+
+  addPeer(id: bigint, peerUrls: readonly string[]): void {
+    if (this.#stopped || id === this.#options.memberId || this.#peers.has(id)) return;
+    const link = new PeerLink(id, peerUrls, this.#linkContext);
+    this.#peers.set(id, link);
+    this.#log.info({ "remote-peer-id": idToHex(id), "remote-peer-urls": peerUrls }, "added remote peer");
+    if (this.#started) link.start();
+  }
+
+  updatePeer(id: bigint, peerUrls: readonly string[]): void {
+    const link = this.#peers.get(id);
+    if (link === undefined) return;
+    link.updateUrls(peerUrls);
+    this.#log.info({ "remote-peer-id": idToHex(id), "remote-peer-urls": peerUrls }, "updated remote peer");
+  }
+
+  /** Forgets a peer: stops its outgoing link and snapshot, cuts its incoming streams. */
+  removePeer(id: bigint): void {
+    const link = this.#peers.get(id);
+    if (link === undefined) return;
+    link.stop();
+    this.#peers.delete(id);
+    this.#snapshotsOut.get(id)?.abort();
+    for (const stream of this.#incoming.get(id) ?? []) stream.close(http2.constants.NGHTTP2_REFUSED_STREAM);
+    this.#incoming.delete(id);
+    this.#log.info({ "remote-peer-id": idToHex(id) }, "removed remote peer");
+  }
+
+  hasPeer(id: bigint): boolean {
+    return this.#peers.has(id);
+  }
+
+  /**
+   * Sends messages without blocking. Messages to unknown peers are ignored
+   * (as etcd does); a message that cannot be queued is dropped and its peer
+   * reported unreachable (asynchronously, once per peer per turn). MsgSnap
+   * goes through the snapshot path, whose outcome reaches onSnapshotStatus.
+   */
+  send(messages: readonly Message[]): void {
+    if (this.#stopped) return;
+    for (const m of messages) {
+      const link = this.#peers.get(m.to);
+      if (link === undefined) continue;
+      if (m.type === MessageType.MsgSnap) {
+        this.#sendSnapshot(link, m);
+        continue;
+      }
+      if (!link.enqueue(encodeMessageBody(m))) this.#reportUnreachable(m.to);
+    }
+  }
+
+  peerStatus(id: bigint): PeerStatus | undefined {
+    return this.#peers.get(id)?.status();
+  }
+
+  peerStatuses(): PeerStatus[] {
+    return [...this.#peers.values()].map((l) => l.status());
+  }
+
+  /** When the stream to `id` became active (clock ms), or undefined while it is not. */
+  activeSinceMs(id: bigint): number | undefined {
+    return this.#peers.get(id)?.status().activeSinceMs;
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    this.#stopController.abort();
+    for (const link of this.#peers.values()) link.stop();
+    this.#peers.clear();
+    for (const streams of this.#incoming.values()) for (const s of streams) s.close(http2.constants.NGHTTP2_CANCEL);
+    this.#incoming.clear();
+    await this.#listener.close();
+    this.#log.info({}, "stopped peer transport");
+  }
+
+  #identity(): LocalIdentity {
+    return { memberId: this.#options.memberId, clusterId: this.#clusterId };
+  }
+
+  #reportUnreachable(id: bigint): void {
+    this.#unreachable.add(id);
+    if (this.#reportScheduled) return;
+    this.#reportScheduled = true;
+    queueMicrotask(() => {
+      this.#reportScheduled = false;
+      const ids = [...this.#unreachable];
+      this.#unreachable.clear();
+      if (this.#stopped) return;
+      for (const peer of ids) this.#handlers.onUnreachable(peer);
+    });
+  }
+
+  #sendSnapshot(link: PeerLink, m: Message): void {
+    const to = link.id;
+    if (this.#snapshotsOut.has(to)) {
+      this.#log.warn({ "remote-peer-id": link.hex }, "dropped a snapshot: another one to the same peer is in flight");
+      queueMicrotask(() => {
+        if (!this.#stopped) this.#handlers.onSnapshotStatus(to, false);
+      });
+      return;
+    }
+    const controller = new AbortController();
+    const signal = AbortSignal.any([controller.signal, this.#stopController.signal]);
+    this.#snapshotsOut.set(to, controller);
+    const index = m.snapshot?.metadata?.index ?? 0n;
+    const started = this.#clock.nowMs();
+    void (async () => {
+      let ok = false;
+      let size = 0;
+      try {
+        const source = await this.#handlers.snapshotSource(m);
+        size = source.size;
+        this.#log.info({ "remote-peer-id": link.hex, "snapshot-index": index.toString(), "size-bytes": size }, "sending database snapshot");
+        await sendSnapshot(link.currentUrl(), m, source, {
+          headers: outgoingHeaders(this.#identity(), to, this.#options.serverVersion, this.#options.peerUrls),
+          dialOptions: this.#dialOptions,
+          stallTimeoutMs: this.#limits.snapshotStallTimeoutMs,
+          signal,
+          onBytes: (n) => this.#metrics.sentBytes(link.hex, n),
+        });
+        ok = true;
+        this.#log.info(
+          { "remote-peer-id": link.hex, "snapshot-index": index.toString(), "size-bytes": size, "took-ms": Math.round(this.#clock.nowMs() - started) },
+          "sent database snapshot",
+        );
+      } catch (err) {
+        const message = err instanceof Error ? err.message : String(err);
+        this.#log.warn({ "remote-peer-id": link.hex, "snapshot-index": index.toString(), error: message }, "failed to send database snapshot");
+        if (err instanceof SnapshotSendError && err.refusal !== undefined) this.#handlers.onPeerRefused?.(to, err.refusal, message);
+      } finally {
+        if (this.#snapshotsOut.get(to) === controller) this.#snapshotsOut.delete(to);
+      }
+      if (this.#stopped) return;
+      if (!ok) {
+        this.#metrics.sendFailure(link.hex);
+        this.#reportUnreachable(to);
+      }
+      this.#handlers.onSnapshotStatus(to, ok);
+    })();
+  }
+
+  #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
+    const method = headers[":method"] ?? "GET";
+    const path = (headers[":path"] ?? "/").split("?")[0]!;
+    if (path.startsWith("/raft/stream/")) {
+      if (method !== "POST") return this.#answerH2(stream, 405, { allow: "POST" }, "Method Not Allowed\n");
+      acceptMessageStream(stream, headers, path.slice("/raft/stream/".length), {
+        identity: () => this.#identity(),
+        isRemoved: (id) => this.#handlers.isRemoved(id),
+        logger: this.#log,
+        metrics: this.#metrics,
+        maxFrameBytes: this.#limits.maxFrameBytes,
+        serverVersion: this.#options.serverVersion,
+        onMessage: (m) => {
+          if (!this.#stopped) this.#handlers.onMessage(m);
+        },
+        track: (from, s) => this.#track(from, s),
+      });
+      return;
+    }
+    if (path === "/raft/snapshot") {
+      if (method !== "POST") return this.#answerH2(stream, 405, { allow: "POST" }, "Method Not Allowed\n");
+      void receiveSnapshot(stream, headers, {
+        identity: () => this.#identity(),
+        isRemoved: (id) => this.#handlers.isRemoved(id),
+        logger: this.#log,
+        metrics: this.#metrics,
+        maxFrameBytes: this.#limits.maxFrameBytes,
+        serverVersion: this.#options.serverVersion,
+        snapshotDir: this.#options.snapshotDir,
+        stallTimeoutMs: this.#limits.snapshotStallTimeoutMs,
+        onSnapshotReceived: (m, path, size) => this.#handlers.onSnapshotReceived(m, path, size),
+        inProgress: this.#snapshotsIn,
+      });
+      return;
+    }
+    const answer = this.#simpleRoute(method, path);
+    this.#answerH2(stream, answer.status, answer.headers, answer.body);
+  }
+
+  #onHttp1(req: http.IncomingMessage, res: http.ServerResponse): void {
+    const path = (req.url ?? "/").split("?")[0]!;
+    const answer = path.startsWith("/raft/stream/") || path === "/raft/snapshot"
+      ? { status: 505, headers: {}, body: "raft traffic between members needs HTTP/2\n" }
+      : this.#simpleRoute(req.method ?? "GET", path);
+    res.writeHead(answer.status, { "content-type": "text/plain; charset=utf-8", ...answer.headers });
+    res.end(answer.body);
+  }
+
+  /** The small GET endpoints, answered the same over HTTP/1.1 and HTTP/2. */
+  #simpleRoute(method: string, path: string): { status: number; headers: Record<string, string>; body: string } {
+    const json = { "content-type": "application/json" };
+    const known = path === "/raft/probing" || path === "/members" || path === "/version";
+    if (known && method !== "GET") return { status: 405, headers: { allow: "GET" }, body: "Method Not Allowed\n" };
+    switch (path) {
+      case "/raft/probing":
+        return { status: 200, headers: json, body: JSON.stringify({ health: true, now: new Date(this.#clock.wallMs()).toISOString() }) };
+      case "/members": {
+        const members = this.#handlers.members?.() ?? [];
+        return { status: 200, headers: { ...json, "x-etcd-cluster-id": idToHex(this.#clusterId) }, body: encodeMembersJson(members) };
+      }
+      case "/version":
+        return {
+          status: 200,
+          headers: json,
+          body: JSON.stringify({ etcdserver: this.#options.serverVersion, etcdcluster: this.#handlers.clusterVersion?.() ?? "not_decided" }),
+        };
+      default:
+        return { status: 404, headers: {}, body: "404 page not found\n" };
+    }
+  }
+
+  #answerH2(stream: http2.ServerHttp2Stream, status: number, headers: Record<string, string>, body: string): void {
+    if (stream.destroyed || stream.closed) return;
+    stream.respond({ ":status": status, "content-type": "text/plain; charset=utf-8", ...headers });
+    stream.end(body);
+  }
+
+  #track(from: bigint, stream: http2.ServerHttp2Stream): void {
+    let set = this.#incoming.get(from);
+    if (set === undefined) {
+      set = new Set();
+      this.#incoming.set(from, set);
+    }
+    set.add(stream);
+    stream.once("close", () => set.delete(stream));
+  }
+}

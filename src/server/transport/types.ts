@@ -1,0 +1,131 @@
+/**
+ * The contract between the peer transport and the server that owns it:
+ * the callbacks the server provides, the knobs, and the snapshot hand-over
+ * types. See README.md for the full story.
+ * @module
+ */
+import type { Readable } from "node:stream";
+import type * as tls from "node:tls";
+import type { Message } from "../../gen/raftpb/raft.js";
+import type { Clock } from "../../pkg/clock.js";
+import type { Logger } from "../../pkg/logger.js";
+import type { Random } from "../../pkg/random.js";
+import type { Member } from "../membership/member.js";
+import type { RefusalKind } from "./identity.js";
+import type { TransportMetricsSink } from "./metrics-sink.js";
+
+/** The backend bytes that follow an outgoing MsgSnap. */
+export interface SnapshotSource {
+  /** Exact number of bytes `stream` yields. */
+  size: number;
+  stream: Readable;
+  /** Called once the transfer ended, whatever the outcome (release a temp file, a read txn …). */
+  close?(): void;
+}
+
+/** What the transport calls on the server. All but the snapshot hooks must be quick and synchronous. */
+export interface TransportHandlers {
+  /** A raft message from a peer: step it into raft. */
+  onMessage(m: Message): void;
+  /** Peer `id` could not be reached (a message to it was dropped): raft's reportUnreachable. */
+  onUnreachable(id: bigint): void;
+  /** The outcome of a snapshot sent to `id`: raft's reportSnapshot(Finish | Failure). */
+  onSnapshotStatus(id: bigint, ok: boolean): void;
+  /**
+   * The bytes for an outgoing MsgSnap (the server replaces the message's
+   * snapshot with a fresh one before calling send, see src/raft/README.md).
+   */
+  snapshotSource(m: Message): Promise<SnapshotSource>;
+  /**
+   * A snapshot arrived: `m` is the MsgSnap, `dbPath` a fsynced file in the
+   * snapshot directory holding `size` backend bytes (sha-256 verified). The
+   * server takes the file (moves it into place), then steps `m`. Resolve once
+   * done: the sender is told success; reject and it is told failure (the
+   * transport deletes the file if it is still there).
+   */
+  onSnapshotReceived(m: Message, dbPath: string, size: number): Promise<void>;
+  /** True for a member removed from the cluster: its streams and snapshots are refused. */
+  isRemoved(id: bigint): boolean;
+  /**
+   * A peer refused us: another cluster, or we were removed. The transport
+   * logs it and keeps retrying with back-off; the server decides whether
+   * to stop (etcd stops a member that learns it was removed).
+   */
+  onPeerRefused?(id: bigint, kind: RefusalKind, message: string): void;
+  /** Members for `GET /members`. */
+  members?(): readonly Member[];
+  /** Cluster version for `GET /version` ("not_decided" when undefined). */
+  clusterVersion?(): string | undefined;
+}
+
+export interface TransportOptions {
+  memberId: bigint;
+  clusterId: bigint;
+  /** This member's advertised peer URLs (sent to peers in a header). */
+  peerUrls: readonly string[];
+  /** Where incoming snapshot bodies are written (the server's snap dir: same file system as their destination). */
+  snapshotDir: string;
+  serverVersion: string;
+  logger?: Logger;
+  clock?: Clock;
+  random?: Random;
+  metrics?: TransportMetricsSink;
+  /** Key, certificate and CA for https peer URLs (server and client side). */
+  tls?: tls.SecureContextOptions & { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean };
+  limits?: Partial<TransportLimits>;
+}
+
+export interface TransportLimits {
+  /** Messages waiting per peer before new ones are dropped (etcd: 4096). */
+  queueMessages: number;
+  /** Encoded bytes waiting per peer before new ones are dropped. */
+  queueBytes: number;
+  /** Most bytes put into one stream write. */
+  batchBytes: number;
+  /** Largest frame a receiver accepts. */
+  maxFrameBytes: number;
+  /** How long a dial plus stream handshake may take. */
+  dialTimeoutMs: number;
+  /** Reconnect back-off. */
+  backoffMinMs: number;
+  backoffMaxMs: number;
+  /** Probe period (round-trip metric and liveness) and the time after which a silent connection is dropped. */
+  probeIntervalMs: number;
+  probeTimeoutMs: number;
+  /** A snapshot transfer that makes no progress for this long fails. */
+  snapshotStallTimeoutMs: number;
+  /** HTTP/2 stream and connection windows (bytes in flight per stream / per connection). */
+  streamWindowBytes: number;
+  connectionWindowBytes: number;
+}
+
+export const DEFAULT_LIMITS: TransportLimits = {
+  queueMessages: 4096,
+  queueBytes: 64 * 1024 * 1024,
+  batchBytes: 1024 * 1024,
+  maxFrameBytes: 256 * 1024 * 1024,
+  dialTimeoutMs: 1_000,
+  backoffMinMs: 50,
+  backoffMaxMs: 2_000,
+  probeIntervalMs: 1_000,
+  probeTimeoutMs: 5_000,
+  snapshotStallTimeoutMs: 30_000,
+  streamWindowBytes: 1024 * 1024,
+  connectionWindowBytes: 8 * 1024 * 1024,
+};
+
+/** A peer's link state as the server may inspect it. */
+export interface PeerStatus {
+  id: bigint;
+  urls: readonly string[];
+  /** True while the outgoing message stream is established. */
+  active: boolean;
+  /** Clock time (ms) the stream became active; undefined while inactive. */
+  activeSinceMs: number | undefined;
+  queuedMessages: number;
+  queuedBytes: number;
+  sentMessages: number;
+  droppedMessages: number;
+  /** The last probe round trip in ms, if any. */
+  lastRoundTripMs: number | undefined;
+}
