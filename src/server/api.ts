@@ -98,3 +98,6 @@ export interface LeaseApi {
   timeToLive(req: LeaseTimeToLiveRequest, signal?: AbortSignal): Promise<LeaseTimeToLiveResponse>;
   leases(req: LeaseLeasesRequest, signal?: AbortSignal): Promise<LeaseLeasesResponse>;
 }
+
+/** Watch streams, transport-independent (the gRPC service and the HTTP gateway drive the same sessions). */
+export type { WatchApi, WatchSessionApi, WatchSink } from "./watch-api.js";
