@@ -12,6 +12,8 @@ import { maintenanceHandlers } from "./maintenance-service.js";
 import { LeaseService } from "../gen/etcdserverpb/rpc.js";
 import type { LeaseApi } from "../server/api.js";
 import { leaseHandlers } from "./lease-service.js";
+import type { WatchApi } from "../server/api.js";
+import { WATCH_SERVICE, watchHandlers } from "./watch-service.js";
 
 /** etcd lets a gRPC message exceed --max-request-bytes by this much, so the server (not gRPC) answers "request is too large". */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
@@ -28,6 +30,7 @@ export interface ApiBackends {
   cluster: ClusterApi;
   header: HeaderSource;
   lease?: LeaseApi;
+  watch?: WatchApi;
 }
 
 export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptions): grpc.Server {
@@ -43,5 +46,6 @@ export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptio
   server.addService(MaintenanceService, maintenanceHandlers(backends.maintenance, backends.header));
   server.addService(ClusterService, clusterHandlers(backends.cluster, backends.header));
   if (backends.lease !== undefined) server.addService(LeaseService, leaseHandlers(backends.lease, backends.header));
+  if (backends.watch !== undefined) server.addService(WATCH_SERVICE, watchHandlers(backends.watch, backends.header));
   return server;
 }
