@@ -48,6 +48,8 @@ import { ProposalDroppedError } from "../raft/index.js";
 import { buildRaftNode, isSingleVoter, RaftRole, type RawNode, type SoftState } from "./raft-node.js";
 import { LinearizableReads } from "./read-index.js";
 import { SnapshotScheduler } from "./snapshots.js";
+import type { WatchApi } from "./watch-api.js";
+import { WatchHub } from "./watch-hub.js";
 
 export interface ServerDeps {
   logger: Logger;
@@ -56,6 +58,8 @@ export interface ServerDeps {
   random: Random;
   /** Lease checkpoint settings (flags / feature gates); default off. */
   lease?: LeaseSettings;
+  /** Watch settings: --experimental-watch-progress-notify-interval (ms; 0 = 10 minutes). */
+  watch?: { progressNotifyIntervalMs?: number };
 }
 
 
@@ -67,6 +71,7 @@ export class EtcdServer implements HeaderSource {
   readonly maintenance: MaintenanceApi;
   readonly cluster: ClusterApi;
   readonly lease: LeaseApi;
+  readonly watch: WatchApi;
   readonly memberId: bigint;
   readonly clusterId: bigint;
   /** Settles with the error that stopped the server from outside (disk failure …). */
@@ -76,6 +81,7 @@ export class EtcdServer implements HeaderSource {
   readonly #logger: Logger;
   readonly #boot: Bootstrapped;
   readonly #store: KVStore;
+  readonly #watch: WatchHub;
   readonly #leases: ServerLeases;
   readonly #membership: MembershipStore;
   readonly #alarms: AlarmStore;
@@ -130,7 +136,19 @@ export class EtcdServer implements HeaderSource {
       lessor: this.#leases.lessor,
       compactionBatchLimit: config.compactionBatchLimit || DEFAULT_COMPACTION_BATCH_LIMIT,
       logger: deps.logger.child({ component: "mvcc" }),
+      onCommit: (events, rev) => this.#watch.notify(events, rev),
     });
+    this.#watch = new WatchHub({
+      source: this.#store,
+      backend: boot.backend,
+      header: (rev) => this.header(rev),
+      clock: deps.clock,
+      random: deps.random,
+      maxRequestBytes: config.maxRequestBytes,
+      progressNotifyIntervalMs: deps.watch?.progressNotifyIntervalMs ?? 0,
+      logger: deps.logger.child({ component: "watch" }),
+    });
+    this.watch = this.#watch;
     this.#membership = new MembershipStore(boot.backend);
     this.#alarms = new AlarmStore(boot.backend);
     const applied = boot.cindex.get().index;
@@ -270,6 +288,7 @@ export class EtcdServer implements HeaderSource {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
+    this.#watch.stop();
     this.#leases.stop();
     await this.#driver.stop();
     await this.#snapshots.idle();
@@ -290,6 +309,7 @@ export class EtcdServer implements HeaderSource {
     }, this.#config.backendBatchIntervalMs || DEFAULT_BATCH_INTERVAL_MS);
     this.#timers.push(tick, commit);
     this.#timers.push(setInterval(() => this.#leases.tick(), LEASE_TICK_MS));
+    this.#watch.start();
     this.#driver.wake();
     // A single voter need not wait an election timeout to find out nobody else
     // is there; it campaigns once its committed conf changes are applied.
