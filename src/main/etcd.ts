@@ -70,9 +70,10 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     clock: new SystemClock(),
     random: new SeededRandom(randomSeed()),
     lease: { checkpoint: config.featureGates.LeaseCheckpoint, checkpointPersist: config.featureGates.LeaseCheckpointPersist },
+    watch: { progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs },
   });
   const grpcServer = createGrpcServer(
-    { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server, lease: server.lease },
+    { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server, lease: server.lease, watch: server.watch },
     {
       maxRequestBytes: config.maxRequestBytes,
       maxTxnOps: config.maxTxnOps,
