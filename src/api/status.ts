@@ -94,6 +94,13 @@ const table: Record<ErrorKind, WireError> = {
   NotSupportedForLearner: { code: Status.UNAVAILABLE, message: "etcdserver: rpc not supported for learner" },
   BadLeaderTransferee: { code: Status.FAILED_PRECONDITION, message: "etcdserver: bad leader transferee" },
   ClusterVersionUnavailable: { code: Status.UNAVAILABLE, message: "etcdserver: cluster version not found during downgrade" },
+
+  // The lock and election services return clientv3/concurrency's plain errors,
+  // which gRPC sends as Unknown with the error text.
+  SessionExpired: { code: Status.UNKNOWN, message: "mutex: session is expired" },
+  ElectionNotLeader: { code: Status.UNKNOWN, message: "election: not leader" },
+  ElectionNoLeader: { code: Status.UNKNOWN, message: "election: no leader" },
+  ElectionMissingLeaderKey: { code: Status.UNKNOWN, message: '"leader" field must be provided' },
 };
 
 /** The wire form of a kind. */

@@ -67,7 +67,12 @@ export type ErrorKind =
   | "Corrupt"
   | "NotSupportedForLearner"
   | "BadLeaderTransferee"
-  | "ClusterVersionUnavailable";
+  | "ClusterVersionUnavailable"
+  // concurrency (v3lock / v3election services)
+  | "SessionExpired"
+  | "ElectionNotLeader"
+  | "ElectionNoLeader"
+  | "ElectionMissingLeaderKey";
 
 /** An error with a kind that the API edge knows how to present to clients. */
 export class EtcdError extends Error {
