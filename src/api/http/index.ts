@@ -1,0 +1,106 @@
+/**
+ * The HTTP side of the client port, assembled: the gateway, /version,
+ * /health, /livez, /readyz, /metrics, CORS and the Host whitelist. The
+ * composition root builds it once and hands {@link HttpApi.handler} to the
+ * ClientListener; the gateway learns the port it calls once the listener
+ * is bound.
+ * @module
+ */
+import { RangeRequest } from "../../gen/etcdserverpb/rpc.js";
+import type { Logger } from "../../pkg/logger.js";
+import type { KvApi } from "../../server/api.js";
+import { GRPC_OVERHEAD_BYTES } from "../grpc-server.js";
+import { AccessControl } from "./access-control.js";
+import { Gateway } from "./gateway.js";
+import { HealthChecks, type HealthMetrics } from "./health.js";
+import { findProtoRoot, ProtoSchema } from "./proto-schema.js";
+import { createHttpRouter, type HttpHandler, type MetricsEndpoint, type Versions } from "./router.js";
+
+export { Gateway } from "./gateway.js";
+export { HealthChecks, type HealthSource } from "./health.js";
+export { GATEWAY_ROUTES } from "./routes.js";
+export type { HttpHandler, MetricsEndpoint, Versions } from "./router.js";
+
+/** What the HTTP side reads from the server. */
+export interface HttpServerView {
+  kv: Pick<KvApi, "range">;
+  hasLeader(): boolean;
+  alarms(): readonly { alarm: number }[];
+  clusterVersion(): string | undefined;
+}
+
+export interface HttpApiOptions {
+  server: HttpServerView;
+  serverVersion: string;
+  /** /metrics and the health metrics; undefined serves no /metrics. */
+  metrics?: MetricsEndpoint & HealthMetrics;
+  /** --enable-grpc-gateway. */
+  enableGateway: boolean;
+  /** --max-request-bytes (bounds the JSON bodies the gateway reads). */
+  maxRequestBytes: number;
+  /** How long a health check's read may take (etcd: the request timeout). */
+  requestTimeoutMs: number;
+  /** --cors */
+  cors: readonly string[];
+  /** --host-whitelist */
+  hostWhitelist: readonly string[];
+  logger: Logger;
+  /** Where the .proto files are; found from this module's location when absent. */
+  protoRoot?: string;
+}
+
+export interface HttpApi {
+  readonly handler: HttpHandler;
+  /** Points the gateway at a bound client address (`host:port`; a wildcard host means loopback). */
+  setGatewayTarget(host: string, port: number): void;
+  close(): void;
+}
+
+export function createHttpApi(options: HttpApiOptions): HttpApi {
+  const logger = options.logger;
+  let target: string | undefined;
+  let gateway: Gateway | undefined;
+  if (options.enableGateway) {
+    const root = options.protoRoot ?? findProtoRoot();
+    if (root === undefined) throw new Error("gateway: proto/ directory not found next to the installation");
+    gateway = new Gateway({
+      schema: ProtoSchema.load(root),
+      target: () => {
+        if (target === undefined) throw new Error("gateway: no client address bound yet");
+        return target;
+      },
+      // JSON carries bytes as base64 (4/3) plus field names: leave room above what gRPC accepts.
+      maxBodyBytes: 2 * (options.maxRequestBytes + GRPC_OVERHEAD_BYTES),
+      logger,
+    });
+  }
+  const health = new HealthChecks({
+    source: {
+      alarms: () => options.server.alarms(),
+      hasLeader: () => options.server.hasLeader(),
+      read: (serializable, signal) => options.server.kv.range(RangeRequest.fromPartial({ keysOnly: true, limit: 1n, serializable }), signal),
+    },
+    timeoutMs: options.requestTimeoutMs,
+    logger,
+    ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
+  });
+  const handler = createHttpRouter({
+    access: new AccessControl({ cors: options.cors, hostWhitelist: options.hostWhitelist }),
+    gateway,
+    health,
+    metrics: options.metrics,
+    versions: (): Versions => ({ server: options.serverVersion, cluster: options.server.clusterVersion() }),
+    logger,
+  });
+  return {
+    handler,
+    setGatewayTarget(host, port) {
+      if (target !== undefined) return;
+      const loopback = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
+      target = loopback.includes(":") ? `[${loopback}]:${port}` : `${loopback}:${port}`;
+    },
+    close() {
+      gateway?.close();
+    },
+  };
+}
