@@ -55,18 +55,52 @@ export function grpcErrorOf(err: unknown): grpc.ServiceError {
   return e;
 }
 
+/**
+ * Counts one method's calls (grpc_server_* metrics). The instrumentation in
+ * grpc-metrics.ts attaches one to each unary handler when its service is
+ * registered; counting is then two method calls per RPC, no allocation.
+ */
+export interface CallObserver {
+  callStarted(): void;
+  /** With the gRPC status code the call ended with. */
+  callFinished(code: number): void;
+}
+
+const OBSERVER = Symbol("callObserver");
+type Observable = { [OBSERVER]?: CallObserver | undefined };
+
+/** Attaches `observer` to a handler made by {@link unary}; false for any other handler. */
+export function observeUnary(handler: unknown, observer: CallObserver): boolean {
+  if (typeof handler !== "function" || !(OBSERVER in handler)) return false;
+  (handler as Observable)[OBSERVER] = observer;
+  return true;
+}
+
 export function unary<Req, Res>(handler: UnaryHandler<Req, Res>): grpc.handleUnaryCall<Req, Res> {
-  return (call, callback) => {
+  const fn: grpc.handleUnaryCall<Req, Res> & Observable = (call, callback) => {
+    const observer = fn[OBSERVER];
+    observer?.callStarted();
     let pending: Promise<Res>;
     try {
       pending = handler(call.request, contextOf(call as grpc.ServerUnaryCall<unknown, unknown>));
     } catch (err) {
-      callback(grpcErrorOf(err));
+      const e = grpcErrorOf(err);
+      observer?.callFinished(e.code);
+      callback(e);
       return;
     }
     pending.then(
-      (response) => callback(null, response),
-      (err: unknown) => callback(grpcErrorOf(err)),
+      (response) => {
+        observer?.callFinished(0);
+        callback(null, response);
+      },
+      (err: unknown) => {
+        const e = grpcErrorOf(err);
+        observer?.callFinished(e.code);
+        callback(e);
+      },
     );
   };
+  fn[OBSERVER] = undefined;
+  return fn;
 }
