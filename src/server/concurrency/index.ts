@@ -1,0 +1,40 @@
+/**
+ * The lock and election services' server side. See README.md.
+ * @module
+ */
+import type { Logger } from "../../pkg/logger.js";
+import type { KVStore } from "../../storage/mvcc/index.js";
+import type { HeaderSource, LeaseApi } from "../api.js";
+import { KeyEvents } from "./key-events.js";
+import type { WatchApi } from "../watch-api.js";
+import { ElectionRequests, type ElectionApi } from "./election-requests.js";
+import { LocalView, type ConcurrencyKv } from "./kv-ops.js";
+import { LockRequests, type LockApi } from "./lock-requests.js";
+
+export { KeyEvents } from "./key-events.js";
+export { LockRequests, type LockApi, type ConcurrencyDeps } from "./lock-requests.js";
+export { ElectionRequests, type ElectionApi, type ElectionDeps } from "./election-requests.js";
+export { LocalView, prefixEnd, leaseHex, sessionKey, type ConcurrencyKv } from "./kv-ops.js";
+export { DEFAULT_SESSION_TTL } from "./session.js";
+
+export interface ServerConcurrencyDeps {
+  /** The server's watch sessions: waiters watch the keys they wait for. */
+  watch: WatchApi;
+  kv: ConcurrencyKv;
+  leases: Pick<LeaseApi, "grant">;
+  store: KVStore;
+  header: HeaderSource;
+  logger: Logger;
+}
+
+/** Lock and Election request paths over the server's KV and Lease paths. */
+export class ServerConcurrency {
+  readonly lock: LockApi;
+  readonly election: ElectionApi;
+
+  constructor(deps: ServerConcurrencyDeps) {
+    const common = { kv: deps.kv, events: new KeyEvents(deps.watch), leases: deps.leases, logger: deps.logger };
+    this.lock = new LockRequests(common);
+    this.election = new ElectionRequests({ ...common, local: new LocalView(deps.store), header: deps.header });
+  }
+}
