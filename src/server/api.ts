@@ -101,3 +101,6 @@ export interface LeaseApi {
 
 /** Watch streams, transport-independent (the gRPC service and the HTTP gateway drive the same sessions). */
 export type { WatchApi, WatchSessionApi, WatchSink } from "./watch-api.js";
+
+export type { LockApi } from "./concurrency/lock-requests.js";
+export type { ElectionApi } from "./concurrency/election-requests.js";
