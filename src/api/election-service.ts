@@ -1,0 +1,80 @@
+/**
+ * v3electionpb.Election over gRPC. Observe is a server stream: it pulls the
+ * next leader value only when the previous one was written (and grpc-js's
+ * buffer drained), so a slow reader costs one pending value, and it ends
+ * when the client cancels.
+ * @module
+ */
+import type * as grpc from "@grpc/grpc-js";
+import type {
+  CampaignRequest,
+  CampaignResponse,
+  LeaderRequest,
+  LeaderResponse,
+  ProclaimRequest,
+  ProclaimResponse,
+  ResignRequest,
+  ResignResponse,
+} from "../gen/v3electionpb/v3election.js";
+import type { ElectionApi, HeaderSource } from "../server/api.js";
+import { contextOf, grpcErrorOf, unary } from "./grpc-adapter.js";
+import { checkLeaderRequirement } from "./interceptors.js";
+
+export function electionHandlers(api: ElectionApi, header: HeaderSource) {
+  return {
+    campaign: unary<CampaignRequest, CampaignResponse>(async (req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.campaign(req, ctx.signal);
+    }),
+    proclaim: unary<ProclaimRequest, ProclaimResponse>(async (req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.proclaim(req, ctx.signal);
+    }),
+    leader: unary<LeaderRequest, LeaderResponse>(async (req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.leader(req, ctx.signal);
+    }),
+    resign: unary<ResignRequest, ResignResponse>(async (req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.resign(req, ctx.signal);
+    }),
+    observe: observeHandler(api, header),
+  };
+}
+
+type ObserveCall = grpc.ServerWritableStream<LeaderRequest, LeaderResponse>;
+
+function observeHandler(api: ElectionApi, header: HeaderSource): grpc.handleServerStreamingCall<LeaderRequest, LeaderResponse> {
+  return (call) => {
+    void observe(api, header, call);
+  };
+}
+
+async function observe(api: ElectionApi, header: HeaderSource, call: ObserveCall): Promise<void> {
+  const ctx = contextOf(call);
+  try {
+    checkLeaderRequirement(ctx, header);
+    for await (const resp of api.observe(call.request, ctx.signal)) {
+      if (call.cancelled) return;
+      if (!call.write(resp)) await drained(call);
+    }
+    if (!call.cancelled) call.end();
+  } catch (err) {
+    if (!call.cancelled) call.emit("error", grpcErrorOf(err));
+  }
+}
+
+/** Resolves when the stream can take more writes — or will never (cancelled, closed). */
+function drained(call: ObserveCall): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off("drain", done);
+      call.off("cancelled", done);
+      call.off("close", done);
+      resolve();
+    };
+    call.on("drain", done);
+    call.on("cancelled", done);
+    call.on("close", done);
+  });
+}
