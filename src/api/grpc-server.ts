@@ -12,6 +12,11 @@ import { maintenanceHandlers } from "./maintenance-service.js";
 import { LeaseService } from "../gen/etcdserverpb/rpc.js";
 import type { LeaseApi } from "../server/api.js";
 import { leaseHandlers } from "./lease-service.js";
+import { LockService } from "../gen/v3lockpb/v3lock.js";
+import { ElectionService } from "../gen/v3electionpb/v3election.js";
+import type { ElectionApi, LockApi } from "../server/api.js";
+import { lockHandlers } from "./lock-service.js";
+import { electionHandlers } from "./election-service.js";
 import type { WatchApi } from "../server/api.js";
 import { WATCH_SERVICE, watchHandlers } from "./watch-service.js";
 
@@ -30,6 +35,8 @@ export interface ApiBackends {
   cluster: ClusterApi;
   header: HeaderSource;
   lease?: LeaseApi;
+  lock?: LockApi;
+  election?: ElectionApi;
   watch?: WatchApi;
 }
 
@@ -46,6 +53,8 @@ export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptio
   server.addService(MaintenanceService, maintenanceHandlers(backends.maintenance, backends.header));
   server.addService(ClusterService, clusterHandlers(backends.cluster, backends.header));
   if (backends.lease !== undefined) server.addService(LeaseService, leaseHandlers(backends.lease, backends.header));
+  if (backends.lock !== undefined) server.addService(LockService, lockHandlers(backends.lock, backends.header));
+  if (backends.election !== undefined) server.addService(ElectionService, electionHandlers(backends.election, backends.header));
   if (backends.watch !== undefined) server.addService(WATCH_SERVICE, watchHandlers(backends.watch, backends.header));
   return server;
 }
