@@ -20,6 +20,8 @@ import type { ClusterApi, HeaderSource, KvApi, MaintenanceApi } from "./api.js";
 import type { LeaseApi } from "./api.js";
 import { LEASE_TICK_MS, type LeaseSettings } from "./lease-settings.js";
 import { ServerLeases } from "./lease-wiring.js";
+import { ServerConcurrency } from "./concurrency/index.js";
+import type { ElectionApi, LockApi } from "./api.js";
 import { AlarmStore } from "./alarms.js";
 import { AppliedIndex } from "./applied-index.js";
 import type { ApplyResult } from "./apply/apply-result.js";
@@ -71,6 +73,8 @@ export class EtcdServer implements HeaderSource {
   readonly maintenance: MaintenanceApi;
   readonly cluster: ClusterApi;
   readonly lease: LeaseApi;
+  readonly lock: LockApi;
+  readonly election: ElectionApi;
   readonly watch: WatchApi;
   readonly memberId: bigint;
   readonly clusterId: bigint;
@@ -247,6 +251,16 @@ export class EtcdServer implements HeaderSource {
       quotaBytes,
       raftStatus: () => ({ lead: this.#lead, term: this.#term, commit: this.#commit, applied: this.#applied.value }),
     });
+    const concurrency = new ServerConcurrency({
+      kv: this.kv,
+      leases: this.lease,
+      watch: this.watch,
+      store: this.#store,
+      header: this,
+      logger: deps.logger.child({ component: "concurrency" }),
+    });
+    this.lock = concurrency.lock;
+    this.election = concurrency.election;
     this.cluster = new ClusterRequests({
       membership: this.#membership,
       header: this,
