@@ -73,7 +73,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     watch: { progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs },
   });
   const grpcServer = createGrpcServer(
-    { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server, lease: server.lease, watch: server.watch },
+    { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server, lease: server.lease, watch: server.watch, lock: server.lock, election: server.election },
     {
       maxRequestBytes: config.maxRequestBytes,
       maxTxnOps: config.maxTxnOps,
