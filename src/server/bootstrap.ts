@@ -51,7 +51,14 @@ export function snapDir(dataDir: string): string {
   return join(memberDir(dataDir), "snap");
 }
 
-export async function bootstrap(config: ServerConfig, logger: Logger): Promise<Bootstrapped> {
+/** Observers the composition root hands in (metrics). */
+export interface BootstrapHooks {
+  /** Every WAL fdatasync's duration (etcd_disk_wal_fsync_duration_seconds). */
+  onFsync?: (seconds: number) => void;
+}
+
+export async function bootstrap(config: ServerConfig, logger: Logger, hooks: BootstrapHooks = {}): Promise<Bootstrapped> {
+  const walHooks = hooks.onFsync !== undefined ? { onFsync: hooks.onFsync } : {};
   const walDir = config.walDir;
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   mkdirSync(snapDir(config.dataDir), { recursive: true, mode: 0o700 });
@@ -70,7 +77,7 @@ export async function bootstrap(config: ServerConfig, logger: Logger): Promise<B
     const from = snapshot?.metadata
       ? { index: snapshot.metadata.index, term: snapshot.metadata.term }
       : { index: 0n, term: 0n };
-    const opened = await Wal.open(walDir, from, { logger });
+    const opened = await Wal.open(walDir, from, { logger, ...walHooks });
     const meta = Metadata.decode(opened.metadata);
     const backend = openBackend();
     const cindex = new ConsistentIndex(backend);
@@ -109,7 +116,7 @@ export async function bootstrap(config: ServerConfig, logger: Logger): Promise<B
   const local = members.find((m) => m.name === config.name);
   if (local === undefined) throw new Error(`couldn't find local name "${config.name}" in the initial cluster configuration`);
   const clusterId = clusterIdFor(members.map((m) => m.id));
-  const wal = await Wal.create(walDir, Buffer.from(Metadata.encode({ NodeID: local.id, ClusterID: clusterId }).finish()), { logger });
+  const wal = await Wal.create(walDir, Buffer.from(Metadata.encode({ NodeID: local.id, ClusterID: clusterId }).finish()), { logger, ...walHooks });
   const backend = openBackend();
   const cindex = new ConsistentIndex(backend);
   logger.info({ "local-member-id": formatId(local.id), "cluster-id": formatId(clusterId) }, "starting local member");

@@ -35,6 +35,8 @@ export class Proposer {
   readonly #ids: IdGenerator;
   readonly #waits: WaitRegistry<ApplyResult>;
   readonly #options: ProposerOptions;
+  /** Proposals that failed since start: refused by raft, timed out or cancelled (etcd_server_proposals_failed_total). */
+  failed = 0;
 
   constructor(target: ProposalTarget, ids: IdGenerator, waits: WaitRegistry<ApplyResult>, options: ProposerOptions) {
     this.#target = target;
@@ -71,6 +73,7 @@ export class Proposer {
     try {
       propose();
     } catch (err) {
+      this.failed++;
       this.#waits.cancel(id, err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
@@ -83,6 +86,9 @@ export class Proposer {
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       return await result;
+    } catch (err) {
+      this.failed++;
+      throw err;
     } finally {
       clearTimeout(timer);
       signal?.removeEventListener("abort", onAbort);
