@@ -50,6 +50,9 @@ import { ProposalDroppedError } from "../raft/index.js";
 import { buildRaftNode, isSingleVoter, RaftRole, type RawNode, type SoftState } from "./raft-node.js";
 import { LinearizableReads } from "./read-index.js";
 import { SnapshotScheduler } from "./snapshots.js";
+import type { ServerMetrics } from "./metrics.js";
+import { lessorMetrics, ServerInstruments, watchGauges } from "./metrics-wiring.js";
+import type { AlarmMember } from "../gen/etcdserverpb/rpc.js";
 import type { WatchApi } from "./watch-api.js";
 import { WatchHub } from "./watch-hub.js";
 
@@ -60,6 +63,8 @@ export interface ServerDeps {
   random: Random;
   /** Lease checkpoint settings (flags / feature gates); default off. */
   lease?: LeaseSettings;
+  /** Where the server reports its metrics (etcd's names); none when absent. */
+  metrics?: ServerMetrics;
   /** Watch settings: --experimental-watch-progress-notify-interval (ms; 0 = 10 minutes). */
   watch?: { progressNotifyIntervalMs?: number };
 }
@@ -97,6 +102,7 @@ export class EtcdServer implements HeaderSource {
   readonly #waits = new WaitRegistry<ApplyResult>();
   readonly #reads: LinearizableReads;
   readonly #proposer: Proposer;
+  readonly #instruments: ServerInstruments | undefined;
   #term = 0n;
   #lead = 0n;
   #commit = 0n;
@@ -133,6 +139,7 @@ export class EtcdServer implements HeaderSource {
       quota: new Quota(config.quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : config.quotaBackendBytes, () => boot.backend.size()),
       raiseNoSpace: () => this.#raiseNoSpace(),
       clusterVersion: () => this.#membership.clusterVersion,
+      ...(deps.metrics !== undefined ? { metrics: lessorMetrics(deps.metrics) } : {}),
     });
     this.lease = this.#leases.api;
     this.#store = new KVStore({
@@ -150,6 +157,7 @@ export class EtcdServer implements HeaderSource {
       random: deps.random,
       maxRequestBytes: config.maxRequestBytes,
       progressNotifyIntervalMs: deps.watch?.progressNotifyIntervalMs ?? 0,
+      ...(deps.metrics !== undefined ? { metrics: watchGauges(deps.metrics) } : {}),
       logger: deps.logger.child({ component: "watch" }),
     });
     this.watch = this.#watch;
@@ -276,11 +284,28 @@ export class EtcdServer implements HeaderSource {
       strictReconfigCheck: config.strictReconfigCheck,
       nowSeconds: () => Math.floor(deps.clock.wallMs() / 1000),
     });
+    this.#instruments = deps.metrics === undefined ? undefined : new ServerInstruments(deps.metrics, {
+      memberId: boot.memberId,
+      quotaBytes,
+      committedIndex: () => this.#commit,
+      appliedIndex: () => this.#applied.value,
+      pendingProposals: () => this.#waits.size,
+      failedProposals: () => this.#proposer.failed,
+      dbSize: () => boot.backend.size(),
+      dbSizeInUse: () => boot.backend.sizeInUse(),
+      currentRevision: () => this.#store.rev,
+      compactRevision: () => this.#store.compactRev,
+      keys: () => this.#store.indexedKeys,
+      clusterVersion: () => this.#membership.clusterVersion,
+      isLearner: () => this.isLearner(),
+    });
+    this.#instruments?.timeBackendCommits(boot.backend);
   }
 
   /** Opens (or creates) the member's data and brings it up to serving: leader known, attributes published. */
   static async start(config: ServerConfig, deps: ServerDeps): Promise<EtcdServer> {
-    const boot = await bootstrap(config, deps.logger);
+    const metrics = deps.metrics;
+    const boot = await bootstrap(config, deps.logger, metrics !== undefined ? { onFsync: (s) => metrics.walFsyncSeconds.observe(s) } : {});
     const server = new EtcdServer(config, deps, boot);
     await server.#run();
     return server;
@@ -292,6 +317,16 @@ export class EtcdServer implements HeaderSource {
 
   hasLeader(): boolean {
     return this.#lead !== 0n;
+  }
+
+  /** Alarms raised in the cluster, as this member has applied them (no raft round). */
+  alarms(): AlarmMember[] {
+    return this.#alarms.get(AlarmType.NONE);
+  }
+
+  /** The agreed cluster version ("3.6.0"), undefined until set. */
+  clusterVersion(): string | undefined {
+    return this.#membership.clusterVersion;
   }
 
   isLearner(): boolean {
@@ -376,6 +411,7 @@ export class EtcdServer implements HeaderSource {
     const previous = this.#lead;
     this.#lead = state.lead;
     this.#leases.onLeadership(state.raftState === RaftRole.Leader);
+    this.#instruments?.leader(state.lead, state.raftState === RaftRole.Leader);
     if (state.lead !== previous) {
       // A read confirmed by the old leader's term is no proof under the new one.
       if (previous !== 0n) this.#reads.failInFlight(new EtcdError("LeaderChanged"));
