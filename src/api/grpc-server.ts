@@ -27,6 +27,8 @@ export interface GrpcServerOptions extends ApiLimits {
   maxConcurrentStreams: number;
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
+  /** Called with the new server before any service is added (the gRPC metrics hook in here). */
+  onCreate?: (server: grpc.Server) => void;
 }
 
 export interface ApiBackends {
@@ -49,6 +51,7 @@ export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptio
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs,
     "grpc-node.max_session_memory": 64 * 1024 * 1024,
   });
+  options.onCreate?.(server);
   server.addService(KVService, kvHandlers(backends.kv, backends.header, options));
   server.addService(MaintenanceService, maintenanceHandlers(backends.maintenance, backends.header));
   server.addService(ClusterService, clusterHandlers(backends.cluster, backends.header));

@@ -11,6 +11,10 @@ import * as grpc from "@grpc/grpc-js";
 import { parseEtcdConfig, verifyBootstrap, verifyJoinExisting, type EtcdConfig } from "../cli/etcd/index.js";
 import { ClientListener } from "../api/client-listener.js";
 import { createGrpcServer } from "../api/grpc-server.js";
+import { GrpcMetrics } from "../api/grpc-metrics.js";
+import { createHttpApi } from "../api/http/index.js";
+import { ServerMetrics } from "../server/metrics.js";
+import { requestTimeoutMs } from "../server/config.js";
 import { randomBytes } from "node:crypto";
 import { SystemClock } from "../pkg/clock.js";
 import { SeededRandom } from "../pkg/random.js";
@@ -65,7 +69,11 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     { "etcd-version": SERVER_VERSION, "node-version": nodeVersion, "data-dir": config.dataDir, name: config.name },
     "starting etcd",
   );
+  const metrics = new ServerMetrics();
+  const grpcMetrics = new GrpcMetrics(metrics);
+  metrics.onScrape(() => grpcMetrics.flush());
   const server = await EtcdServer.start(serverConfig, {
+    metrics,
     logger,
     clock: new SystemClock(),
     random: new SeededRandom(randomSeed()),
@@ -80,16 +88,26 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
       maxConcurrentStreams: config.maxConcurrentStreams,
       keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
       keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+      onCreate: (s) => grpcMetrics.instrument(s),
     },
   );
   const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
-  const listener = new ClientListener(injector, (_req, res) => {
-    res.writeHead(404, { "content-type": "text/plain" });
-    res.end("404 page not found\n");
+  const http = createHttpApi({
+    server,
+    serverVersion: SERVER_VERSION,
+    metrics,
+    enableGateway: config.enableGrpcGateway,
+    maxRequestBytes: config.maxRequestBytes,
+    requestTimeoutMs: requestTimeoutMs(serverConfig),
+    cors: config.cors,
+    hostWhitelist: config.hostWhitelist,
+    logger: logger.child({ component: "http" }),
   });
+  const listener = new ClientListener(injector, http.handler);
   for (const url of config.listenClientUrls) {
     const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname;
     const bound = await listener.listen({ host, port: url.port });
+    http.setGatewayTarget(bound.host, bound.port);
     logger.info({ address: `${bound.host}:${bound.port}` }, "serving client traffic insecurely; this is strongly discouraged!");
   }
   logger.info({}, "ready to serve client requests");
@@ -101,6 +119,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
   const reason = await Promise.race([stopSignal, server.fatal.then((err) => `fatal: ${err.message}`)]);
   logger.info({ reason }, "shutting down");
   await listener.close();
+  http.close();
   injector.destroy();
   grpcServer.forceShutdown();
   await server.stop();
