@@ -205,6 +205,7 @@ export class EtcdServer implements HeaderSource {
       applied: this.#applied,
       dispatch: (req: InternalRaftRequest) => dispatch({ kv: this.#store, leases: this.#leases.lessor, lessor: this.#leases.lessor, membership: this.#membership, alarms: this.#alarms }, req),
       confChange: (cc) => this.#applyConfChange(cc),
+      localRequest: (id) => this.#proposer.takeLocal(id),
       logger: deps.logger,
     });
     const lastDurable = restored?.entries.length ? restored.entries[restored.entries.length - 1]!.Index : (restored?.snapshot?.metadata?.index ?? 0n);

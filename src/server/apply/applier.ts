@@ -20,6 +20,8 @@ export interface ApplierDeps {
   applied: AppliedIndex;
   /** Applies one client/internal request; throws only for bugs (the server stops). */
   dispatch(request: InternalRaftRequest, index: bigint): ApplyResult;
+  /** The decoded request, when this member proposed it and still holds it (saves a decode). */
+  localRequest?(id: bigint): InternalRaftRequest | undefined;
   /** Applies a membership change entry; the result goes to the member that proposed it, if it waits. */
   confChange(cc: ConfChange, index: bigint): ApplyResult;
   logger: Logger;
@@ -51,7 +53,8 @@ export class Applier {
           cindex.set(entry.Index, entry.Term);
           return;
         }
-        const request = InternalRaftRequest.decode(entry.Data);
+        const localId = this.#deps.localRequest === undefined ? undefined : leadingRequestId(entry.Data);
+        const request = (localId !== undefined ? this.#deps.localRequest?.(localId) : undefined) ?? InternalRaftRequest.decode(entry.Data);
         const result = this.#deps.dispatch(request, entry.Index);
         cindex.set(entry.Index, entry.Term);
         const id = request.header?.ID ?? request.ID;
@@ -69,4 +72,27 @@ export class Applier {
         throw new Error(`apply: unsupported entry type ${entry.Type} at index ${entry.Index}`);
     }
   }
+}
+
+/**
+ * The request id of an encoded InternalRaftRequest, read without decoding
+ * it: the encoder writes `header` (field 100) first, and its first field is
+ * the id. Undefined when the bytes do not start that way.
+ */
+export function leadingRequestId(data: Buffer): bigint | undefined {
+  // Tag of field 100, wire type 2, as a varint: 0xa2 0x06.
+  if (data.length < 5 || data[0] !== 0xa2 || data[1] !== 0x06) return undefined;
+  let pos = 2;
+  while (pos < data.length && data[pos]! & 0x80) pos++; // header length
+  pos++;
+  if (data[pos] !== 0x08) return undefined; // RequestHeader.ID, varint
+  pos++;
+  let id = 0n;
+  let shift = 0n;
+  for (; pos < data.length && shift < 70n; pos++, shift += 7n) {
+    const b = data[pos]!;
+    id |= BigInt(b & 0x7f) << shift;
+    if ((b & 0x80) === 0) return id;
+  }
+  return undefined;
 }
