@@ -19,24 +19,26 @@ import type {
 import type { ElectionApi, HeaderSource } from "../server/api.js";
 import { contextOf, grpcErrorOf, unary } from "./grpc-adapter.js";
 import { checkLeaderRequirement } from "./interceptors.js";
+import { asServiceError } from "./lock-service.js";
+import { toWireError } from "./status.js";
 
 export function electionHandlers(api: ElectionApi, header: HeaderSource) {
   return {
     campaign: unary<CampaignRequest, CampaignResponse>(async (req, ctx) => {
       checkLeaderRequirement(ctx, header);
-      return api.campaign(req, ctx.signal);
+      return asServiceError(api.campaign(req, ctx.signal));
     }),
     proclaim: unary<ProclaimRequest, ProclaimResponse>(async (req, ctx) => {
       checkLeaderRequirement(ctx, header);
-      return api.proclaim(req, ctx.signal);
+      return asServiceError(api.proclaim(req, ctx.signal));
     }),
     leader: unary<LeaderRequest, LeaderResponse>(async (req, ctx) => {
       checkLeaderRequirement(ctx, header);
-      return api.leader(req, ctx.signal);
+      return asServiceError(api.leader(req, ctx.signal));
     }),
     resign: unary<ResignRequest, ResignResponse>(async (req, ctx) => {
       checkLeaderRequirement(ctx, header);
-      return api.resign(req, ctx.signal);
+      return asServiceError(api.resign(req, ctx.signal));
     }),
     observe: observeHandler(api, header),
   };
@@ -54,13 +56,19 @@ async function observe(api: ElectionApi, header: HeaderSource, call: ObserveCall
   const ctx = contextOf(call);
   try {
     checkLeaderRequirement(ctx, header);
+  } catch (err) {
+    call.emit("error", grpcErrorOf(err));
+    return;
+  }
+  try {
     for await (const resp of api.observe(call.request, ctx.signal)) {
       if (call.cancelled) return;
       if (!call.write(resp)) await drained(call);
     }
     if (!call.cancelled) call.end();
   } catch (err) {
-    if (!call.cancelled) call.emit("error", grpcErrorOf(err));
+    // As for the unary calls: the service's errors reach the client as Unknown with etcd's text.
+    if (!call.cancelled) call.emit("error", grpcErrorOf(new Error(toWireError(err).message)));
   }
 }
 
