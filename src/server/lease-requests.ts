@@ -117,7 +117,9 @@ export class LeaseRequests implements LeaseApi {
     if (d.keeper.isLeader && d.lessor.isPrimary && d.appliedIndex() >= d.committedIndex()) {
       const r = d.lessor.renew(id);
       if (r.kind === "renewed") return BigInt(r.ttl);
-      if (r.kind === "failed" && r.reason === "not-found") return 0n;
+      const reason = r.kind === "failed" ? r.reason : await r.outcome;
+      if (reason === "not-found") return 0n;
+      // not-primary: leadership moved; the slow path below finds out where to.
     }
     const ttl = await this.#onLeader(
       signal,
