@@ -104,11 +104,24 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     logger: logger.child({ component: "http" }),
   });
   const listener = new ClientListener(injector, http.handler);
-  for (const url of config.listenClientUrls) {
-    const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname;
-    const bound = await listener.listen({ host, port: url.port });
-    http.setGatewayTarget(bound.host, bound.port);
-    logger.info({ address: `${bound.host}:${bound.port}` }, "serving client traffic insecurely; this is strongly discouraged!");
+  const shutdown = async (): Promise<void> => {
+    await listener.close();
+    http.close();
+    injector.destroy();
+    grpcServer.forceShutdown();
+    await server.stop();
+  };
+  try {
+    for (const url of config.listenClientUrls) {
+      const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname;
+      const bound = await listener.listen({ host, port: url.port });
+      http.setGatewayTarget(bound.host, bound.port);
+      logger.info({ address: `${bound.host}:${bound.port}` }, "serving client traffic insecurely; this is strongly discouraged!");
+    }
+  } catch (err) {
+    // e.g. the port is taken: stop everything started so far, or its timers keep the process alive.
+    await shutdown();
+    throw err;
   }
   logger.info({}, "ready to serve client requests");
 
@@ -118,11 +131,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
   });
   const reason = await Promise.race([stopSignal, server.fatal.then((err) => `fatal: ${err.message}`)]);
   logger.info({ reason }, "shutting down");
-  await listener.close();
-  http.close();
-  injector.destroy();
-  grpcServer.forceShutdown();
-  await server.stop();
+  await shutdown();
   logger.info({}, "stopped serving");
   return reason.startsWith("fatal") ? 1 : 0;
 }
