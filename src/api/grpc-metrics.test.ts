@@ -17,7 +17,7 @@ import {
 import { EtcdError } from "../pkg/errors.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { unary } from "./grpc-adapter.js";
-import { GrpcMetrics } from "./grpc-metrics.js";
+import { countMessagesSent, GrpcMetrics } from "./grpc-metrics.js";
 
 const metrics = new ServerMetrics({ processMetrics: false });
 const grpcMetrics = new GrpcMetrics(metrics);
@@ -45,8 +45,14 @@ before(async () => {
           call.end();
           return;
         }
+        if (req.requestUnion?.$case === "progressRequest") {
+          // As a handler that writes frames to the HTTP/2 stream itself would report them.
+          countMessagesSent(call, 5);
+          return;
+        }
         call.write(WatchResponse.fromPartial({ created: true }));
         call.write(WatchResponse.fromPartial({}));
+
       });
     },
   });
@@ -120,11 +126,12 @@ test("unary calls, their codes and messages; unimplemented methods; a bidi strea
 test("a cancelled stream is counted once, as Canceled", async () => {
   const stream = watch.watch();
   stream.on("error", () => {});
-  stream.write(WatchRequest.fromPartial({}));
+  stream.write(WatchRequest.fromPartial({ requestUnion: { $case: "progressRequest", value: {} } }));
   await new Promise((r) => setTimeout(r, 50));
   stream.cancel();
   await new Promise((r) => setTimeout(r, 100));
   const text = await metrics.render();
   assert.match(line(text, "grpc_server_handled_total", 'grpc_method="Watch",grpc_code="Canceled"') ?? "", / 1$/);
   assert.match(line(text, "grpc_server_started_total", 'grpc_method="Watch"') ?? "", / 2$/);
+  assert.match(line(text, "grpc_server_msg_sent_total", 'grpc_method="Watch"') ?? "", / 11$/, "6 written + 5 reported");
 });

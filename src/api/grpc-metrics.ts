@@ -29,6 +29,19 @@ interface CounterLike {
 
 type GrpcType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
 
+const COUNTS = Symbol("grpcMethodCounts");
+
+/**
+ * For a stream handler that writes framed messages to the HTTP/2 stream
+ * itself instead of through `call.write` (the watch fast path): counts `n`
+ * messages sent on `call` in grpc_server_msg_sent_total. A no-op when the
+ * server is not instrumented.
+ */
+export function countMessagesSent(call: object, n: number): void {
+  const counts = (call as { [COUNTS]?: MethodCounts })[COUNTS];
+  if (counts !== undefined) counts.sent += n;
+}
+
 /** Go's codes.Code names, by number. */
 const CODE_NAMES = [
   "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists",
@@ -162,6 +175,7 @@ function countedHandler(type: GrpcType, handler: grpc.UntypedHandleCall, self: o
   }
   return ((call: StreamCall) => {
     counts.callStarted();
+    (call as { [COUNTS]?: MethodCounts })[COUNTS] = counts;
     if (type === "bidi_stream") countReceived(call, counts);
     const write = call.write;
     call.write = function (this: StreamCall, ...args: unknown[]): boolean {
