@@ -10,6 +10,7 @@ import { existsSync } from "node:fs";
 import { PutRequest } from "../../src/gen/etcdserverpb/rpc.js";
 import { connect, mustCall, call as grpcCall } from "../harness/grpc-clients.js";
 import { realEtcdBin } from "../harness/paths.js";
+import { freePort } from "../harness/ports.js";
 import { startServer, type Flavor } from "../harness/server-process.js";
 import { b64, call, http, LineStream } from "./http-client.js";
 
@@ -179,6 +180,27 @@ for (const flavor of ["ours", "real"] as Flavor[]) {
       const alarms = await call<{ alarms?: { memberID: string; alarm: string }[] }>(base, "/v3/maintenance/alarm", { action: "GET" });
       for (const a of alarms.alarms ?? []) await call(base, "/v3/maintenance/alarm", { action: "DEACTIVATE", memberID: a.memberID, alarm: a.alarm });
       assert.equal((await http(base, "GET", "/health")).status, 200);
+    } finally {
+      await server.stop();
+    }
+  });
+}
+
+for (const flavor of ["ours", "real"] as Flavor[]) {
+  test(`--listen-metrics-urls serves /metrics and /health only (${flavor} etcd)`, { skip: flavor === "real" && !existsSync(realEtcdBin), timeout: 30_000 }, async () => {
+    const port = await freePort();
+    const server = await startServer({ flavor, extraArgs: ["--listen-metrics-urls", `http://127.0.0.1:${port}`] });
+    try {
+      const base = `http://127.0.0.1:${port}`;
+      await until(async () => (await http(base, "GET", "/health").catch(() => undefined))?.status === 200, "the metrics listener");
+      const m = await http(base, "GET", "/metrics");
+      assert.equal(m.status, 200);
+      assert.match(m.body, /^etcd_server_has_leader 1$/m);
+      assert.equal(m.headers["access-control-allow-origin"], undefined);
+      const version = await http(base, "GET", "/version");
+      assert.equal(version.status, 404);
+      assert.equal(version.body, "404 page not found\n");
+      assert.equal((await http(base, "POST", "/v3/kv/range", "{}")).status, 404);
     } finally {
       await server.stop();
     }

@@ -193,6 +193,31 @@ test("--host-whitelist refuses other Host headers with 421; --cors lists origins
   }
 });
 
+test("the metrics listener's router: /metrics and health only, no CORS, no /version", async () => {
+  reset();
+  const health = new HealthChecks({ source, timeoutMs: 200, logger: nullLogger });
+  const handler = createHttpRouter({
+    access: undefined,
+    gateway: undefined,
+    health,
+    metrics: { contentType: "text/plain", render: async () => "m 1\n" },
+    versions: undefined,
+    logger: nullLogger,
+  });
+  const s = await listen(handler);
+  try {
+    const m = await fetch(`${s.base}/metrics`);
+    assert.equal(await m.text(), "m 1\n");
+    assert.equal(m.headers.get("access-control-allow-origin"), null);
+    assert.equal((await fetch(`${s.base}/health`)).status, 200);
+    assert.equal((await fetch(`${s.base}/readyz`)).status, 200);
+    assert.equal((await fetch(`${s.base}/version`)).status, 404);
+    assert.equal((await fetch(`${s.base}/v3/kv/range`, { method: "POST" })).status, 404);
+  } finally {
+    await new Promise<void>((resolve) => s.server.close(() => resolve()));
+  }
+});
+
 function rawGet(url: string, host: string): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
     const req = request(url, { headers: { host } }, (res) => {

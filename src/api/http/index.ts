@@ -19,6 +19,7 @@ import { createHttpRouter, type HttpHandler, type MetricsEndpoint, type Versions
 export { Gateway } from "./gateway.js";
 export { HealthChecks, type HealthSource } from "./health.js";
 export { GATEWAY_ROUTES } from "./routes.js";
+export { listenMetrics, type MetricsListeners } from "./metrics-listener.js";
 export type { HttpHandler, MetricsEndpoint, Versions } from "./router.js";
 
 /** What the HTTP side reads from the server. */
@@ -50,7 +51,10 @@ export interface HttpApiOptions {
 }
 
 export interface HttpApi {
+  /** The client port's HTTP/1.x side. */
   readonly handler: HttpHandler;
+  /** For --listen-metrics-urls: /metrics, /health, /livez, /readyz only. */
+  readonly metricsHandler: HttpHandler;
   /** Points the gateway at a bound client address (`host:port`; a wildcard host means loopback). */
   setGatewayTarget(host: string, port: number): void;
   close(): void;
@@ -84,6 +88,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
     logger,
     ...(options.metrics !== undefined ? { metrics: options.metrics } : {}),
   });
+  const metricsHandler = createHttpRouter({ access: undefined, gateway: undefined, health, metrics: options.metrics, versions: undefined, logger });
   const handler = createHttpRouter({
     access: new AccessControl({ cors: options.cors, hostWhitelist: options.hostWhitelist }),
     gateway,
@@ -94,6 +99,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
   });
   return {
     handler,
+    metricsHandler,
     setGatewayTarget(host, port) {
       if (target !== undefined) return;
       const loopback = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;

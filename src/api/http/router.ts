@@ -3,7 +3,8 @@
  * mux does: `/v3beta/` and `/v3alpha/` rewritten to `/v3/`, the Host
  * whitelist and CORS first, then the gateway under `/v3/`, and `/version`,
  * `/health`, `/livez`, `/readyz`, `/metrics`; anything else is Go's
- * "404 page not found".
+ * "404 page not found". The same router, without gateway, /version, Host
+ * check and CORS, serves --listen-metrics-urls.
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
@@ -27,13 +28,15 @@ export interface Versions {
 }
 
 export interface HttpRouterOptions {
-  access: AccessControl;
+  /** Undefined on the metrics listener (no Host check, no CORS, as etcd's metrics mux). */
+  access: AccessControl | undefined;
   /** Undefined when the gateway is off (--enable-grpc-gateway=false). */
   gateway: Gateway | undefined;
   health: HealthChecks;
   /** Undefined when metrics are served elsewhere. */
   metrics: MetricsEndpoint | undefined;
-  versions: () => Versions;
+  /** Undefined where /version is not served (the metrics listener). */
+  versions: (() => Versions) | undefined;
   logger: Logger;
 }
 
@@ -55,7 +58,7 @@ export function createHttpRouter(options: HttpRouterOptions): HttpHandler {
     for (const prefix of LEGACY_PREFIXES) {
       if (path.startsWith(prefix)) path = `/v3/${path.slice(prefix.length)}`;
     }
-    if (!access.admit(req, res, (host) => logger.warn({ host }, "rejecting HTTP request to prevent DNS rebinding attacks"))) return;
+    if (access !== undefined && !access.admit(req, res, (host) => logger.warn({ host }, "rejecting HTTP request to prevent DNS rebinding attacks"))) return;
 
     if (gateway !== undefined) {
       if (path.startsWith("/v3/")) {
@@ -67,7 +70,7 @@ export function createHttpRouter(options: HttpRouterOptions): HttpHandler {
         return;
       }
     }
-    if (path === "/version") {
+    if (path === "/version" && versions !== undefined) {
       serveVersion(req, res, versions());
       return;
     }
