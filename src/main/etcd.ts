@@ -13,6 +13,7 @@ import { ClientListener } from "../api/client-listener.js";
 import { createGrpcServer } from "../api/grpc-server.js";
 import { GrpcMetrics } from "../api/grpc-metrics.js";
 import { createHttpApi } from "../api/http/index.js";
+import { listenMetrics, type MetricsListeners } from "../api/http/index.js";
 import { ServerMetrics } from "../server/metrics.js";
 import { requestTimeoutMs } from "../server/config.js";
 import { randomBytes } from "node:crypto";
@@ -104,8 +105,10 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     logger: logger.child({ component: "http" }),
   });
   const listener = new ClientListener(injector, http.handler);
+  let metricsListeners: MetricsListeners | undefined;
   const shutdown = async (): Promise<void> => {
     await listener.close();
+    await metricsListeners?.close();
     http.close();
     injector.destroy();
     grpcServer.forceShutdown();
@@ -118,6 +121,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
       http.setGatewayTarget(bound.host, bound.port);
       logger.info({ address: `${bound.host}:${bound.port}` }, "serving client traffic insecurely; this is strongly discouraged!");
     }
+    metricsListeners = await listenMetrics(config.listenMetricsUrls, http.metricsHandler, logger);
   } catch (err) {
     // e.g. the port is taken: stop everything started so far, or its timers keep the process alive.
     await shutdown();
