@@ -107,9 +107,10 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
   const listener = new ClientListener(injector, http.handler);
   let metricsListeners: MetricsListeners | undefined;
   const shutdown = async (): Promise<void> => {
+    // The gateway's own gRPC connection to the client port first: the listener waits for open connections.
+    http.close();
     await listener.close();
     await metricsListeners?.close();
-    http.close();
     injector.destroy();
     grpcServer.forceShutdown();
     await server.stop();
