@@ -244,7 +244,12 @@ const B64 = (() => {
  * CR and LF are skipped, anything else out of place is reported at its byte
  * offset ("illegal base64 data at input byte N").
  */
+const CANONICAL_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+
 export function decodeStdBase64(src: Uint8Array): Buffer {
+  // Well-formed input (the usual case) decodes natively; anything else takes the slow path for Go's error offsets.
+  const text = Buffer.from(src.buffer, src.byteOffset, src.length).toString("latin1");
+  if (CANONICAL_BASE64.test(text)) return Buffer.from(text, "base64");
   const out: number[] = [];
   const corrupt = (at: number): JsonDecodeError => new JsonDecodeError(`illegal base64 data at input byte ${at}`);
   const isNewline = (c: number | undefined): boolean => c === 0x0a || c === 0x0d;
