@@ -118,3 +118,35 @@ test("Watch responses: ours matches etcd 3.4 request for request", { timeout: 12
   assert.deepEqual(Object.keys(ours.perWatch).sort(), Object.keys(real.perWatch).sort());
   for (const id of Object.keys(real.perWatch)) assert.deepEqual(ours.perWatch[id], real.perWatch[id], `watch ${id}`);
 });
+
+/** Responses of a fragment-enabled and a plain watcher over an 800 KB backlog, as (fragment flag, event count). */
+async function fragments(flavor: Flavor): Promise<string[]> {
+  // Fragments are cut at max-request-bytes + 512 KiB (etcd's gRPC overhead allowance).
+  const server = await startServer({ flavor, extraArgs: ["--max-request-bytes", "10000"] });
+  const c: Clients = connect(server.endpoint);
+  const wc = newWatchClient(server.endpoint);
+  try {
+    const big = Buffer.alloc(9000, "x");
+    // 90 revisions of 9 KB (each put under --max-request-bytes): an 810 KB backlog.
+    for (let i = 0; i < 90; i++) await mustCall<PutRequest, PutResponse>(c.kv, c.kv.put, { key: b(`f/${i % 10}`), value: big, lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false });
+    const s = new WatchStreamClient(wc);
+    s.create({ key: b("f/"), rangeEnd: b("f0"), startRevision: 1n, fragment: true });
+    s.create({ key: b("f/"), rangeEnd: b("f0"), startRevision: 1n });
+    await settle(s);
+    s.cancel();
+    return s.responses.filter((r) => !r.created).map((r) => `id ${r.watchId} fragment=${r.fragment} events=${r.events.length} first=${r.events[0]?.kv?.modRevision}`);
+  } finally {
+    wc.close();
+    c.close();
+    await server.stop();
+  }
+}
+
+test("fragment: the same split as etcd 3.4 for a backlog over the limit", { timeout: 120_000 }, async () => {
+  const real = await fragments("real");
+  const ours = await fragments("ours");
+  assert.ok(real.filter((l) => l.includes("fragment=true")).length >= 1, `real etcd did not fragment: ${real.join("; ")}`);
+  const byId = (ls: string[], id: string): string[] => ls.filter((l) => l.startsWith(`id ${id} `));
+  assert.deepEqual(byId(ours, "0"), byId(real, "0"));
+  assert.deepEqual(byId(ours, "1"), byId(real, "1"));
+});
