@@ -22,6 +22,7 @@ import type { HeaderSource } from "../server/api.js";
 import type { WatchApi } from "../server/watch-api.js";
 import { encodeWatchResponse, frameWatchResponses } from "../server/watch-codec.js";
 import { contextOf, grpcErrorOf } from "./grpc-adapter.js";
+import { countMessagesSent } from "./grpc-metrics.js";
 import { checkLeaderRequirement } from "./interceptors.js";
 
 /** The Watch service definition, with the caching response encoder. */
@@ -51,7 +52,7 @@ function rawCallOf(call: WatchCall): RawCall | undefined {
   return inner as RawCall;
 }
 
-function rawWriter(raw: RawCall): ResponseWriter {
+function rawWriter(call: WatchCall, raw: RawCall): ResponseWriter {
   const stream = raw.stream;
   // grpc-js handles only the first stream error; a late write error must not go unhandled.
   stream.on("error", () => {});
@@ -59,6 +60,8 @@ function rawWriter(raw: RawCall): ResponseWriter {
     write(responses) {
       if (stream.destroyed || stream.closed || stream.writableEnded) return true;
       raw.maybeSendMetadata();
+      // grpc-js does not see these messages: count them for grpc_server_msg_sent_total.
+      countMessagesSent(call, responses.length);
       return stream.write(frameWatchResponses(responses));
     },
     onDrain: (cb) => stream.on("drain", cb),
@@ -89,7 +92,7 @@ export function watchHandlers(api: WatchApi, header: HeaderSource): { watch: grp
       }
       const session = api.openSession();
       const raw = rawCallOf(call);
-      const out = raw !== undefined ? rawWriter(raw) : objectWriter(call);
+      const out = raw !== undefined ? rawWriter(call, raw) : objectWriter(call);
       const close = (): void => session.close();
       out.onGone(close);
       call.once("cancelled", close);
