@@ -20,6 +20,8 @@ export interface Fixture {
   watch: WatchableStore;
   /** How many times the store asked for a sync round. */
   wakes: number;
+  /** While false, commits do not reach the watchable store (a restore from elsewhere). */
+  notifying: boolean;
   put(key: string, value: string): bigint;
   del(key: string, end?: string): bigint;
   /** Several ops in one txn (one revision). */
@@ -31,11 +33,12 @@ export interface Fixture {
 export function fixture(limits?: Partial<WatchLimits>): Fixture {
   const backend = new MemoryBackend();
   let watch: WatchableStore | undefined;
-  const kv = new KVStore({ backend, onCommit: (events, rev) => watch!.notify(events, rev) });
+  const kv = new KVStore({ backend, onCommit: (events, rev) => (fx.notifying ? watch!.notify(events, rev) : undefined) });
   const fx: Fixture = {
     backend,
     kv,
     wakes: 0,
+    notifying: true,
     watch: undefined as unknown as WatchableStore,
     put(key, value) {
       const t = kv.write();

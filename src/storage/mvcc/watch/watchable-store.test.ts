@@ -301,3 +301,31 @@ test("many watchers on one key: every one gets every event once", () => {
     for (let id = 0n; id < 100n; id++) assert.equal(r.events(id).length, 20);
   }
 });
+
+test("restore: synced watchers catch up on revisions they were never notified of, from where they were", () => {
+  const fx = fixture();
+  fx.put("b", "0"); // 2
+  fx.put("b", "1"); // 3
+  fx.kv.compact(3n);
+  const r = new RecordingReceiver();
+  const s = fx.watch.newStream(r);
+  s.watch(0n, b("a"), undefined, 0n); // synced from 4, never hit
+  fx.put("a", "live"); // 4
+  const before = fx.kv.rev;
+  fx.notifying = false; // the store changes behind the watchers' back
+  fx.put("a", "missed1"); // 5
+  fx.put("b", "x"); // 6
+  fx.put("a", "missed2"); // 7
+  fx.notifying = true;
+  fx.watch.restore(before);
+  assert.equal(fx.watch.stats().unsynced, 1);
+  fx.syncAll();
+  assert.deepEqual(r.events(0n), ["PUT a=live@4", "PUT a=missed1@5", "PUT a=missed2@7"]);
+  // A watcher that was never hit keeps its place: no false compaction cancel.
+  const quiet = s.watch(0n, b("zzz"), undefined, 0n);
+  fx.kv.compact(6n);
+  fx.watch.restore(fx.kv.rev);
+  fx.syncAll();
+  assert.equal(r.got.filter((g) => g.watchId === quiet).length, 0);
+  assert.equal(fx.watch.stats().synced, 2);
+});

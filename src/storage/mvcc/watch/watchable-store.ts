@@ -320,6 +320,24 @@ export class WatchableStore {
     return moved;
   }
 
+  /**
+   * The watched store's contents were replaced (a snapshot from the leader):
+   * its new revisions were never notified, so every synced watcher goes back
+   * to unsynced and catches up from the backend (etcd's watchableStore.Restore).
+   * `syncedThrough` is the revision the store was at before: synced watchers
+   * had everything up to it.
+   */
+  restore(syncedThrough: bigint): void {
+    const moved = [...this.#synced];
+    for (const w of moved) {
+      this.#synced.delete(w);
+      if (w.minRev <= syncedThrough) w.minRev = syncedThrough + 1n;
+      w.state = "unsynced";
+      this.#unsynced.add(w);
+    }
+    if (moved.length > 0) this.#wake();
+  }
+
   // ---- used by WatchStream ----------------------------------------------
 
   /** Registers a watcher (WatchStream.watch has validated the request). */
