@@ -94,6 +94,8 @@ export class Proposer {
       propose();
     } catch (err) {
       this.failed++;
+      // Nobody will await the waiter: settle it quietly and throw to the caller.
+      result.catch(() => undefined);
       this.#waits.cancel(id, err instanceof Error ? err : new Error(String(err)));
       throw err;
     }
