@@ -6,7 +6,7 @@
  * @module
  */
 import { status as Status } from "@grpc/grpc-js";
-import { type ErrorKind, isEtcdError } from "../pkg/errors.js";
+import { type ErrorKind, isEtcdError, RelayedError } from "../pkg/errors.js";
 
 export interface WireError {
   readonly code: Status;
@@ -115,6 +115,7 @@ export function wireErrorOf(kind: ErrorKind): WireError {
  */
 export function toWireError(err: unknown): WireError {
   if (isEtcdError(err)) return table[err.kind];
+  if (err instanceof RelayedError) return { code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);
   return { code: Status.UNKNOWN, message };
 }

@@ -134,7 +134,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));
   });
-  const reason = await Promise.race([stopSignal, server.fatal.then((err) => `fatal: ${err.message}`)]);
+  const reason = await Promise.race([stopSignal, server.fatal.then((err) => `fatal: ${err.message}`), server.removed.then(() => "removed from the cluster")]);
   logger.info({ reason }, "shutting down");
   await shutdown();
   logger.info({}, "stopped serving");
@@ -159,6 +159,7 @@ function toServerConfig(c: EtcdConfig): ServerConfig {
     initialClusterToken: c.initialClusterToken,
     initialClusterState: c.initialClusterState,
     advertiseClientUrls: c.advertiseClientUrls.map((u) => u.href),
+    listenPeerUrls: c.listenPeerUrls.map((u) => u.href),
     initialAdvertisePeerUrls: c.initialAdvertisePeerUrls.map((u) => u.href),
     heartbeatIntervalMs: c.heartbeatIntervalMs,
     electionTimeoutMs: c.electionTimeoutMs,

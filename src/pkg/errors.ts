@@ -94,3 +94,17 @@ export function isEtcdError(err: unknown, kind?: ErrorKind): err is EtcdError {
 export function asError(err: unknown): Error {
   return err instanceof Error ? err : new Error(String(err));
 }
+
+/**
+ * An error another member's API answered with (a request relayed to the
+ * leader): the API edge sends its gRPC code and text on unchanged.
+ */
+export class RelayedError extends Error {
+  override readonly name = "RelayedError";
+  readonly code: number;
+
+  constructor(code: number, message: string) {
+    super(message);
+    this.code = code;
+  }
+}

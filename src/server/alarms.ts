@@ -16,7 +16,13 @@ export class AlarmStore {
 
   constructor(backend: Backend) {
     this.#backend = backend;
-    backend.forEach("alarm", (key) => {
+    this.reload();
+  }
+
+  /** Re-reads the raised alarms from the backend (after a snapshot replaced it). */
+  reload(): void {
+    this.#raised.clear();
+    this.#backend.forEach("alarm", (key) => {
       const m = AlarmMember.decode(key);
       this.#set(m.alarm).add(m.memberID);
     });

@@ -15,6 +15,7 @@ import { isSnapError, Snapshotter } from "../snap/snapshotter.js";
 import { backendPath, LmdbBackend } from "../storage/backend/index.js";
 import { ConsistentIndex } from "../storage/cindex/index.js";
 import { Wal } from "../wal/wal.js";
+import { fetchClusterMembers } from "./transport/index.js";
 import type { ServerConfig } from "./config.js";
 import { DEFAULT_BATCH_LIMIT } from "./config.js";
 import { encodeMember, type Member } from "./membership/member.js";
@@ -35,6 +36,8 @@ export interface Bootstrapped {
   snapshotter: Snapshotter;
   /** Initial members for a new cluster (to bootstrap raft with); empty on restart. */
   initialMembers: Member[];
+  /** The running cluster's members, for a member joining it; empty otherwise. */
+  remoteMembers: Member[];
   /** The log read back on restart; undefined for a new member. */
   restored: OpenedLog | undefined;
 }
@@ -99,13 +102,12 @@ export async function bootstrap(config: ServerConfig, logger: Logger, hooks: Boo
       wal: opened.wal,
       snapshotter,
       initialMembers: [],
+      remoteMembers: [],
       restored: { hardState: opened.hardState, entries: opened.entries, snapshot },
     };
   }
 
-  if (config.initialClusterState !== "new") {
-    throw new Error("joining an existing cluster (--initial-cluster-state=existing) needs the replicated cluster support");
-  }
+  if (config.initialClusterState === "existing") return joinExisting(config, logger, snapshotter, openBackend, walHooks);
   const members: Member[] = config.initialCluster.map((m) => ({
     id: memberIdFor(m.peerUrls, config.initialClusterToken),
     name: m.name,
@@ -120,7 +122,47 @@ export async function bootstrap(config: ServerConfig, logger: Logger, hooks: Boo
   const backend = openBackend();
   const cindex = new ConsistentIndex(backend);
   logger.info({ "local-member-id": formatId(local.id), "cluster-id": formatId(clusterId) }, "starting local member");
-  return { memberId: local.id, clusterId, backend, cindex, wal, snapshotter, initialMembers: members, restored: undefined };
+  return { memberId: local.id, clusterId, backend, cindex, wal, snapshotter, initialMembers: members, remoteMembers: [], restored: undefined };
+}
+
+/**
+ * A new member joining a running cluster (--initial-cluster-state existing,
+ * after `member add`): learns the cluster id and every member's id from the
+ * running members' `/members`, matches the --initial-cluster entries to them
+ * by peer URLs (etcd's ValidateClusterAndAssignIDs), and starts with an
+ * empty log — the leader sends it the log or a snapshot.
+ */
+async function joinExisting(
+  config: ServerConfig,
+  logger: Logger,
+  snapshotter: Snapshotter,
+  openBackend: () => LmdbBackend,
+  walHooks: { onFsync?: (seconds: number) => void },
+): Promise<Bootstrapped> {
+  const others = config.initialCluster.filter((m) => m.name !== config.name).flatMap((m) => m.peerUrls);
+  let remote;
+  try {
+    remote = await fetchClusterMembers(others);
+  } catch (err) {
+    throw new Error(`cannot fetch cluster info from peer urls: ${err instanceof Error ? err.message : String(err)}`);
+  }
+  if (remote.members.length !== config.initialCluster.length) {
+    throw new Error(`member count is unequal (--initial-cluster has ${config.initialCluster.length}, the running cluster ${remote.members.length})`);
+  }
+  const sameUrls = (a: readonly string[], b: readonly string[]): boolean => [...a].sort().join(",") === [...b].sort().join(",");
+  for (const m of config.initialCluster) {
+    if (!remote.members.some((r) => sameUrls(r.peerUrls, m.peerUrls))) {
+      throw new Error(`PeerURLs: no match found for existing member (${m.name}=${m.peerUrls.join(",")})`);
+    }
+  }
+  const localUrls = config.initialCluster.find((m) => m.name === config.name)?.peerUrls ?? config.initialAdvertisePeerUrls;
+  const local = remote.members.find((r) => sameUrls(r.peerUrls, localUrls));
+  if (local === undefined) throw new Error(`couldn't find local name "${config.name}" in the running cluster's members`);
+  const wal = await Wal.create(config.walDir, Buffer.from(Metadata.encode({ NodeID: local.id, ClusterID: remote.clusterId }).finish()), { logger, ...walHooks });
+  const backend = openBackend();
+  const cindex = new ConsistentIndex(backend);
+  logger.info({ "local-member-id": formatId(local.id), "cluster-id": formatId(remote.clusterId), from: remote.from }, "joining an existing cluster");
+  return { memberId: local.id, clusterId: remote.clusterId, backend, cindex, wal, snapshotter, initialMembers: [], remoteMembers: remote.members, restored: undefined };
 }
 
 /** The context etcd puts into a bootstrap AddNode: the member as JSON. */

@@ -47,6 +47,8 @@ export interface ClusterDeps {
   strictReconfigCheck: boolean;
   /** Unix seconds, mixed into a new member's id as etcd does. */
   nowSeconds(): number;
+  /** Sends a promotion on to the leader (only the leader knows whether a learner caught up). */
+  promoteOnLeader(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse>;
 }
 
 export class ClusterRequests implements ClusterApi {
@@ -96,6 +98,7 @@ export class ClusterRequests implements ClusterApi {
     const current = this.#deps.membership.member(req.ID);
     if (current === undefined) throw new EtcdError("MemberNotFound");
     if (!current.isLearner) throw new EtcdError("MemberNotLearner");
+    if (this.#deps.raft.progressMatches() === undefined) return this.#deps.promoteOnLeader(req, signal);
     this.#checkLearnerReady(req.ID);
     const member: Member = { ...current, isLearner: false };
     await this.#change(ConfChangeType.ConfChangeAddNode, req.ID, encodeConfChangeContext(member, true), signal);

@@ -20,6 +20,8 @@ export interface ServerConfig {
   readonly initialClusterToken: string;
   readonly initialClusterState: "new" | "existing";
   readonly advertiseClientUrls: readonly string[];
+  /** Where peers connect (raft messages, snapshots, /members). */
+  readonly listenPeerUrls: readonly string[];
   readonly initialAdvertisePeerUrls: readonly string[];
   readonly heartbeatIntervalMs: number;
   readonly electionTimeoutMs: number;

@@ -27,7 +27,7 @@ import { AppliedIndex } from "./applied-index.js";
 import type { ApplyResult } from "./apply/apply-result.js";
 import { Applier } from "./apply/applier.js";
 import { dispatch } from "./apply/dispatch.js";
-import { bootstrap, confChangeContext, type Bootstrapped } from "./bootstrap.js";
+import { bootstrap, confChangeContext, snapDir, type Bootstrapped } from "./bootstrap.js";
 import { ClusterRequests } from "./cluster-requests.js";
 import {
   DEFAULT_BATCH_INTERVAL_MS,
@@ -55,6 +55,10 @@ import { lessorMetrics, ServerInstruments, watchGauges } from "./metrics-wiring.
 import type { AlarmMember } from "../gen/etcdserverpb/rpc.js";
 import type { WatchApi } from "./watch-api.js";
 import { WatchHub } from "./watch-hub.js";
+import { ServerPeers } from "./peers.js";
+import { LeaderClient } from "./leader-client.js";
+import { SERVER_VERSION } from "../version.js";
+import type { Snapshot } from "../gen/raftpb/raft.js";
 
 export interface ServerDeps {
   logger: Logger;
@@ -85,6 +89,8 @@ export class EtcdServer implements HeaderSource {
   readonly clusterId: bigint;
   /** Settles with the error that stopped the server from outside (disk failure …). */
   readonly fatal: Promise<Error>;
+  /** Settles when this member learns it was removed from the cluster (it then stops, as etcd does). */
+  readonly removed: Promise<void>;
 
   readonly #config: ServerConfig;
   readonly #logger: Logger;
@@ -103,6 +109,10 @@ export class EtcdServer implements HeaderSource {
   readonly #reads: LinearizableReads;
   readonly #proposer: Proposer;
   readonly #instruments: ServerInstruments | undefined;
+  readonly #peers: ServerPeers;
+  readonly #leaderClient: LeaderClient;
+  #markRemoved!: () => void;
+  #removedScheduled = false;
   #term = 0n;
   #lead = 0n;
   #commit = 0n;
@@ -118,6 +128,11 @@ export class EtcdServer implements HeaderSource {
     this.memberId = boot.memberId;
     this.clusterId = boot.clusterId;
     this.fatal = new Promise((resolve) => (this.#raiseFatal = resolve));
+    this.removed = new Promise((resolve) => (this.#markRemoved = resolve));
+    this.#leaderClient = new LeaderClient({
+      leader: () => this.#lead,
+      clientUrls: (id) => this.#membership.member(id)?.clientUrls ?? [],
+    });
 
     // The lessor comes first: the store's restore re-attaches leased keys to it.
     this.#leases = new ServerLeases({
@@ -140,6 +155,7 @@ export class EtcdServer implements HeaderSource {
       raiseNoSpace: () => this.#raiseNoSpace(),
       clusterVersion: () => this.#membership.clusterVersion,
       ...(deps.metrics !== undefined ? { metrics: lessorMetrics(deps.metrics) } : {}),
+      forwarder: this.#leaderClient,
     });
     this.lease = this.#leases.api;
     this.#store = new KVStore({
@@ -199,6 +215,25 @@ export class EtcdServer implements HeaderSource {
       restored?.snapshot?.metadata?.index ?? 0n,
     );
 
+    this.#peers = new ServerPeers({
+      memberId: boot.memberId,
+      clusterId: boot.clusterId,
+      advertisePeerUrls: config.initialAdvertisePeerUrls,
+      listenPeerUrls: config.listenPeerUrls,
+      snapDir: snapDir(config.dataDir),
+      serverVersion: SERVER_VERSION,
+      raft: this.#raft,
+      wake: () => this.#driver.wake(),
+      membership: this.#membership,
+      backend: boot.backend,
+      termAt: (index) => built.storage.term(index),
+      onRemoved: () => this.#onRemoved(),
+      clock: deps.clock,
+      random: deps.random,
+      logger: deps.logger.child({ component: "peers" }),
+      ...(deps.metrics !== undefined ? { metrics: deps.metrics } : {}),
+    });
+
     const applier = new Applier({
       cindex: boot.cindex,
       waits: this.#waits,
@@ -217,10 +252,8 @@ export class EtcdServer implements HeaderSource {
           applier.apply(entries);
           this.#snapshots.maybeSnapshot(this.#applied.value);
         },
-        applySnapshot: async () => {
-          throw new Error("installing a snapshot from the leader needs the replicated cluster support");
-        },
-        send: () => {},
+        applySnapshot: (snapshot) => this.#installSnapshot(snapshot),
+        send: (messages) => this.#peers.send(messages),
         onSoftState: (s) => this.#onSoftState(s),
         onHardState: (hs: HardState) => {
           this.#term = hs.term;
@@ -284,6 +317,7 @@ export class EtcdServer implements HeaderSource {
       },
       strictReconfigCheck: config.strictReconfigCheck,
       nowSeconds: () => Math.floor(deps.clock.wallMs() / 1000),
+      promoteOnLeader: (req, signal) => this.#leaderClient.memberPromote(req, signal),
     });
     this.#instruments = deps.metrics === undefined ? undefined : new ServerInstruments(deps.metrics, {
       memberId: boot.memberId,
@@ -338,6 +372,8 @@ export class EtcdServer implements HeaderSource {
     if (this.#stopped) return;
     this.#stopped = true;
     for (const t of this.#timers) clearInterval(t);
+    await this.#peers.stop();
+    this.#leaderClient.close();
     this.#watch.stop();
     this.#leases.stop();
     await this.#driver.stop();
@@ -360,6 +396,9 @@ export class EtcdServer implements HeaderSource {
     this.#timers.push(tick, commit);
     this.#timers.push(setInterval(() => this.#leases.tick(), LEASE_TICK_MS));
     this.#watch.start();
+    await this.#peers.start();
+    const known = this.#boot.remoteMembers.length > 0 ? this.#boot.remoteMembers : this.#boot.initialMembers.length > 0 ? this.#boot.initialMembers : undefined;
+    this.#peers.sync(known);
     this.#driver.wake();
     // A single voter need not wait an election timeout to find out nobody else
     // is there; it campaigns once its committed conf changes are applied.
@@ -408,6 +447,43 @@ export class EtcdServer implements HeaderSource {
     }
   }
 
+  /**
+   * This member is out of the cluster. Like etcd, it keeps running for a few
+   * heartbeats so the others can learn that the removal committed, then stops.
+   */
+  #onRemoved(): void {
+    if (this.#removedScheduled) return;
+    this.#removedScheduled = true;
+    this.#logger.warn({ "local-member-id": formatId(this.memberId) }, "the member has been permanently removed from the cluster");
+    const timer = setTimeout(() => this.#markRemoved(), 10 * this.#config.heartbeatIntervalMs);
+    this.#timers.push(timer);
+  }
+
+  /**
+   * Installs a snapshot the leader sent: its database replaces the backend in
+   * place, then everything kept in memory is rebuilt from it (leases before
+   * keys, so leased keys re-attach; membership, alarms, the consistent index),
+   * and watchers catch up from the new store.
+   */
+  async #installSnapshot(snapshot: Snapshot): Promise<void> {
+    const index = snapshot.metadata?.index ?? 0n;
+    const dbPath = this.#peers.takeReceived(index);
+    if (dbPath === undefined) throw new Error(`raft delivered snapshot ${index} but no database arrived with it`);
+    const before = this.#store.rev;
+    await this.#store.compactionIdle();
+    await this.#boot.backend.replaceWith(dbPath);
+    const applied = this.#boot.cindex.reload();
+    this.#leases.lessor.recover();
+    this.#store.restore();
+    this.#membership.reload();
+    this.#alarms.reload();
+    this.#confState = snapshot.metadata?.confState ?? this.#confState;
+    this.#watch.store.restore(before);
+    this.#applied.advance(applied.index > index ? applied.index : index);
+    this.#peers.sync();
+    this.#logger.info({ index: String(index), "consistent-index": String(applied.index), revision: String(this.#store.rev) }, "applied a snapshot from the leader");
+  }
+
   #onSoftState(state: SoftState): void {
     const previous = this.#lead;
     this.#lead = state.lead;
@@ -446,11 +522,13 @@ export class EtcdServer implements HeaderSource {
       }
       case ConfChangeType.ConfChangeRemoveNode:
         this.#membership.remove(cc.nodeId);
+        if (cc.nodeId === this.memberId) this.#onRemoved();
         break;
       case ConfChangeType.ConfChangeUpdateNode:
         this.#membership.setPeerUrls(cc.nodeId, decodeMember(cc.context).peerUrls);
         break;
     }
+    this.#peers.sync();
     return { ok: true, response: undefined };
   }
 

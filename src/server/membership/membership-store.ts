@@ -21,6 +21,13 @@ export class MembershipStore {
 
   constructor(backend: Backend) {
     this.#backend = backend;
+    this.reload();
+  }
+
+  /** Re-reads everything from the backend (after a snapshot replaced it). */
+  reload(): void {
+    this.#members.clear();
+    this.#removed.clear();
     this.#backend.forEach("members", (_k, v) => {
       const m = decodeMember(v);
       this.#members.set(m.id, m);

@@ -213,6 +213,44 @@ export class LmdbBackend implements Backend {
     return Math.min(pages * pageSize, this.size());
   }
 
+  /**
+   * Writes a consistent, compacted copy of everything committed so far to
+   * `path` — the database a snapshot sends to a follower. Pending writes are
+   * committed first, so the copy holds at least what was applied when called.
+   */
+  async copyTo(path: string): Promise<void> {
+    await this.commit();
+    rmSync(path, { force: true });
+    rmSync(`${path}-lock`, { force: true });
+    await this.#engine.root.backup(path, true);
+  }
+
+  /**
+   * Replaces the whole content with the database file at `path` (a snapshot
+   * from the leader): pending writes are committed first (they are about to
+   * be superseded anyway), every reader switches to the new file at once, and
+   * the file is moved into this backend's place.
+   */
+  async replaceWith(path: string): Promise<void> {
+    await this.commit();
+    let release!: () => void;
+    this.#defrag = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    try {
+      const old = this.#engine;
+      this.#engine = openEngine(path, this.#mapSize);
+      await old.root.close();
+      renameSync(path, this.path);
+      if (existsSync(`${path}-lock`)) renameSync(`${path}-lock`, `${this.path}-lock`);
+      this.#refreshSize();
+      this.#log.info({ path: this.path, size: this.size() }, "replaced backend with a snapshot");
+    } finally {
+      this.#defrag = undefined;
+      release();
+    }
+  }
+
   async defrag(): Promise<void> {
     await this.commit();
     let release!: () => void;

@@ -16,6 +16,7 @@ import { DEFAULT_HASH_IGNORES, META_KEYS } from "../backend/schema.js";
 import { Compactor } from "./compaction.js";
 import { hashByRev } from "./hash.js";
 import { restoreFromBackend } from "./restore.js";
+import { TreeIndex } from "./tree-index.js";
 import { revToBytes } from "./revision.js";
 import { StoreCore } from "./store-core.js";
 import type { CommitObserver, HashKVResult, LeaseHooks, RangeOptions, RangeResult, ReadView, Scheduler, TxnWrite } from "./types.js";
@@ -66,6 +67,32 @@ export class KVStore implements ReadView {
       log.info({ scheduledCompactRevision: String(restored.resumeCompactRev) }, "resume scheduled compaction");
       this.compact(restored.resumeCompactRev).physical.catch((err: unknown) => {
         log.error({ err: String(err) }, "resumed compaction failed");
+      });
+    }
+  }
+
+  /** Resolves when no compaction is running or queued (before the backend may be replaced). */
+  compactionIdle(): Promise<void> {
+    return this.#compactor.idle();
+  }
+
+  /**
+   * Rebuilds the index and revisions from the backend after its content was
+   * replaced (a snapshot from the leader). Call only with no write txn open
+   * and no compaction pending ({@link compactionIdle}); leased keys are
+   * re-attached to the lessor, which must have recovered first.
+   */
+  restore(): void {
+    const core = this.#core;
+    if (core.writing) throw new Error("mvcc: restore while a write txn is open");
+    core.index = new TreeIndex();
+    core.currentRev = 1n;
+    core.compactMainRev = -1n;
+    const restored = restoreFromBackend(core);
+    core.log.info({ currentRevision: String(core.currentRev), compactRevision: String(core.compactMainRev), keys: restored.keys }, "restored mvcc store from a snapshot");
+    if (restored.resumeCompactRev !== undefined) {
+      this.compact(restored.resumeCompactRev).physical.catch((err: unknown) => {
+        core.log.error({ err: String(err) }, "resumed compaction failed");
       });
     }
   }

@@ -33,7 +33,8 @@ const decodeCopy = (raw: Buffer): KeyValue => decodeKeyValue(raw, true);
 
 export class StoreCore {
   readonly backend: Backend;
-  readonly index = new TreeIndex();
+  /** Replaced wholesale when the backend is replaced by a snapshot (KVStore.restore). */
+  index = new TreeIndex();
   readonly lessor: LeaseHooks | undefined;
   readonly observer: CommitObserver | undefined;
   readonly log: Logger;
