@@ -342,7 +342,13 @@ export class EtcdServer implements HeaderSource {
     const metrics = deps.metrics;
     const boot = await bootstrap(config, deps.logger, metrics !== undefined ? { onFsync: (s) => metrics.walFsyncSeconds.observe(s) } : {});
     const server = new EtcdServer(config, deps, boot);
-    await server.#run();
+    try {
+      await server.#run();
+    } catch (err) {
+      // e.g. the peer port is taken: release everything, or timers keep the process alive.
+      await server.stop();
+      throw err;
+    }
     return server;
   }
 
