@@ -1,0 +1,499 @@
+/**
+ * A multi-process cluster for tests: N members of our bin/etcd or of the
+ * real etcd (same flags) on loopback with free ports, peer traffic through
+ * one {@link TcpProxy} per member (the URL each member advertises is its
+ * proxy; it listens on its own port behind it), so tests can cut, delay and
+ * heal links. Members can be killed (-9), stopped, restarted (with or
+ * without their data), paused (SIGSTOP) and resumed, added and removed.
+ * Every process started here is stopped here, by PID.
+ * @module
+ */
+import { spawn, type ChildProcess } from "node:child_process";
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { StatusResponse } from "../../src/gen/etcdserverpb/rpc.js";
+import { etcdctl } from "../harness/etcdctl.js";
+import { connect, type Clients } from "../harness/grpc-clients.js";
+import { ourEtcdBin, realEtcdBin } from "../harness/paths.js";
+import { freePorts } from "../harness/ports.js";
+import type { Flavor } from "../harness/server-process.js";
+import { callWithDeadline } from "./rpc.js";
+import { connectionOwner } from "./socket-owner.js";
+import { TcpProxy } from "./tcp-proxy.js";
+
+const READY_LINE = "ready to serve client requests";
+const OUTPUT_LIMIT = 4 * 1024 * 1024;
+
+export interface ClusterOptions {
+  flavor: Flavor;
+  size: number;
+  /** Peer traffic through proxies (needed for partitions and delays). Default true. */
+  proxied?: boolean;
+  token?: string;
+  heartbeatMs?: number;
+  electionMs?: number;
+  /** More flags for every member (or per member name). */
+  extraArgs?: string[] | ((name: string) => string[]);
+  readyTimeoutMs?: number;
+}
+
+export type MemberState = "running" | "paused" | "stopped";
+
+export interface Member {
+  readonly name: string;
+  readonly clientPort: number;
+  /** host:port for gRPC clients. */
+  readonly endpoint: string;
+  readonly clientUrl: string;
+  /** The port the member listens on for peers. */
+  readonly peerPort: number;
+  /** The URL the member advertises to peers (its proxy's when proxied). */
+  readonly peerUrl: string;
+  readonly dataDir: string;
+  readonly proxy: TcpProxy | undefined;
+  /** Member id, once learned from a Status answer. */
+  id: bigint | undefined;
+  state: MemberState;
+  pid: number | undefined;
+  /** Everything the member's processes printed, oldest first (capped). */
+  output(): string;
+}
+
+interface MemberInternal extends Member {
+  args: string[];
+  child: ChildProcess | undefined;
+  exited: Promise<number | null> | undefined;
+  out: string;
+  clients: Clients | undefined;
+}
+
+export interface LeaderInfo {
+  index: number;
+  id: bigint;
+  term: bigint;
+}
+
+export class Cluster {
+  readonly flavor: Flavor;
+  readonly root: string;
+  readonly #options: ClusterOptions;
+  readonly #members: MemberInternal[] = [];
+  readonly #namesByPid = new Map<number, string>();
+
+  private constructor(options: ClusterOptions) {
+    this.flavor = options.flavor;
+    this.#options = options;
+    this.root = mkdtempSync(join(tmpdir(), `cluster-${options.flavor}-`));
+  }
+
+  /** Starts `size` members as a new cluster and waits until every one serves clients. */
+  static async start(options: ClusterOptions): Promise<Cluster> {
+    const bin = options.flavor === "ours" ? ourEtcdBin : realEtcdBin;
+    if (!existsSync(bin)) throw new Error(`${bin} not found`);
+    const cluster = new Cluster(options);
+    try {
+      const names = Array.from({ length: options.size }, (_, i) => `m${i}`);
+      const planned = await Promise.all(names.map((n) => cluster.#plan(n)));
+      const initialCluster = planned.map((m) => `${m.name}=${m.peerUrl}`).join(",");
+      for (const m of planned) m.args = cluster.#args(m, initialCluster, "new");
+      await Promise.all(planned.map((m) => cluster.#spawn(m)));
+      return cluster;
+    } catch (err) {
+      await cluster.stopAll();
+      throw err;
+    }
+  }
+
+  get members(): readonly Member[] {
+    return this.#members;
+  }
+
+  member(i: number): Member {
+    const m = this.#members[i];
+    if (m === undefined) throw new Error(`no member ${i}`);
+    return m;
+  }
+
+  /** gRPC endpoints (host:port) of members that are running (not paused or stopped). */
+  endpoints(): string[] {
+    return this.#members.filter((m) => m.state === "running").map((m) => m.endpoint);
+  }
+
+  /** Raw gRPC clients to member i (kept open until the member stops). */
+  clients(i: number): Clients {
+    const m = this.#internal(i);
+    m.clients ??= connect(m.endpoint);
+    return m.clients;
+  }
+
+  /** SIGKILL; the data dir stays. */
+  async kill9(i: number): Promise<void> {
+    await this.#signalAndWait(this.#internal(i), "SIGKILL");
+  }
+
+  /** SIGTERM (graceful); the data dir stays. */
+  async stop(i: number): Promise<void> {
+    await this.#signalAndWait(this.#internal(i), "SIGTERM");
+  }
+
+  /** Starts a stopped member again with its data dir; waits until it serves clients (unless told not to). */
+  async restart(i: number, options?: { wait?: boolean }): Promise<void> {
+    const m = this.#internal(i);
+    if (m.state !== "stopped") throw new Error(`${m.name} is ${m.state}`);
+    await this.#spawn(m, options?.wait ?? true);
+  }
+
+  /** SIGSTOP: the process freezes, sockets stay open (a stalled machine). */
+  pause(i: number): void {
+    const m = this.#internal(i);
+    if (m.state !== "running" || m.child === undefined) throw new Error(`${m.name} is ${m.state}`);
+    m.child.kill("SIGSTOP");
+    m.state = "paused";
+  }
+
+  resume(i: number): void {
+    const m = this.#internal(i);
+    if (m.state !== "paused" || m.child === undefined) throw new Error(`${m.name} is ${m.state}`);
+    m.child.kill("SIGCONT");
+    m.state = "running";
+  }
+
+  /** Maintenance.Status of member i, or undefined when it does not answer in time. */
+  async status(i: number, deadlineMs = 1_000): Promise<StatusResponse | undefined> {
+    const m = this.#internal(i);
+    if (m.state !== "running") return undefined;
+    const c = this.clients(i);
+    const r = await callWithDeadline(c.maintenance, c.maintenance.status, {}, deadlineMs);
+    if (!r.ok) return undefined;
+    m.id ??= r.value.header?.memberId;
+    return r.value;
+  }
+
+  /** The index of the member with id `id`, if known. */
+  indexOf(id: bigint): number | undefined {
+    const i = this.#members.findIndex((m) => m.id === id);
+    return i < 0 ? undefined : i;
+  }
+
+  /**
+   * Waits until the given members (default: every running one) answer
+   * Status and agree on one leader among them; returns it.
+   */
+  async waitForLeader(options?: { among?: readonly number[]; timeoutMs?: number; notId?: bigint }): Promise<LeaderInfo> {
+    const deadline = Date.now() + (options?.timeoutMs ?? 15_000);
+    let last = "";
+    for (;;) {
+      const among = options?.among ?? this.#members.map((_, i) => i).filter((i) => this.#members[i]!.state === "running");
+      const answers = await Promise.all(among.map((i) => this.status(i, 500)));
+      const leaders = new Set(answers.map((a) => a?.leader ?? 0n));
+      const term = answers.reduce((t, a) => (a !== undefined && a.raftTerm > t ? a.raftTerm : t), 0n);
+      if (answers.every((a) => a !== undefined) && leaders.size === 1) {
+        const id = [...leaders][0]!;
+        const index = this.indexOf(id);
+        if (id !== 0n && index !== undefined && among.includes(index) && id !== options?.notId) return { index, id, term };
+      }
+      last = `answers ${answers.map((a, k) => `${this.#members[among[k]!]!.name}:${a === undefined ? "-" : a.leader.toString(16)}`).join(" ")}`;
+      if (Date.now() > deadline) throw new Error(`no agreed leader within the timeout (${last})`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  /**
+   * Adds a member through etcdctl (MemberAdd) and starts it with
+   * `--initial-cluster-state existing`; returns its index. A learner when asked.
+   */
+  async addMember(options?: { learner?: boolean; name?: string; wait?: boolean }): Promise<number> {
+    const name = options?.name ?? `m${this.#members.length}`;
+    const m = await this.#plan(name);
+    const via = this.endpoints()[0];
+    if (via === undefined) throw new Error("no running member to add through");
+    const r = await etcdctlRetrying(via, ["member", "add", name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : [])]);
+    if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}${r.stdout}`);
+    const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
+    if (initialCluster === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
+    m.args = this.#args(m, initialCluster, "existing");
+    await this.#spawn(m, options?.wait ?? true);
+    return this.#members.indexOf(m);
+  }
+
+  /** MemberRemove of member i through another running member; waits for the removed process to exit. */
+  async removeMember(i: number): Promise<void> {
+    const m = this.#internal(i);
+    const id = m.id ?? (await this.status(i))?.header?.memberId;
+    if (id === undefined) throw new Error(`member id of ${m.name} unknown`);
+    const via = this.#members.find((o, k) => k !== i && o.state === "running");
+    if (via === undefined) throw new Error("no other running member");
+    const r = await etcdctlRetrying(via.endpoint, ["member", "remove", id.toString(16)]);
+    if (r.code !== 0) throw new Error(`member remove failed: ${r.stderr}${r.stdout}`);
+    if (m.state === "running" && m.exited !== undefined) {
+      // A removed member stops by itself once it learns it; do not wait forever.
+      const gone = await Promise.race([m.exited.then(() => true), new Promise<boolean>((r) => setTimeout(() => r(false), 10_000))]);
+      if (!gone) await this.stop(i);
+    }
+    m.state = "stopped";
+  }
+
+  /**
+   * Brings member i back with an empty data dir, as etcd requires: remove it
+   * (if still a member), wipe its data, add it again under the same name and
+   * peer URL, and start it with `--initial-cluster-state existing`.
+   */
+  async rejoin(i: number, options?: { learner?: boolean }): Promise<void> {
+    const m = this.#internal(i);
+    if (m.state !== "stopped") await this.removeMember(i);
+    rmSync(m.dataDir, { recursive: true, force: true });
+    m.id = undefined;
+    const via = this.endpoints()[0];
+    if (via === undefined) throw new Error("no running member to add through");
+    const r = await etcdctlRetrying(via, ["member", "add", m.name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : [])]);
+    if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}${r.stdout}`);
+    const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
+    if (initialCluster === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
+    m.args = this.#args(m, initialCluster, "existing");
+    await this.#spawn(m);
+  }
+
+  /** `etcdctl member promote` of learner i, retried until the learner has caught up. */
+  async promote(i: number, timeoutMs = 30_000): Promise<void> {
+    const id = this.#internal(i).id ?? (await this.status(i))?.header?.memberId;
+    if (id === undefined) throw new Error("learner id unknown");
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const via = this.#members.find((o, k) => k !== i && o.state === "running");
+      const r = await etcdctl(via!.endpoint, ["member", "promote", id.toString(16)]);
+      if (r.code === 0) return;
+      if (Date.now() > deadline) throw new Error(`promote failed: ${r.stderr}`);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+  }
+
+  /** Maintenance.HashKV of member i at its current revision, or undefined when it does not answer. */
+  async hashKv(i: number, deadlineMs = 2_000): Promise<{ hash: number; revision: bigint; compactRevision: bigint } | undefined> {
+    if (this.#internal(i).state !== "running") return undefined;
+    const c = this.clients(i);
+    const r = await callWithDeadline(c.maintenance, c.maintenance.hashKv, { revision: 0n }, deadlineMs);
+    if (!r.ok) return undefined;
+    return { hash: r.value.hash, revision: r.value.header?.revision ?? 0n, compactRevision: r.value.compactRevision };
+  }
+
+  /**
+   * Waits until every running member reports the same revision and the
+   * same HashKV (replicas converged); returns that revision.
+   */
+  async waitForConvergence(timeoutMs = 20_000): Promise<bigint> {
+    const deadline = Date.now() + timeoutMs;
+    let last = "";
+    for (;;) {
+      const running = this.#members.map((_, i) => i).filter((i) => this.#members[i]!.state === "running");
+      const hashes = await Promise.all(running.map((i) => this.hashKv(i)));
+      const first = hashes[0];
+      if (first !== undefined && hashes.every((h) => h !== undefined && h.hash === first.hash && h.revision === first.revision)) return first.revision;
+      last = hashes.map((h, k) => `${this.#members[running[k]!]!.name}:${h === undefined ? "-" : `${h.revision}/${h.hash}`}`).join(" ");
+      if (Date.now() > deadline) throw new Error(`members did not converge: ${last}`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+
+  /** Blocks all traffic between members in different groups (both ways). */
+  partition(groups: ReadonlyArray<readonly number[]>): void {
+    for (let g = 0; g < groups.length; g++) {
+      for (let h = 0; h < groups.length; h++) {
+        if (g === h) continue;
+        for (const a of groups[g]!) for (const b of groups[h]!) this.blockLink(a, b);
+      }
+    }
+  }
+
+  /** Cuts member i off from every other member. */
+  isolate(i: number): void {
+    this.partition([[i], this.#members.map((_, k) => k).filter((k) => k !== i)]);
+  }
+
+  /** Holds bytes flowing from member a to member b (on a's connections to b and on b's connections to a). */
+  blockLink(a: number, b: number): void {
+    const ma = this.#internal(a);
+    const mb = this.#internal(b);
+    this.#proxyOf(mb).block(ma.name, "in");
+    this.#proxyOf(ma).block(mb.name, "out");
+  }
+
+  /** Adds latency to member i's peer traffic in both directions. */
+  delay(i: number, ms: number): void {
+    this.#proxyOf(this.#internal(i)).setDelay(ms);
+  }
+
+  /** Lifts every block and delay. */
+  heal(): void {
+    for (const m of this.#members) {
+      m.proxy?.unblockAll();
+      m.proxy?.setDelay(0);
+    }
+  }
+
+  /** Stops every member process (SIGKILL) and proxy, and removes the temp dir. */
+  async stopAll(options?: { keepData?: boolean }): Promise<void> {
+    await Promise.all(
+      this.#members.map(async (m) => {
+        m.clients?.close();
+        m.clients = undefined;
+        if (m.state === "paused") m.child?.kill("SIGCONT");
+        if (m.child !== undefined && m.state !== "stopped") await this.#signalAndWait(m, "SIGKILL");
+        await m.proxy?.stop();
+      }),
+    );
+    if (!options?.keepData) rmSync(this.root, { recursive: true, force: true });
+  }
+
+  #internal(i: number): MemberInternal {
+    const m = this.#members[i];
+    if (m === undefined) throw new Error(`no member ${i}`);
+    return m;
+  }
+
+  #proxyOf(m: MemberInternal): TcpProxy {
+    if (m.proxy === undefined) throw new Error("cluster started without proxies");
+    return m.proxy;
+  }
+
+  async #plan(name: string): Promise<MemberInternal> {
+    const [clientPort, peerPort] = await freePorts(2);
+    const proxied = this.#options.proxied ?? true;
+    let proxy: TcpProxy | undefined;
+    if (proxied) {
+      proxy = new TcpProxy({
+        name,
+        targetPort: peerPort!,
+        classify: (clientPort, proxyPort) => {
+          const pid = connectionOwner(clientPort, proxyPort, this.#namesByPid.keys());
+          return pid === undefined ? undefined : this.#namesByPid.get(pid);
+        },
+      });
+      await proxy.start();
+    }
+    const dir = join(this.root, name);
+    mkdirSync(dir, { recursive: true });
+    const m: MemberInternal = {
+      name,
+      clientPort: clientPort!,
+      endpoint: `127.0.0.1:${clientPort}`,
+      clientUrl: `http://127.0.0.1:${clientPort}`,
+      peerPort: peerPort!,
+      peerUrl: proxy?.url ?? `http://127.0.0.1:${peerPort}`,
+      dataDir: join(dir, "data"),
+      proxy,
+      id: undefined,
+      state: "stopped",
+      pid: undefined,
+      args: [],
+      child: undefined,
+      exited: undefined,
+      out: "",
+      clients: undefined,
+      output: () => m.out,
+    };
+    this.#members.push(m);
+    return m;
+  }
+
+  #args(m: MemberInternal, initialCluster: string, state: "new" | "existing"): string[] {
+    const extra = this.#options.extraArgs;
+    return [
+      "--name", m.name,
+      "--data-dir", m.dataDir,
+      "--listen-client-urls", m.clientUrl,
+      "--advertise-client-urls", m.clientUrl,
+      "--listen-peer-urls", `http://127.0.0.1:${m.peerPort}`,
+      "--initial-advertise-peer-urls", m.peerUrl,
+      "--initial-cluster", initialCluster,
+      "--initial-cluster-state", state,
+      "--initial-cluster-token", this.#options.token ?? "cluster-test",
+      "--heartbeat-interval", String(this.#options.heartbeatMs ?? 100),
+      "--election-timeout", String(this.#options.electionMs ?? 1000),
+      ...(typeof extra === "function" ? extra(m.name) : (extra ?? [])),
+    ];
+  }
+
+  async #spawn(m: MemberInternal, waitReady = true): Promise<void> {
+    const bin = this.flavor === "ours" ? ourEtcdBin : realEtcdBin;
+    const env: Record<string, string> = {};
+    for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("ETCD_") && !k.startsWith("ETCDCTL_")) env[k] = v;
+    const child = spawn(bin, m.args, { stdio: ["ignore", "pipe", "pipe"], env });
+    m.child = child;
+    m.pid = child.pid;
+    m.state = "running";
+    if (child.pid !== undefined) this.#namesByPid.set(child.pid, m.name);
+    m.out += `\n--- ${m.name} started (pid ${child.pid}) ---\n`;
+    let ready!: () => void;
+    const isReady = new Promise<void>((r) => (ready = r));
+    let sinceStart: string | undefined = ""; // this process's output until it is ready
+    const onData = (chunk: Buffer): void => {
+      const text = chunk.toString("utf8");
+      m.out += text;
+      if (m.out.length > OUTPUT_LIMIT) m.out = m.out.slice(m.out.length - OUTPUT_LIMIT / 2);
+      if (sinceStart !== undefined) {
+        sinceStart += text;
+        if (sinceStart.includes(READY_LINE)) {
+          sinceStart = undefined;
+          ready();
+        }
+      }
+    };
+    child.stdout!.on("data", onData);
+    child.stderr!.on("data", onData);
+    m.exited = new Promise((resolve) =>
+      child.once("exit", (code, signal) => {
+        if (child.pid !== undefined) this.#namesByPid.delete(child.pid);
+        if (m.child === child) {
+          m.state = "stopped";
+          m.child = undefined;
+          m.pid = undefined;
+          m.clients?.close();
+          m.clients = undefined;
+        }
+        resolve(code ?? (signal ? -1 : null));
+      }),
+    );
+    if (!waitReady) return;
+    const timeoutMs = this.#options.readyTimeoutMs ?? 30_000;
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        isReady,
+        m.exited.then((code) => {
+          throw new Error(`${m.name} exited (${code}) before it was ready:\n${m.out.slice(-4000)}`);
+        }),
+        new Promise<never>((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`${m.name} not ready in ${timeoutMs} ms:\n${m.out.slice(-4000)}`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #signalAndWait(m: MemberInternal, signal: NodeJS.Signals): Promise<void> {
+    const child = m.child;
+    if (child === undefined || m.exited === undefined) return;
+    if (m.state === "paused" && signal !== "SIGKILL") child.kill("SIGCONT");
+    child.kill(signal);
+    const killer = setTimeout(() => child.kill("SIGKILL"), 10_000);
+    await m.exited;
+    clearTimeout(killer);
+    m.state = "stopped";
+  }
+}
+
+/**
+ * etcdctl, retried while the cluster refuses a reconfiguration because a
+ * member connected only recently (etcd's strict reconfig check wants every
+ * member up for a few seconds: "unhealthy cluster").
+ */
+async function etcdctlRetrying(endpoint: string, args: string[], timeoutMs = 20_000): Promise<Awaited<ReturnType<typeof etcdctl>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const r = await etcdctl(endpoint, args);
+    if (r.code === 0 || !/unhealthy cluster|not enough started members/i.test(r.stderr) || Date.now() > deadline) return r;
+    await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
