@@ -193,9 +193,10 @@ export class EtcdServer implements HeaderSource {
       ...(restored ? { restored, applied: { index: applied, confState: loadConfState(boot.backend) } } : {}),
     });
     this.#raft = built.node;
-    if (restored === undefined) {
+    // A joining member starts with an empty log: the leader sends it everything.
+    if (restored === undefined && boot.initialMembers.length > 0) {
       this.#raft.bootstrap(boot.initialMembers.map((m) => ({ id: m.id, context: confChangeContext(m) })));
-    } else {
+    } else if (restored !== undefined) {
       this.#term = restored.hardState.term;
       this.#commit = restored.hardState.commit;
     }

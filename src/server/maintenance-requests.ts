@@ -57,7 +57,7 @@ export class MaintenanceRequests implements MaintenanceApi {
       raftAppliedIndex: raft.applied,
       errors,
       dbSizeInUse: BigInt(backend.sizeInUse()),
-      isLearner: false,
+      isLearner: header.isLearner?.() ?? false,
       storageVersion: SERVER_VERSION,
       dbSizeQuota: BigInt(this.#deps.quotaBytes || DEFAULT_QUOTA_BYTES),
       downgradeInfo: { enabled: false, targetVersion: "" },
