@@ -29,9 +29,16 @@ async function until(cond: () => boolean, what: string, timeoutMs = 15_000): Pro
   }
 }
 
+/** etcd3 keeps the process alive after close() while a watcher is attached: cancel them first. */
+async function closeAll(client: Etcd3, watchers: Watcher[]): Promise<void> {
+  for (const w of watchers) await w.cancel().catch(() => undefined);
+  client.close();
+}
+
 async function scenario(flavor: Flavor): Promise<Record<string, Seen>> {
   const server = await startServer({ flavor });
   const client = new Etcd3({ hosts: server.clientUrl, dialTimeout: 5000 });
+  const watchers: Watcher[] = [];
   try {
     await client.put("w/a").value("1"); // 2
     await client.put("w/b").value("1"); // 3
@@ -39,7 +46,9 @@ async function scenario(flavor: Flavor): Promise<Record<string, Seen>> {
     const seen: Record<string, Seen> = {};
     const add = async (name: string, build: () => Promise<Watcher>): Promise<void> => {
       seen[name] = { log: [], errors: [] };
-      record(await build(), seen[name]);
+      const w = await build();
+      watchers.push(w);
+      record(w, seen[name]);
     };
     await add("key", () => client.watch().key("w/a").create());
     await add("prefix-history-prev", () => client.watch().prefix("w/").startRevision("2").withPreviousKV().create());
@@ -59,7 +68,7 @@ async function scenario(flavor: Flavor): Promise<Record<string, Seen>> {
     await new Promise((r) => setTimeout(r, 200));
     return seen;
   } finally {
-    client.close();
+    await closeAll(client, watchers);
     await server.stop();
   }
 }
@@ -75,9 +84,11 @@ test("etcd3 watcher: every event once across a kill -9 and restart of our server
   let server = await startServer({ flavor: "ours" });
   const { dataDir, clientPort, peerPort } = server;
   const client = new Etcd3({ hosts: server.clientUrl, dialTimeout: 5000 });
+  const watchers: Watcher[] = [];
   try {
     const seen: Seen = { log: [], errors: [] };
     const watcher = await client.watch().prefix("r/").create();
+    watchers.push(watcher);
     record(watcher, seen);
     let reconnected = false;
     watcher.on("connected", () => (reconnected = true));
@@ -96,7 +107,7 @@ test("etcd3 watcher: every event once across a kill -9 and restart of our server
     );
     assert.deepEqual(seen.errors, []);
   } finally {
-    client.close();
+    await closeAll(client, watchers);
     await server.stop();
   }
 });
