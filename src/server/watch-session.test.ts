@@ -310,3 +310,26 @@ test("gauges: watchers, streams, slow watchers and pending events", async () => 
   s.close();
   assert.deepEqual(values, { watchers: 0, streams: 0, slow: 0, pending: 0 });
 });
+
+test("input back-pressure: past maxQueuedResponses the transport is asked to stop reading requests, and to go on once drained", async () => {
+  const { hub } = setup({ sessionLimits: { maxQueuedResponses: 10 } });
+  const session = hub.openSession();
+  const calls: string[] = [];
+  let open = false;
+  session.attach({
+    write: () => open,
+    pauseInput: () => calls.push("pause"),
+    resumeInput: () => calls.push("resume"),
+  });
+  session.create(create({ key: b("first") }));
+  await settle(); // the sink took it and said it is full
+  for (let i = 0; i < 30; i++) session.create(create({ key: b(`k${i}`) }));
+  await settle();
+  assert.deepEqual(calls, ["pause"]);
+  assert.equal(session.queued, 30);
+  open = true;
+  session.resume();
+  await settle();
+  assert.deepEqual(calls, ["pause", "resume"]);
+  assert.equal(session.queued, 0);
+});
