@@ -230,6 +230,7 @@ export class WatchableStore {
       this.#unsynced.delete(w);
       w.state = "compacted";
       this.#advanced++;
+      this.#log.debug({ watchId: String(w.id), minRev: String(w.minRev), compactRevision: String(compactRev) }, "watcher cancelled: its next revision is compacted");
     }
   }
 
@@ -403,10 +404,6 @@ export class WatchableStore {
 
   streamClosed(): void {
     this.#streams--;
-  }
-
-  get logger(): Logger {
-    return this.#log;
   }
 }
 
