@@ -333,3 +333,19 @@ test("input back-pressure: past maxQueuedResponses the transport is asked to sto
   assert.deepEqual(calls, ["pause", "resume"]);
   assert.equal(session.queued, 0);
 });
+
+test("a sink that throws ends its session, not the server", async () => {
+  const { put, hub } = setup();
+  const session = hub.openSession();
+  session.attach({
+    write() {
+      throw new Error("transport gone");
+    },
+  });
+  session.create(create({ key: b("a") }));
+  put("a", "1");
+  await settle();
+  assert.equal(session.closed, true);
+  assert.equal(hub.sessions, 0);
+  put("a", "2");
+});

@@ -384,7 +384,15 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
         this.#queuedEvents -= events;
         this.#deps.pendingEvents?.(-events);
       }
-      if (!sink.write(out)) this.#blocked = true;
+      let more: boolean;
+      try {
+        more = sink.write(out);
+      } catch {
+        // A transport that cannot take responses any more ends its session (never the server).
+        this.close();
+        return;
+      }
+      if (!more) this.#blocked = true;
       if (this.#closed) return;
     }
     if (this.#head === this.#queue.length) {
