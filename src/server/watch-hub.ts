@@ -85,6 +85,9 @@ export interface WatchHubOptions {
 export class WatchHub implements WatchApi {
   readonly store: WatchableStore;
   readonly #options: WatchHubOptions;
+  #source: WatchSource;
+  /** What sessions read prev_kv from: always the current store, also after a restore replaced it. */
+  readonly #sourceView: WatchSource;
   readonly #log: Logger;
   readonly #sessions = new Set<WatchSession>();
   readonly #progressIntervalMs: number;
@@ -96,6 +99,17 @@ export class WatchHub implements WatchApi {
   constructor(options: WatchHubOptions) {
     this.#options = options;
     this.#log = options.logger ?? nullLogger;
+    this.#source = options.source;
+    const hub = this;
+    this.#sourceView = {
+      get rev() {
+        return hub.#source.rev;
+      },
+      get compactRev() {
+        return hub.#source.compactRev;
+      },
+      range: (key, end, opts) => this.#source.range(key, end, opts),
+    };
     this.store = new WatchableStore({
       source: options.source,
       backend: options.backend,
@@ -118,6 +132,16 @@ export class WatchHub implements WatchApi {
     this.store.notify(events, rev);
   }
 
+  /**
+   * The store's contents were replaced (a snapshot installed from the
+   * leader): synced watchers catch up from where they were. Pass the new
+   * store and backend when the server created new objects for them.
+   */
+  restore(syncedThrough: bigint, replaced?: { source: WatchSource; backend: BackendReader }): void {
+    if (replaced !== undefined) this.#source = replaced.source;
+    this.store.restore(syncedThrough, replaced);
+  }
+
   get progressIntervalMs(): number {
     return this.#progressIntervalMs;
   }
@@ -131,7 +155,7 @@ export class WatchHub implements WatchApi {
     const o = this.#options;
     const session = new WatchSession({
       store: this.store,
-      source: o.source,
+      source: this.#sourceView,
       header: (rev) => o.header(rev),
       fragmentBytes: o.fragmentBytes ?? o.maxRequestBytes + FRAGMENT_OVERHEAD_BYTES,
       progressIntervalMs: this.#progressIntervalMs,

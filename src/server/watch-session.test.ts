@@ -349,3 +349,23 @@ test("a sink that throws ends its session, not the server", async () => {
   assert.equal(hub.sessions, 0);
   put("a", "2");
 });
+
+test("hub restore with a replaced store: watchers catch up from the new store, prev_kv read from it", async () => {
+  const { put, open, hub, kv } = setup();
+  put("a", "1"); // 2
+  const { session, got } = open();
+  session.create(create({ key: b("a"), prevKv: true }));
+  await settle();
+  // A new store with a longer history of the same keys (as after installing a leader snapshot).
+  const backend2 = new MemoryBackend();
+  const kv2 = new KVStore({ backend: backend2 });
+  for (const v of ["1", "2", "3"]) {
+    const t = kv2.write();
+    t.put(b("a"), b(v), 0n);
+    t.end();
+  }
+  hub.restore(kv.rev, { source: kv2, backend: backend2 });
+  hub.runSync();
+  await settle();
+  assert.deepEqual(got.map(show), ["c0@2", "e0@4 PUT a=2 prev=1, PUT a=3 prev=2"]);
+});

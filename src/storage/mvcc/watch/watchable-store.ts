@@ -55,8 +55,8 @@ export interface StreamHandle extends WatcherOwner {
 const NO_EVENTS: readonly Event[] = [];
 
 export class WatchableStore {
-  readonly #source: WatchSource;
-  readonly #backend: BackendReader;
+  #source: WatchSource;
+  #backend: BackendReader;
   readonly #limits: WatchLimits;
   readonly #wake: () => void;
   readonly #log: Logger;
@@ -326,9 +326,14 @@ export class WatchableStore {
    * its new revisions were never notified, so every synced watcher goes back
    * to unsynced and catches up from the backend (etcd's watchableStore.Restore).
    * `syncedThrough` is the revision the store was at before: synced watchers
-   * had everything up to it.
+   * had everything up to it. When the server replaced the store object
+   * itself, pass the new one (and its backend).
    */
-  restore(syncedThrough: bigint): void {
+  restore(syncedThrough: bigint, replaced?: { source: WatchSource; backend: BackendReader }): void {
+    if (replaced !== undefined) {
+      this.#source = replaced.source;
+      this.#backend = replaced.backend;
+    }
     const moved = [...this.#synced];
     for (const w of moved) {
       this.#synced.delete(w);
