@@ -45,8 +45,10 @@ export class ClientListener {
 
   /** Stops accepting and closes every open connection. */
   async close(): Promise<void> {
-    await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // net.Server.close waits for open connections to end: end them first.
+    const closed = Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const socket of this.#sockets) socket.destroy();
+    await closed;
     this.#http.close();
   }
 

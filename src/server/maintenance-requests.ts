@@ -75,7 +75,8 @@ export class MaintenanceRequests implements MaintenanceApi {
 
   async defragment(): Promise<DefragmentResponse> {
     await this.#deps.backend.defrag();
-    return { header: this.#deps.header.header() };
+    // etcd answers Defragment with an empty message (no header).
+    return { header: undefined };
   }
 
   async hash(): Promise<HashResponse> {
