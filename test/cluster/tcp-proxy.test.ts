@@ -144,6 +144,11 @@ test("connections are attributed to the process that opened them", async () => {
     const alpha = child("alpha");
     const beta = child("beta");
     assert.equal(await alpha, "ALPHA");
+    // beta's connection is held; alpha's is gone once its close has been seen.
+    const deadline = Date.now() + 5_000;
+    while (JSON.stringify(proxy.connections().map((c) => c.from)) !== '["beta"]' && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
     assert.deepEqual(
       proxy.connections().map((c) => c.from),
       ["beta"],
