@@ -85,8 +85,10 @@ export class PeerListener {
 
   /** Stops accepting, closes every connection and session. */
   async close(): Promise<void> {
-    await Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    const closed = Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
+    // Cut open connections first: close() waits for them.
     for (const socket of this.#sockets) socket.destroy();
+    await closed;
     this.#h2.close();
     this.#h1.close();
     this.#h1.closeAllConnections();
