@@ -462,8 +462,28 @@ export class EtcdServer implements HeaderSource {
     if (this.#removedScheduled) return;
     this.#removedScheduled = true;
     this.#logger.warn({ "local-member-id": formatId(this.memberId) }, "the member has been permanently removed from the cluster");
+    this.#handOverLeadership();
     const timer = setTimeout(() => this.#markRemoved(), 10 * this.#config.heartbeatIntervalMs);
     this.#timers.push(timer);
+  }
+
+  /**
+   * A removed leader would otherwise keep leading until it stops, then leave
+   * the others an election timeout without a leader (proposals forwarded to
+   * it meanwhile are lost): hand leadership to the most caught-up voter now.
+   */
+  #handOverLeadership(): void {
+    const status = this.#raft.status();
+    if (status.progress === undefined) return;
+    let best: { id: bigint; match: bigint } | undefined;
+    for (const [id, p] of status.progress) {
+      if (id === this.memberId || !status.config.voters.includes(id)) continue;
+      if (best === undefined || p.match > best.match) best = { id, match: p.match };
+    }
+    if (best === undefined) return;
+    this.#logger.info({ transferee: formatId(best.id) }, "handing leadership over before leaving the cluster");
+    this.#raft.transferLeader(best.id);
+    this.#driver.wake();
   }
 
   /**
