@@ -23,7 +23,7 @@ import type { WatchApi } from "../server/watch-api.js";
 import { encodeWatchResponse, frameWatchResponses } from "../server/watch-codec.js";
 import { contextOf, grpcErrorOf } from "./grpc-adapter.js";
 import { countMessagesSent } from "./grpc-metrics.js";
-import { checkLeaderRequirement } from "./interceptors.js";
+import { checkLeaderRequirement, REQUIRE_LEADER_KEY } from "./interceptors.js";
 
 /** The Watch service definition, with the caching response encoder. */
 export const WATCH_SERVICE: typeof WatchService = {
@@ -84,13 +84,14 @@ function objectWriter(call: WatchCall): ResponseWriter {
 export function watchHandlers(api: WatchApi, header: HeaderSource): { watch: grpc.handleBidiStreamingCall<WatchRequest, WatchResponse> } {
   return {
     watch(call) {
+      const ctx = contextOf(call);
       try {
-        checkLeaderRequirement(contextOf(call), header);
+        checkLeaderRequirement(ctx, header);
       } catch (err) {
         call.emit("error", grpcErrorOf(err));
         return;
       }
-      const session = api.openSession();
+      const session = api.openSession({ requireLeader: ctx.metadata(REQUIRE_LEADER_KEY) === "true" });
       const raw = rawCallOf(call);
       const out = raw !== undefined ? rawWriter(call, raw) : objectWriter(call);
       const close = (): void => session.close();
@@ -100,7 +101,7 @@ export function watchHandlers(api: WatchApi, header: HeaderSource): { watch: grp
       out.onDrain(() => session.resume());
       session.attach({
         write: (responses) => out.write(responses),
-        end: () => call.end(),
+        end: (error) => (error === undefined ? call.end() : call.emit("error", grpcErrorOf(error))),
         pauseInput: () => call.pause(),
         resumeInput: () => call.resume(),
       });

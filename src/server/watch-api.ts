@@ -14,8 +14,11 @@ import type { WatchCancelRequest, WatchCreateRequest, WatchRequest, WatchRespons
  */
 export interface WatchSink {
   write(responses: readonly WatchResponse[]): boolean;
-  /** The server ended the session (shutdown): finish the transport stream. */
-  end?(): void;
+  /**
+   * The server ended the session: finish the transport stream — normally
+   * (shutdown), or with `error` (e.g. "no leader" for a stream that required one).
+   */
+  end?(error?: Error): void;
   /** Too many responses wait: stop reading client requests until `resumeInput`. */
   pauseInput?(): void;
   resumeInput?(): void;
@@ -40,6 +43,15 @@ export interface WatchSessionApi extends AsyncIterable<WatchResponse> {
   readonly closed: boolean;
 }
 
+export interface WatchSessionOptions {
+  /**
+   * The client asked for a leader (gRPC metadata `hasleader=true`): the
+   * session is ended with "no leader" when the member has had none for
+   * three election timeouts (etcd's monitorLeader).
+   */
+  requireLeader?: boolean;
+}
+
 export interface WatchApi {
-  openSession(): WatchSessionApi;
+  openSession(options?: WatchSessionOptions): WatchSessionApi;
 }

@@ -13,6 +13,9 @@
  * - progress: every {@link progressCheckMs} the sessions check their
  *   progress_notify deadline (the interval itself is per session, with
  *   jitter, as etcd's per-stream ticker).
+ * - leader: every election timeout, when the server gave `hasLeader`:
+ *   sessions opened with `requireLeader` end with "no leader" after three
+ *   checks in a row without one (etcd's monitorLeader).
  * @module
  */
 
@@ -23,8 +26,9 @@ import { nullLogger, type Logger } from "../pkg/logger.js";
 import type { Random } from "../pkg/random.js";
 import type { BackendReader } from "../storage/backend/backend.js";
 import { WatchableStore, type WatchLimits, type WatchSource, type WatchStats } from "../storage/mvcc/watch/index.js";
+import { EtcdError } from "../pkg/errors.js";
 import type { ServerMetrics } from "./metrics.js";
-import type { WatchApi } from "./watch-api.js";
+import type { WatchApi, WatchSessionOptions } from "./watch-api.js";
 import { WatchSession, type SessionLimits } from "./watch-session.js";
 
 /** etcd's sync loop period. */
@@ -33,6 +37,8 @@ export const SYNC_INTERVAL_MS = 100;
 export const DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS = 10 * 60 * 1000;
 /** etcd raises a smaller progress interval to this. */
 export const MIN_PROGRESS_NOTIFY_INTERVAL_MS = 100;
+/** Election timeouts without a leader after which sessions that required one are ended (etcd's maxNoLeaderCnt). */
+export const MAX_NO_LEADER_CHECKS = 3;
 /** How far past max-request-bytes a fragment-enabled response may grow before it is split (etcd's gRPC overhead allowance). */
 const FRAGMENT_OVERHEAD_BYTES = 512 * 1024;
 
@@ -77,6 +83,9 @@ export interface WatchHubOptions {
   /** --experimental-watch-progress-notify-interval in ms; 0/absent = 10 minutes, below 100 ms = 100 ms. */
   progressNotifyIntervalMs?: number;
   metrics?: WatchGauges;
+  /** Whether the member knows a leader; with `electionTimeoutMs`, ends hasleader sessions after 3 timeouts without one. */
+  hasLeader?(): boolean;
+  electionTimeoutMs?: number;
   logger?: Logger;
   limits?: Partial<WatchLimits>;
   sessionLimits?: Partial<SessionLimits>;
@@ -92,6 +101,7 @@ export class WatchHub implements WatchApi {
   readonly #sessions = new Set<WatchSession>();
   readonly #progressIntervalMs: number;
   #pendingEvents = 0;
+  #noLeaderChecks = 0;
   #timers: NodeJS.Timeout[] = [];
   #immediate: NodeJS.Immediate | undefined;
   #started = false;
@@ -151,9 +161,10 @@ export class WatchHub implements WatchApi {
     return Math.min(1000, Math.max(10, Math.floor(this.#progressIntervalMs / 10)));
   }
 
-  openSession(): WatchSession {
+  openSession(options?: WatchSessionOptions): WatchSession {
     const o = this.#options;
     const session = new WatchSession({
+      requireLeader: options?.requireLeader === true,
       store: this.store,
       source: this.#sourceView,
       header: (rev) => o.header(rev),
@@ -204,6 +215,31 @@ export class WatchHub implements WatchApi {
     for (const s of this.#sessions) s.progressTick(nowMs);
   }
 
+  /**
+   * One leader check (the timer runs it every election timeout): after
+   * {@link MAX_NO_LEADER_CHECKS} checks in a row without a leader, sessions
+   * that required one end with "no leader", so their clients move to a
+   * member that has one. Returns how many were ended.
+   */
+  leaderCheck(): number {
+    const hasLeader = this.#options.hasLeader;
+    if (hasLeader === undefined) return 0;
+    if (hasLeader()) {
+      this.#noLeaderChecks = 0;
+      return 0;
+    }
+    this.#noLeaderChecks++;
+    if (this.#noLeaderChecks < MAX_NO_LEADER_CHECKS) return 0;
+    let ended = 0;
+    for (const s of [...this.#sessions]) {
+      if (!s.requireLeader) continue;
+      s.end(new EtcdError("NoLeader"));
+      ended++;
+    }
+    if (ended > 0) this.#log.warn({ sessions: ended }, "ended watch streams that require a leader: none for three election timeouts");
+    return ended;
+  }
+
   updateMetrics(): void {
     const m = this.#options.metrics;
     if (m === undefined) return;
@@ -222,6 +258,10 @@ export class WatchHub implements WatchApi {
       setInterval(() => this.runSync(), SYNC_INTERVAL_MS),
       setInterval(() => this.progressTick(), this.progressCheckMs),
     );
+    const election = this.#options.electionTimeoutMs;
+    if (this.#options.hasLeader !== undefined && election !== undefined && election > 0) {
+      this.#timers.push(setInterval(() => this.leaderCheck(), election));
+    }
     if (this.store.hasBacklog) this.#wake();
   }
 

@@ -81,6 +81,8 @@ export interface WatchSessionDeps {
   onClose?(session: WatchSession): void;
   /** Runs the flush off the caller's stack; default queueMicrotask. */
   schedule?(task: () => void): void;
+  /** See WatchSessionOptions.requireLeader. */
+  requireLeader?: boolean;
 }
 
 /** etcd's texts for a create that failed (sent as cancel_reason). */
@@ -132,6 +134,11 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
 
   get closed(): boolean {
     return this.#closed;
+  }
+
+  /** The client asked for a leader (hasleader metadata). */
+  get requireLeader(): boolean {
+    return this.#deps.requireLeader === true;
   }
 
   /** Responses waiting for the sink. */
@@ -288,11 +295,11 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
     this.#deps.onClose?.(this);
   }
 
-  /** Server-side end (shutdown): closes and tells the consumer. */
-  end(): void {
+  /** Server-side end: closes and tells the consumer (with `error` when it is not a clean shutdown). */
+  end(error?: Error): void {
     const sink = this.#sink;
     this.close();
-    sink?.end?.();
+    sink?.end?.(error);
   }
 
   [Symbol.asyncIterator](): AsyncIterator<WatchResponse> {

@@ -40,6 +40,7 @@ async function rig(intercepted: boolean): Promise<Rig> {
     clock: new ManualClock(),
     random: new SeededRandom(1),
     maxRequestBytes: 1.5 * 1024 * 1024,
+    hasLeader: () => leader.has,
   });
   hub.start();
   const leader = { has: true };
@@ -111,7 +112,7 @@ test("Watch service: the raw-frame path and the call.write fallback give the sam
   assert.deepEqual(fallback, raw);
 });
 
-test("Watch service: hasleader=true without a leader is refused with 'no leader'", { timeout: 30_000 }, async () => {
+test("Watch service: hasleader=true without a leader is refused with 'no leader', and ended when the leader is gone", { timeout: 30_000 }, async () => {
   const r = await rig(false);
   const client = newWatchClient(r.endpoint);
   try {
@@ -127,6 +128,17 @@ test("Watch service: hasleader=true without a leader is refused with 'no leader'
     const ok = new WatchStreamClient(client);
     ok.create({ key: b("k") });
     await ok.count(1);
+    // A stream that required a leader is ended after three election timeouts without one.
+    r.leader.has = true;
+    const strict = new WatchStreamClient(client, md);
+    strict.create({ key: b("k") });
+    await strict.count(1);
+    r.leader.has = false;
+    for (let i = 0; i < 3; i++) r.hub.leaderCheck();
+    await until(() => strict.error !== undefined, "the no-leader end");
+    assert.equal(strict.error!.code, grpc.status.UNAVAILABLE);
+    assert.equal(strict.error!.details, "etcdserver: no leader");
+    assert.equal(ok.error, undefined);
     ok.cancel();
   } finally {
     client.close();
