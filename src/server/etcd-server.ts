@@ -174,6 +174,8 @@ export class EtcdServer implements HeaderSource {
       maxRequestBytes: config.maxRequestBytes,
       progressNotifyIntervalMs: deps.watch?.progressNotifyIntervalMs ?? 0,
       ...(deps.metrics !== undefined ? { metrics: watchGauges(deps.metrics) } : {}),
+      hasLeader: () => this.hasLeader(),
+      electionTimeoutMs: config.electionTimeoutMs,
       logger: deps.logger.child({ component: "watch" }),
     });
     this.watch = this.#watch;
