@@ -12,6 +12,8 @@ import type {
   HashKVResponse,
   HashRequest,
   HashResponse,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   StatusRequest,
   StatusResponse,
 } from "../gen/etcdserverpb/rpc.js";
@@ -21,6 +23,10 @@ import { unary } from "./grpc-adapter.js";
 
 export function maintenanceHandlers(api: MaintenanceApi, header: HeaderSource) {
   return {
+    moveLeader: unary<MoveLeaderRequest, MoveLeaderResponse>(async (req, ctx) => {
+      checkLeaderRequirement(ctx, header);
+      return api.moveLeader(req, ctx.signal);
+    }),
     alarm: unary<AlarmRequest, AlarmResponse>(async (req, ctx) => {
       checkLeaderRequirement(ctx, header);
       return api.alarm(req, ctx.signal);

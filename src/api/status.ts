@@ -93,6 +93,7 @@ const table: Record<ErrorKind, WireError> = {
   Corrupt: { code: Status.DATA_LOSS, message: "etcdserver: corrupt cluster" },
   NotSupportedForLearner: { code: Status.UNAVAILABLE, message: "etcdserver: rpc not supported for learner" },
   BadLeaderTransferee: { code: Status.FAILED_PRECONDITION, message: "etcdserver: bad leader transferee" },
+  TimeoutLeaderTransfer: { code: Status.UNAVAILABLE, message: "etcdserver: request timed out, leader transfer took too long" },
   ClusterVersionUnavailable: { code: Status.UNAVAILABLE, message: "etcdserver: cluster version not found during downgrade" },
 
   // The lock and election services return clientv3/concurrency's plain errors,

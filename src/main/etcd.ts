@@ -178,6 +178,7 @@ function toServerConfig(c: EtcdConfig): ServerConfig {
     electionTimeoutMs: c.electionTimeoutMs,
     preVote: c.preVote,
     strictReconfigCheck: c.strictReconfigCheck,
+    forceNewCluster: c.forceNewCluster,
     maxLearners: c.maxLearners,
     snapshotCount: c.snapshotCount,
     maxSnapshots: c.maxSnapshots,

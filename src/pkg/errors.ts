@@ -67,6 +67,7 @@ export type ErrorKind =
   | "Corrupt"
   | "NotSupportedForLearner"
   | "BadLeaderTransferee"
+  | "TimeoutLeaderTransfer"
   | "ClusterVersionUnavailable"
   // concurrency (v3lock / v3election services)
   | "SessionExpired"

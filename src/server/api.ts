@@ -17,6 +17,8 @@ import type {
   HashKVRequest,
   HashKVResponse,
   HashResponse,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   MemberAddRequest,
   MemberAddResponse,
   MemberListRequest,
@@ -46,6 +48,7 @@ export interface KvApi {
 }
 
 export interface MaintenanceApi {
+  moveLeader(req: MoveLeaderRequest, signal?: AbortSignal): Promise<MoveLeaderResponse>;
   alarm(req: AlarmRequest, signal?: AbortSignal): Promise<AlarmResponse>;
   defragment(): Promise<DefragmentResponse>;
   status(): Promise<StatusResponse>;

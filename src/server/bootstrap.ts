@@ -16,6 +16,7 @@ import { backendPath, LmdbBackend } from "../storage/backend/index.js";
 import { ConsistentIndex } from "../storage/cindex/index.js";
 import { Wal } from "../wal/wal.js";
 import { fetchClusterMembers } from "./transport/index.js";
+import { forceNewCluster } from "./force-new-cluster.js";
 import type { ServerConfig } from "./config.js";
 import { DEFAULT_BATCH_LIMIT } from "./config.js";
 import { encodeMember, type Member } from "./membership/member.js";
@@ -82,6 +83,13 @@ export async function bootstrap(config: ServerConfig, logger: Logger, hooks: Boo
       : { index: 0n, term: 0n };
     const opened = await Wal.open(walDir, from, { logger, ...walHooks });
     const meta = Metadata.decode(opened.metadata);
+    if (config.forceNewCluster) {
+      const forced = forceNewCluster(meta.NodeID, snapshot?.metadata?.confState, opened.hardState, opened.entries);
+      await opened.wal.save(forced.hardState, forced.appended, true);
+      logger.warn({ "local-member-id": formatId(meta.NodeID), "cluster-id": formatId(meta.ClusterID), "commit-index": String(forced.hardState.commit), "removed-entries": forced.appended.length }, "forcing restart as a single-member cluster");
+      opened.hardState = forced.hardState;
+      opened.entries = forced.entries;
+    }
     const backend = openBackend();
     const cindex = new ConsistentIndex(backend);
     logger.info(

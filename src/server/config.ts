@@ -27,6 +27,8 @@ export interface ServerConfig {
   readonly electionTimeoutMs: number;
   /** Run raft's pre-vote round before campaigning (etcd 3.5+ default: true). */
   readonly preVote: boolean;
+  /** Restart as the only member of the cluster (disaster recovery). */
+  readonly forceNewCluster: boolean;
   /** Refuse membership changes that would leave fewer started members than a quorum. */
   readonly strictReconfigCheck: boolean;
   /** Learners allowed at once (etcd 3.6 --max-learners, default 1). */

@@ -295,6 +295,10 @@ export class EtcdServer implements HeaderSource {
       alarms: this.#alarms,
       quotaBytes,
       raftStatus: () => ({ lead: this.#lead, term: this.#term, commit: this.#commit, applied: this.#applied.value }),
+      transferLeadership: (target, timeoutMs) => this.#transferLeadership(target, timeoutMs),
+      isVoter: (id) => this.#confState.voters.includes(id) && this.#membership.member(id) !== undefined,
+      memberId: boot.memberId,
+      requestTimeoutMs: requestTimeoutMs(config),
     });
     const concurrency = new ServerConcurrency({
       kv: this.kv,
@@ -467,6 +471,18 @@ export class EtcdServer implements HeaderSource {
     this.#handOverLeadership();
     const timer = setTimeout(() => this.#markRemoved(), 10 * this.#config.heartbeatIntervalMs);
     this.#timers.push(timer);
+  }
+
+  /** Hands leadership to `target`; resolves when it leads, rejects after `timeoutMs` (etcd polls once per tick). */
+  async #transferLeadership(target: bigint, timeoutMs: number): Promise<void> {
+    if (this.#lead === target) return;
+    this.#raft.transferLeader(target);
+    this.#driver.wake();
+    const deadline = performance.now() + timeoutMs;
+    while (this.#lead !== target) {
+      if (performance.now() > deadline || this.#stopped) throw new EtcdError("TimeoutLeaderTransfer");
+      await new Promise((resolve) => setTimeout(resolve, this.#config.heartbeatIntervalMs));
+    }
   }
 
   /**

@@ -6,8 +6,11 @@ import type {
   HashKVRequest,
   HashKVResponse,
   HashResponse,
+  MoveLeaderRequest,
+  MoveLeaderResponse,
   StatusResponse,
 } from "../gen/etcdserverpb/rpc.js";
+import { EtcdError } from "../pkg/errors.js";
 import { AlarmType } from "../gen/etcdserverpb/rpc.js";
 import { type AlarmStore, describeAlarm } from "./alarms.js";
 import type { Proposer } from "./proposer.js";
@@ -32,6 +35,12 @@ export interface MaintenanceDeps {
   alarms: AlarmStore;
   proposer: Proposer;
   raftStatus(): RaftStatusView;
+  /** Asks raft to hand leadership to `target` and resolves once it leads (rejects after `timeoutMs`). */
+  transferLeadership(target: bigint, timeoutMs: number): Promise<void>;
+  /** Whether `id` is a voting member (a learner cannot lead). */
+  isVoter(id: bigint): boolean;
+  memberId: bigint;
+  requestTimeoutMs: number;
 }
 
 export class MaintenanceRequests implements MaintenanceApi {
@@ -71,6 +80,15 @@ export class MaintenanceRequests implements MaintenanceApi {
     const resp = result.response as AlarmResponse;
     resp.header = this.#deps.header.header();
     return resp;
+  }
+
+  /** Only the leader moves leadership, and only to a voter (etcd's MoveLeader). */
+  async moveLeader(req: MoveLeaderRequest): Promise<MoveLeaderResponse> {
+    const d = this.#deps;
+    if (d.raftStatus().lead !== d.memberId) throw new EtcdError("NotLeader");
+    if (!d.isVoter(req.targetID)) throw new EtcdError("BadLeaderTransferee");
+    await d.transferLeadership(req.targetID, d.requestTimeoutMs);
+    return { header: d.header.header() };
   }
 
   async defragment(): Promise<DefragmentResponse> {

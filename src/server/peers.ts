@@ -107,15 +107,22 @@ export class ServerPeers {
     for (const b of bound) this.#deps.logger.info({ address: `${b.host}:${b.port}` }, "serving peer traffic");
   }
 
-  /** Makes the transport's peers match `members` (all but this member). */
+  /**
+   * Adds or updates a peer for every member in `members` (all but this one)
+   * and drops peers of removed members. Peers are never dropped just for
+   * being absent: while a new member applies its bootstrap entries the
+   * membership fills up one member at a time.
+   */
   sync(members: readonly Member[] = this.#deps.membership.members()): void {
     const wanted = new Map(members.filter((m) => m.id !== this.#deps.memberId).map((m) => [m.id, m.peerUrls] as const));
     for (const status of this.transport.peerStatuses()) {
-      if (!wanted.has(status.id)) this.transport.removePeer(status.id);
+      if (this.#deps.membership.isRemoved(status.id)) this.transport.removePeer(status.id);
     }
     for (const [id, urls] of wanted) {
-      if (!this.transport.hasPeer(id)) this.transport.addPeer(id, urls);
-      else this.transport.updatePeer(id, urls);
+      if (this.#deps.membership.isRemoved(id)) continue;
+      const current = this.transport.peerStatus(id);
+      if (current === undefined) this.transport.addPeer(id, urls);
+      else if (current.urls.join(",") !== urls.join(",")) this.transport.updatePeer(id, urls);
     }
   }
 

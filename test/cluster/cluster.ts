@@ -138,10 +138,17 @@ export class Cluster {
   }
 
   /** Starts a stopped member again with its data dir; waits until it serves clients (unless told not to). */
-  async restart(i: number, options?: { wait?: boolean }): Promise<void> {
+  /** Starts a stopped member again on its data; `extraArgs` apply to this start only (e.g. --force-new-cluster). */
+  async restart(i: number, options?: { wait?: boolean; extraArgs?: string[] }): Promise<void> {
     const m = this.#internal(i);
     if (m.state !== "stopped") throw new Error(`${m.name} is ${m.state}`);
-    await this.#spawn(m, options?.wait ?? true);
+    const args = m.args;
+    if (options?.extraArgs !== undefined) m.args = [...args, ...options.extraArgs];
+    try {
+      await this.#spawn(m, options?.wait ?? true);
+    } finally {
+      m.args = args;
+    }
   }
 
   /** SIGSTOP: the process freezes, sockets stay open (a stalled machine). */
