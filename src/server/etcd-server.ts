@@ -424,15 +424,24 @@ export class EtcdServer implements HeaderSource {
     await this.#publish();
   }
 
-  /** Tells the cluster this member's name and client URLs, and sets the cluster version if unset. */
+  /**
+   * Tells the cluster this member's name and client URLs, and sets the
+   * cluster version if unset. Retried until it commits (a busy or leaderless
+   * cluster only delays it), as etcd does; the member serves clients after.
+   */
   async #publish(): Promise<void> {
-    const attrs = await this.#proposer.propose({
-      clusterMemberAttrSet: {
-        memberID: this.memberId,
-        memberAttributes: { name: this.#config.name, clientUrls: [...this.#config.advertiseClientUrls] },
-      },
-    });
-    if (!attrs.ok) throw attrs.error;
+    const attrs = { memberID: this.memberId, memberAttributes: { name: this.#config.name, clientUrls: [...this.#config.advertiseClientUrls] } };
+    for (;;) {
+      if (this.#stopped) throw new EtcdError("Stopped");
+      try {
+        const result = await this.#proposer.propose({ clusterMemberAttrSet: attrs });
+        if (!result.ok) throw result.error;
+        break;
+      } catch (err) {
+        this.#logger.warn({ error: err instanceof Error ? err.message : String(err) }, "failed to publish local member to cluster through raft; retrying");
+        await new Promise((resolve) => setTimeout(resolve, this.#config.heartbeatIntervalMs));
+      }
+    }
     this.#logger.info({ "local-member-id": formatId(this.memberId), name: this.#config.name, "client-urls": this.#config.advertiseClientUrls }, "published local member to cluster through raft");
     if (this.#lead === this.memberId && this.#membership.clusterVersion === undefined) {
       const version = await this.#proposer.propose({ clusterVersionSet: { ver: CLUSTER_VERSION } });
