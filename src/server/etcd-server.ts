@@ -264,6 +264,7 @@ export class EtcdServer implements HeaderSource {
         },
         onReadStates: (states) => this.#reads.onReadStates(states),
         onFatal: (err) => this.#raiseFatal(err instanceof Error ? err : new Error(String(err))),
+        isLeader: () => this.#lead === this.memberId,
       },
       deps.logger.child({ component: "raft" }),
       lastDurable,

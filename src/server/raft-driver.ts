@@ -28,6 +28,8 @@ export interface RaftDriverHooks {
   onReadStates(states: ReadState[]): void;
   /** Persisting failed: the server must stop; nothing after this is safe. */
   onFatal(err: unknown): void;
+  /** Whether this member currently leads (known from the soft states it was given). */
+  isLeader(): boolean;
 }
 
 export class RaftDriver {
@@ -41,6 +43,9 @@ export class RaftDriver {
   #idle: Promise<void> = Promise.resolve();
   /** Highest index known durable in the local log. */
   #durableIndex: bigint;
+  /** Term and vote last persisted: a leader's messages may go out before its own write only within one term. */
+  #persistedTerm = -1n;
+  #persistedVote = -1n;
 
   constructor(node: RawNode, log: LogPersistence, hooks: RaftDriverHooks, logger: Logger, durableIndex: bigint) {
     this.#node = node;
@@ -101,13 +106,23 @@ export class RaftDriver {
     // have to wait for an unrelated fsync.
     const split = this.#durablePrefix(rd);
     if (split > 0) this.#hooks.apply(split === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, split));
-    if (rd.entries.length > 0 || rd.hardState) {
-      await this.#log.save(rd.hardState, rd.entries, rd.mustSync);
+    // A leader may replicate while it writes its own log (Raft thesis §10.2.1):
+    // its own copy counts toward a commit only once durable (raft acknowledges
+    // it in advance()). Anything that changes term or vote goes out after.
+    const hs = rd.hardState;
+    const early = this.#hooks.isLeader() && (hs === undefined || (hs.term === this.#persistedTerm && hs.vote === this.#persistedVote));
+    if (early && rd.messages.length > 0) this.#hooks.send(rd.messages);
+    if (rd.entries.length > 0 || hs) {
+      await this.#log.save(hs, rd.entries, rd.mustSync);
       const last = rd.entries[rd.entries.length - 1];
       if (last) this.#durableIndex = last.Index;
+      if (hs) {
+        this.#persistedTerm = hs.term;
+        this.#persistedVote = hs.vote;
+      }
     }
     if (split < rd.committedEntries.length) this.#hooks.apply(rd.committedEntries.slice(split));
-    if (rd.messages.length > 0) this.#hooks.send(rd.messages);
+    if (!early && rd.messages.length > 0) this.#hooks.send(rd.messages);
     if (rd.readStates.length > 0) this.#hooks.onReadStates(rd.readStates);
     this.#node.advance(rd);
   }

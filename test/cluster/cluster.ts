@@ -500,7 +500,8 @@ async function etcdctlRetrying(endpoint: string, args: string[], timeoutMs = 20_
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await etcdctl(endpoint, args);
-    if (r.code === 0 || !/unhealthy cluster|not enough started members/i.test(r.stderr) || Date.now() > deadline) return r;
+    // Refusals a client is meant to retry: not enough healthy members yet, or a leader election in progress.
+    if (r.code === 0 || !/unhealthy cluster|not enough started members|no leader|leader changed/i.test(r.stderr) || Date.now() > deadline) return r;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
