@@ -533,7 +533,7 @@ export class EtcdServer implements HeaderSource {
     this.#membership.reload();
     this.#alarms.reload();
     this.#confState = snapshot.metadata?.confState ?? this.#confState;
-    this.#watch.store.restore(before);
+    this.#watch.restore(before);
     this.#applied.advance(applied.index > index ? applied.index : index);
     this.#peers.sync();
     this.#logger.info({ index: String(index), "consistent-index": String(applied.index), revision: String(this.#store.rev) }, "applied a snapshot from the leader");

@@ -11,25 +11,15 @@
  */
 
 export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
-  // member / raft (single-member server: no raft transport, snapshots or WAL release yet)
+  // member / raft
   "listen-client-http-urls",
-  "max-snapshots",
-  "max-wals",
-  "max-concurrent-streams",
   "grpc-keepalive-min-time",
-  "grpc-keepalive-interval",
-  "grpc-keepalive-timeout",
   "socket-reuse-port",
   "socket-reuse-address",
   "raft-read-timeout",
   "raft-write-timeout",
-  "enable-grpc-gateway",
   "snapshot-catchup-entries",
   "initial-election-tick-advance",
-  "pre-vote",
-  "strict-reconfig-check",
-  "max-learners",
-  "force-new-cluster",
   "unsafe-no-fsync",
   "backend-bbolt-freelist-type",
   // discovery
@@ -56,9 +46,7 @@ export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   "auto-compaction-mode",
   "corrupt-check-time",
   "compact-hash-check-time",
-  "compaction-batch-limit",
   "compaction-sleep-interval",
-  "watch-progress-notify-interval",
   "warning-apply-duration",
   "warning-unary-request-duration",
   "downgrade-check-time",
@@ -90,8 +78,6 @@ export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   "cipher-suites",
   "tls-min-version",
   "tls-max-version",
-  "cors",
-  "host-whitelist",
   // auth
   "auth-token",
   "bcrypt-cost",
@@ -99,7 +85,6 @@ export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   // monitoring, tracing, logging extras
   "enable-pprof",
   "metrics",
-  "listen-metrics-urls",
   "enable-distributed-tracing",
   "distributed-tracing-address",
   "distributed-tracing-service-name",
