@@ -50,6 +50,8 @@ export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptio
     "grpc.keepalive_time_ms": options.keepaliveIntervalMs,
     "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs,
     "grpc-node.max_session_memory": 64 * 1024 * 1024,
+    // channelz bookkeeping costs an allocation-heavy wrapper per call; nothing reads it.
+    "grpc.enable_channelz": 0,
   });
   options.onCreate?.(server);
   server.addService(KVService, kvHandlers(backends.kv, backends.header, options));

@@ -5,7 +5,6 @@
  * api.ts.
  * @module
  */
-import type { InternalRaftRequest } from "../gen/etcdserverpb/raft_internal.js";
 import { AlarmRequest_AlarmAction, AlarmType, type ResponseHeader } from "../gen/etcdserverpb/rpc.js";
 import { ConfChangeType, type ConfChange, type ConfState, type HardState } from "../gen/raftpb/raft.js";
 import type { Clock } from "../pkg/clock.js";
@@ -241,7 +240,7 @@ export class EtcdServer implements HeaderSource {
       cindex: boot.cindex,
       waits: this.#waits,
       applied: this.#applied,
-      dispatch: (req: InternalRaftRequest) => dispatch({ kv: this.#store, leases: this.#leases.lessor, lessor: this.#leases.lessor, membership: this.#membership, alarms: this.#alarms }, req),
+      dispatch: (req) => dispatch({ kv: this.#store, leases: this.#leases.lessor, lessor: this.#leases.lessor, membership: this.#membership, alarms: this.#alarms }, req),
       confChange: (cc) => this.#applyConfChange(cc),
       localRequest: (id) => this.#proposer.takeLocal(id),
       logger: deps.logger,

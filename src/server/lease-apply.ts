@@ -21,11 +21,11 @@ function header(revision: bigint): ResponseHeader {
 }
 
 /** True when `req` is one of the requests {@link applyLease} handles. */
-export function isLeaseRequest(req: InternalRaftRequest): boolean {
+export function isLeaseRequest(req: Partial<Pick<InternalRaftRequest, "leaseGrant" | "leaseRevoke" | "leaseCheckpoint">>): boolean {
   return req.leaseGrant !== undefined || req.leaseRevoke !== undefined || req.leaseCheckpoint !== undefined;
 }
 
-export function applyLease(ctx: LeaseApplyContext, req: InternalRaftRequest): ApplyResult {
+export function applyLease(ctx: LeaseApplyContext, req: Partial<Pick<InternalRaftRequest, "leaseGrant" | "leaseRevoke" | "leaseCheckpoint">>): ApplyResult {
   try {
     if (req.leaseGrant !== undefined) {
       const lease = ctx.lessor.grant(req.leaseGrant.ID, req.leaseGrant.TTL);

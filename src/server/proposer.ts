@@ -5,12 +5,15 @@
  * apply loop to trigger the waiter — or time out.
  * @module
  */
-import { InternalRaftRequest } from "../gen/etcdserverpb/raft_internal.js";
 import type { ConfChange } from "../gen/raftpb/raft.js";
 import { EtcdError } from "../pkg/errors.js";
 import type { IdGenerator } from "../pkg/id-generator.js";
 import type { WaitRegistry } from "../pkg/wait.js";
 import type { ApplyResult } from "./apply/apply-result.js";
+import { encodeProposal, type LocalRequest, type RaftRequestBody } from "./proposal-codec.js";
+
+/** How often pending proposals are checked against their deadline. */
+const SWEEP_INTERVAL_MS = 100;
 
 /** etcd refuses new proposals when this many committed entries wait to be applied. */
 export const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000n;
@@ -28,10 +31,7 @@ export interface ProposerOptions {
   requestTimeoutMs: number;
 }
 
-export type RaftRequestBody = Omit<Partial<InternalRaftRequest>, "header" | "ID">;
-
-/** Every field at its default: proposals spread their one request over it instead of deep-copying. */
-const EMPTY_REQUEST: Readonly<InternalRaftRequest> = Object.freeze(InternalRaftRequest.create());
+export type { RaftRequestBody } from "./proposal-codec.js";
 
 export class Proposer {
   readonly #target: ProposalTarget;
@@ -43,7 +43,10 @@ export class Proposer {
    * applies its own entry it uses the object it encoded instead of decoding
    * the bytes again (they are the same request).
    */
-  readonly #local = new Map<bigint, InternalRaftRequest>();
+  readonly #local = new Map<bigint, LocalRequest>();
+  /** Pending proposals' deadlines (performance.now() milliseconds). */
+  readonly #deadlines = new Map<bigint, number>();
+  #sweep: NodeJS.Timeout | undefined;
   /** Proposals that failed since start: refused by raft, timed out or cancelled (etcd_server_proposals_failed_total). */
   failed = 0;
 
@@ -60,10 +63,9 @@ export class Proposer {
       throw new EtcdError("TooManyRequests");
     }
     const id = this.#ids.next();
-    const request: InternalRaftRequest = { ...EMPTY_REQUEST, ...body, header: { ID: id, username: "", authRevision: 0n } };
-    const data = Buffer.from(InternalRaftRequest.encode(request).finish());
+    const { data, local } = encodeProposal(id, body);
     if (data.length > this.#options.maxRequestBytes) throw new EtcdError("RequestTooLarge");
-    this.#local.set(id, request);
+    this.#local.set(id, local);
     try {
       return await this.#waitFor(id, () => this.#target.propose(data), signal);
     } finally {
@@ -72,7 +74,7 @@ export class Proposer {
   }
 
   /** The request this member proposed under `id`, if it is still waiting (see #local). */
-  takeLocal(id: bigint): InternalRaftRequest | undefined {
+  takeLocal(id: bigint): LocalRequest | undefined {
     const request = this.#local.get(id);
     if (request !== undefined) this.#local.delete(id);
     return request;
@@ -101,19 +103,36 @@ export class Proposer {
     }
     this.#target.wake();
 
-    const timer = setTimeout(() => this.#waits.cancel(id, new EtcdError("Timeout")), this.#options.requestTimeoutMs);
+    this.#deadlines.set(id, performance.now() + this.#options.requestTimeoutMs);
+    this.#armSweep();
     const onAbort = (): void => {
       this.#waits.cancel(id, new EtcdError("Timeout", { detail: "request canceled by client" }));
     };
     signal?.addEventListener("abort", onAbort, { once: true });
     try {
       return await result;
-    } catch (err) {
-      this.failed++;
-      throw err;
     } finally {
-      clearTimeout(timer);
+      this.#deadlines.delete(id);
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /**
+   * One coarse timer for every pending proposal instead of one each: a
+   * request may time out up to one sweep interval late.
+   */
+  #armSweep(): void {
+    if (this.#sweep !== undefined) return;
+    this.#sweep = setInterval(() => {
+      const now = performance.now();
+      for (const [id, deadline] of this.#deadlines) {
+        if (deadline <= now) this.#waits.cancel(id, new EtcdError("Timeout"));
+      }
+      if (this.#deadlines.size === 0) {
+        clearInterval(this.#sweep);
+        this.#sweep = undefined;
+      }
+    }, SWEEP_INTERVAL_MS);
+    this.#sweep.unref();
   }
 }

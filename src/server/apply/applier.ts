@@ -13,15 +13,16 @@ import type { Logger } from "../../pkg/logger.js";
 import type { WaitRegistry } from "../../pkg/wait.js";
 import type { AppliedIndex } from "../applied-index.js";
 import type { ApplyResult } from "./apply-result.js";
+import type { LocalRequest } from "../proposal-codec.js";
 
 export interface ApplierDeps {
   cindex: ConsistentIndex;
   waits: WaitRegistry<ApplyResult>;
   applied: AppliedIndex;
   /** Applies one client/internal request; throws only for bugs (the server stops). */
-  dispatch(request: InternalRaftRequest, index: bigint): ApplyResult;
+  dispatch(request: LocalRequest, index: bigint): ApplyResult;
   /** The decoded request, when this member proposed it and still holds it (saves a decode). */
-  localRequest?(id: bigint): InternalRaftRequest | undefined;
+  localRequest?(id: bigint): LocalRequest | undefined;
   /** Applies a membership change entry; the result goes to the member that proposed it, if it waits. */
   confChange(cc: ConfChange, index: bigint): ApplyResult;
   logger: Logger;
@@ -57,7 +58,7 @@ export class Applier {
         const request = (localId !== undefined ? this.#deps.localRequest?.(localId) : undefined) ?? InternalRaftRequest.decode(entry.Data);
         const result = this.#deps.dispatch(request, entry.Index);
         cindex.set(entry.Index, entry.Term);
-        const id = request.header?.ID ?? request.ID;
+        const id = request.header?.ID ?? 0n;
         if (id !== 0n) waits.trigger(id, result);
         return;
       }

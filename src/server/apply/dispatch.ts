@@ -4,7 +4,7 @@
  * reaches the same one); any other exception is a bug and stops the server.
  * @module
  */
-import type { InternalRaftRequest } from "../../gen/etcdserverpb/raft_internal.js";
+import type { LocalRequest } from "../proposal-codec.js";
 import { AlarmRequest_AlarmAction, AlarmType, type AlarmRequest, type AlarmResponse } from "../../gen/etcdserverpb/rpc.js";
 import { EtcdError, isEtcdError } from "../../pkg/errors.js";
 import type { AlarmStore } from "../alarms.js";
@@ -35,7 +35,7 @@ function attempt(fn: () => unknown): ApplyResult {
   }
 }
 
-export function dispatch(ctx: DispatchContext, req: InternalRaftRequest): ApplyResult {
+export function dispatch(ctx: DispatchContext, req: LocalRequest): ApplyResult {
   const refused = refusedByAlarm(ctx.alarms, req);
   if (refused !== undefined) return { ok: false, error: new EtcdError(refused) };
   if (ctx.lessor !== undefined && isLeaseRequest(req)) return applyLease({ lessor: ctx.lessor, revision: () => ctx.kv.rev }, req);
@@ -87,7 +87,7 @@ export function dispatch(ctx: DispatchContext, req: InternalRaftRequest): ApplyR
  * it refuses what would add data (puts, txns with puts, lease grants) —
  * etcd's corrupt and capped appliers.
  */
-function refusedByAlarm(alarms: AlarmStore, req: InternalRaftRequest): "Corrupt" | "NoSpace" | undefined {
+function refusedByAlarm(alarms: AlarmStore, req: LocalRequest): "Corrupt" | "NoSpace" | undefined {
   if (alarms.isRaised(AlarmType.CORRUPT)) {
     if (req.put || req.range || req.deleteRange || req.txn || req.compaction || req.leaseGrant || req.leaseRevoke) return "Corrupt";
   }
