@@ -32,7 +32,7 @@ async function session(flavor: Flavor): Promise<string[]> {
     const r = await etcdctl(cluster.member(i).endpoint, args);
     // Member lists are ordered by id, and ids differ between the two clusters.
     const stdout = args[0] === "member" && args[1] === "list" ? mask(r.stdout).split("\n").sort().join("\n") : mask(r.stdout);
-    const text = `$ etcdctl ${args.join(" ")} → ${r.code}\n${stdout}${mask(r.stderr)}`;
+    const text = `$ etcdctl ${mask(args.join(" "))} → ${r.code}\n${stdout}${mask(r.stderr)}`;
     out.push(text);
     return r.stdout;
   };
