@@ -14,6 +14,7 @@
 import type { EventEmitter } from "node:events";
 import * as grpc from "@grpc/grpc-js";
 import { observeUnary, type CallObserver } from "./grpc-adapter.js";
+import type { ServiceRegistry } from "./grpc-server.js";
 
 /** The prom-client counters this fills (ServerMetrics' grpc* fields fit). */
 export interface GrpcCounters {
@@ -114,7 +115,7 @@ export class GrpcMetrics {
   }
 
   /** Makes every service added to `server` from now on counted. Call before the first addService. */
-  instrument(server: grpc.Server): void {
+  instrument(server: ServiceRegistry): void {
     const addService = server.addService.bind(server);
     server.addService = (service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void => {
       addService(service, this.wrapService(service, implementation));

@@ -8,10 +8,9 @@
 import { readFileSync } from "node:fs";
 import v8 from "node:v8";
 import { arch, platform, version as nodeVersion } from "node:process";
-import * as grpc from "@grpc/grpc-js";
 import { parseEtcdConfig, verifyBootstrap, verifyJoinExisting, type EtcdConfig } from "../cli/etcd/index.js";
 import { ClientListener } from "../api/client-listener.js";
-import { createGrpcServer } from "../api/grpc-server.js";
+import { createGrpcServer, type GrpcImplementation } from "../api/grpc-server.js";
 import { GrpcMetrics } from "../api/grpc-metrics.js";
 import { createHttpApi } from "../api/http/index.js";
 import { listenMetrics, type MetricsListeners } from "../api/http/index.js";
@@ -78,6 +77,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   }
 }
 
+/**
+ * ETCDTS_GRPC_SERVER=grpc-js serves gRPC through grpc-js instead of our own
+ * HTTP/2 server (for comparison and as a fallback). Not an ETCD_* variable:
+ * etcd warns about ETCD_* names it does not know, and so do we.
+ */
+function grpcImplementation(): GrpcImplementation {
+  return process.env["ETCDTS_GRPC_SERVER"] === "grpc-js" ? "grpc-js" : "ours";
+}
+
 async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Logger): Promise<number> {
   logger.info(
     { "etcd-version": SERVER_VERSION, "node-version": nodeVersion, "data-dir": config.dataDir, name: config.name },
@@ -102,10 +110,10 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
       maxConcurrentStreams: config.maxConcurrentStreams,
       keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
       keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+      implementation: grpcImplementation(),
       onCreate: (s) => grpcMetrics.instrument(s),
     },
   );
-  const injector = grpcServer.createConnectionInjector(grpc.ServerCredentials.createInsecure());
   const http = createHttpApi({
     server,
     serverVersion: SERVER_VERSION,
@@ -117,15 +125,14 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     hostWhitelist: config.hostWhitelist,
     logger: logger.child({ component: "http" }),
   });
-  const listener = new ClientListener(injector, http.handler);
+  const listener = new ClientListener(grpcServer.connections, http.handler);
   let metricsListeners: MetricsListeners | undefined;
   const shutdown = async (): Promise<void> => {
     // The gateway's own gRPC connection to the client port first: the listener waits for open connections.
     http.close();
     await listener.close();
     await metricsListeners?.close();
-    injector.destroy();
-    grpcServer.forceShutdown();
+    grpcServer.shutdown();
     await server.stop();
   };
   try {
