@@ -4,6 +4,9 @@
 //   node scripts/test.mjs unit raft  only those suites
 // Suites: unit = src/**/*.test.js (pure logic, colocated with the code);
 // every other suite is a folder under test/ (test/<suite>/**/*.test.js).
+// The suite "grpc-js" runs the compat and integration tests again with the
+// server's gRPC served by grpc-js (ETCDTS_GRPC_SERVER=grpc-js), so the fallback
+// keeps working.
 // Extra arguments after "--" go to node --test (e.g. --test-name-pattern).
 import { spawnSync } from "node:child_process";
 import { existsSync, readdirSync, statSync } from "node:fs";
@@ -24,8 +27,14 @@ function testFiles(dir) {
   return found;
 }
 
+/** Suites that rerun other suites' files in another environment. */
+const VARIANTS = {
+  "grpc-js": { suites: ["compat", "integration"], env: { ETCDTS_GRPC_SERVER: "grpc-js" } },
+};
+
 function suiteFiles(suite) {
   if (suite === "unit") return testFiles(join(dist, "src"));
+  if (suite in VARIANTS) return VARIANTS[suite].suites.flatMap(suiteFiles);
   return testFiles(join(dist, "test", suite));
 }
 
@@ -33,9 +42,11 @@ const argv = process.argv.slice(2);
 const dash = argv.indexOf("--");
 const requested = dash === -1 ? argv : argv.slice(0, dash);
 const passThrough = dash === -1 ? [] : argv.slice(dash + 1);
-const allSuites = ["unit", ...(existsSync(join(dist, "test")) ? readdirSync(join(dist, "test")).sort() : [])].filter(
-  (s) => s === "unit" || statSync(join(dist, "test", s)).isDirectory(),
-);
+const allSuites = [
+  "unit",
+  ...(existsSync(join(dist, "test")) ? readdirSync(join(dist, "test")).sort() : []).filter((s) => statSync(join(dist, "test", s)).isDirectory()),
+  ...Object.keys(VARIANTS),
+];
 const suites = requested.length > 0 ? requested : allSuites;
 
 // Suites that talk to real etcd or etcdctl need Debian's packages.
@@ -56,6 +67,7 @@ for (const suite of suites) {
   const result = spawnSync(process.execPath, ["--enable-source-maps", "--test", "--test-reporter=spec", ...passThrough, ...files], {
     stdio: "inherit",
     cwd: root,
+    env: { ...process.env, ...(VARIANTS[suite]?.env ?? {}) },
   });
   if (result.status !== 0) failed = true;
 }

@@ -102,6 +102,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     lease: { checkpoint: config.featureGates.LeaseCheckpoint, checkpointPersist: config.featureGates.LeaseCheckpointPersist },
     watch: { progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs },
   });
+  const implementation = grpcImplementation();
   const grpcServer = createGrpcServer(
     { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server, lease: server.lease, watch: server.watch, lock: server.lock, election: server.election },
     {
@@ -110,7 +111,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
       maxConcurrentStreams: config.maxConcurrentStreams,
       keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
       keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
-      implementation: grpcImplementation(),
+      implementation,
       onCreate: (s) => grpcMetrics.instrument(s),
     },
   );
@@ -140,7 +141,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
       const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname;
       const bound = await listener.listen({ host, port: url.port });
       http.setGatewayTarget(bound.host, bound.port);
-      logger.info({ address: `${bound.host}:${bound.port}` }, "serving client traffic insecurely; this is strongly discouraged!");
+      logger.info({ address: `${bound.host}:${bound.port}`, "grpc-server": implementation }, "serving client traffic insecurely; this is strongly discouraged!");
     }
     metricsListeners = await listenMetrics(config.listenMetricsUrls, http.metricsHandler, logger);
   } catch (err) {
