@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { AuthorityRewriter, firstLook, fixAuthority, huffmanDecode, rewriteHeaderBlock } from "./authority-fix.js";
+import { AuthorityRewriter, firstLook, fixAuthority, rewriteHeaderBlock } from "./authority-fix.js";
+import { huffmanDecode } from "./huffman.js";
 
 // The first header block etcdctl 3.4 sent with --endpoints http://127.0.0.1:43999 (captured).
 const CAPTURED = Buffer.from(

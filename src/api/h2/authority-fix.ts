@@ -10,7 +10,8 @@
  * every other client — are not touched at all.
  * @module
  */
-import { HUFFMAN_CODES, HUFFMAN_LENGTHS } from "./huffman-table.js";
+import { encodeInt as writeInt } from "./hpack.js";
+import { huffmanDecode } from "./huffman.js";
 
 const FRAME_HEADER = 9;
 const TYPE_HEADERS = 0x1;
@@ -22,50 +23,6 @@ const FLAG_PADDED = 0x8;
 const FLAG_PRIORITY = 0x20;
 /** Static table index of `:authority`. */
 const AUTHORITY_INDEX = 1;
-
-// ---- Huffman ----------------------------------------------------------------
-
-interface Node {
-  sym?: number;
-  zero?: Node;
-  one?: Node;
-}
-
-function buildTree(): Node {
-  const root: Node = {};
-  for (let sym = 0; sym < 256; sym++) {
-    const code = HUFFMAN_CODES[sym]!;
-    const len = HUFFMAN_LENGTHS[sym]!;
-    let n = root;
-    for (let bit = len - 1; bit >= 0; bit--) {
-      const one = ((code >>> bit) & 1) === 1;
-      const next = (one ? n.one : n.zero) ?? {};
-      if (one) n.one = next;
-      else n.zero = next;
-      n = next;
-    }
-    n.sym = sym;
-  }
-  return root;
-}
-
-const TREE = buildTree();
-
-export function huffmanDecode(data: Uint8Array): Buffer {
-  const out: number[] = [];
-  let n = TREE;
-  for (const byte of data) {
-    for (let bit = 7; bit >= 0; bit--) {
-      const next = (byte >>> bit) & 1 ? n.one : n.zero;
-      if (next === undefined) throw new Error("hpack: bad huffman code");
-      if (next.sym !== undefined) {
-        out.push(next.sym);
-        n = TREE;
-      } else n = next;
-    }
-  }
-  return Buffer.from(out);
-}
 
 // ---- integers and strings -----------------------------------------------------
 
@@ -87,21 +44,6 @@ function readInt(buf: Buffer, pos: number, prefixBits: number): Int {
     shift += 7;
     if ((b & 0x80) === 0) return { value, next: pos };
   }
-}
-
-function writeInt(out: number[], firstByteFlags: number, prefixBits: number, value: number): void {
-  const max = (1 << prefixBits) - 1;
-  if (value < max) {
-    out.push(firstByteFlags | value);
-    return;
-  }
-  out.push(firstByteFlags | max);
-  value -= max;
-  while (value >= 128) {
-    out.push((value % 128) | 0x80);
-    value = Math.floor(value / 128);
-  }
-  out.push(value);
 }
 
 interface Str {

@@ -178,7 +178,8 @@ export class HpackDecoder {
 
 // ---- encoding ----------------------------------------------------------------
 
-function encodeInt(out: number[], flags: number, prefixBits: number, value: number): void {
+/** An HPACK integer (RFC 7541 §5.1) with `flags` in the first byte's high bits. */
+export function encodeInt(out: number[], flags: number, prefixBits: number, value: number): void {
   const max = (1 << prefixBits) - 1;
   if (value < max) {
     out.push(flags | value);
