@@ -35,6 +35,8 @@ export interface GrpcServerOptions extends ApiLimits {
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
   implementation?: GrpcImplementation;
+  /** Told of an unexpected exception that closed a client connection (our server only). */
+  onInternalError?: (err: unknown) => void;
   /** Called with the new server before any service is added (the gRPC metrics hook in here). */
   onCreate?: (server: ServiceRegistry) => void;
 }
@@ -93,6 +95,7 @@ export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptio
       maxConcurrentStreams,
       keepaliveIntervalMs: options.keepaliveIntervalMs,
       keepaliveTimeoutMs: options.keepaliveTimeoutMs,
+      ...(options.onInternalError !== undefined ? { onInternalError: options.onInternalError } : {}),
     });
     registry = { addService: (service, impl) => server.addService(service as unknown as ServiceDefinition, impl as unknown as ServiceImplementation) };
     endpoint = { connections: server, shutdown: () => server.forceShutdown() };

@@ -112,6 +112,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
       keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
       keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
       implementation,
+      onInternalError: (err) => logger.error({ error: String(err) }, "closed a client connection after an internal error"),
       onCreate: (s) => grpcMetrics.instrument(s),
     },
   );

@@ -13,6 +13,9 @@ import { ErrorCode } from "../h2/frames.js";
 import type { RequestMetadata } from "./metadata.js";
 import { Code, frameMessage, MessageReader, OK_TRAILERS, RESPONSE_HEADERS, statusBlock, StatusError } from "./wire.js";
 
+/** The longest delay setTimeout honours. */
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
 export type MethodKind = "unary" | "client_stream" | "server_stream" | "bidi_stream";
 
 /** What a registered method needs from its definition. */
@@ -61,7 +64,8 @@ export class ServerCall extends EventEmitter implements StreamListener {
       const details = typeof err?.details === "string" ? err.details : typeof err?.message === "string" ? err.message : "";
       this.sendStatus(code, details);
     });
-    if (options.timeoutMs !== undefined) {
+    // setTimeout fires at once for delays past 2^31-1 ms (~24.8 days): a deadline that far is no deadline.
+    if (options.timeoutMs !== undefined && options.timeoutMs <= MAX_TIMER_MS) {
       this.#deadline = setTimeout(() => this.#expire(), options.timeoutMs);
     }
     if (options.kind === "client_stream" || options.kind === "bidi_stream") this.#start();

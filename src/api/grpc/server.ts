@@ -48,6 +48,7 @@ export class GrpcServer {
   readonly #methods = new Map<string, RegisteredMethod>();
   readonly #services = new Set<string>();
   readonly #connections = new Set<H2Connection>();
+  #closing = false;
 
   constructor(options: GrpcServerOptions) {
     this.#options = options;
@@ -76,10 +77,12 @@ export class GrpcServer {
     this.#connections.add(conn);
     conn.onClose(() => this.#connections.delete(conn));
     conn.start(afterPreface);
+    if (this.#closing) conn.goaway();
   }
 
-  /** Asks every client to go away (GOAWAY); open calls finish. */
+  /** Asks every client to go away (GOAWAY), now and on any later connection; open calls finish. */
   close(): void {
+    this.#closing = true;
     for (const conn of this.#connections) conn.goaway();
   }
 

@@ -53,11 +53,18 @@ export function statusBlock(code: number, details: string, trailersOnly: boolean
   return encodeHeaders(fields);
 }
 
-/** grpc-message encoding: UTF-8, with bytes outside printable ASCII and '%' as %XX. */
+/**
+ * grpc-message encoding: UTF-8, with bytes outside printable ASCII and '%' as %XX —
+ * and a space at either end too: an HTTP/2 field value may not begin or end with
+ * whitespace (RFC 9113 §8.2.1), and nghttp2 (so grpc-js) drops a field that does.
+ */
 export function percentEncode(text: string): string {
+  const bytes = Buffer.from(text, "utf8");
   let out = "";
-  for (const byte of Buffer.from(text, "utf8")) {
-    out += byte >= 0x20 && byte <= 0x7e && byte !== 0x25 ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  for (let i = 0; i < bytes.length; i++) {
+    const byte = bytes[i]!;
+    const plain = byte === 0x20 ? i > 0 && i < bytes.length - 1 : byte > 0x20 && byte <= 0x7e && byte !== 0x25;
+    out += plain ? String.fromCharCode(byte) : `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
   }
   return out;
 }
@@ -88,7 +95,11 @@ export function parseTimeout(value: string): number | undefined {
 export class MessageReader {
   readonly #maxLength: number;
   readonly #encoding: string | undefined;
-  #buf: Buffer | undefined;
+  /** Bytes of an incomplete message, kept as chunks: joined once, when it is complete (not once per chunk). */
+  #chunks: Buffer[] = [];
+  #buffered = 0;
+  /** Bytes the buffered message needs before it can be read (its prefix, then prefix + body). */
+  #needed = 0;
 
   constructor(maxLength: number, encoding: string | undefined) {
     this.#maxLength = maxLength;
@@ -97,8 +108,15 @@ export class MessageReader {
 
   /** Calls `onMessage` for each complete message; throws {@link StatusError} for a bad one. */
   push(chunk: Buffer, onMessage: (message: Buffer) => void): void {
-    let buf = this.#buf === undefined ? chunk : Buffer.concat([this.#buf, chunk]);
-    this.#buf = undefined;
+    let buf = chunk;
+    if (this.#buffered > 0) {
+      this.#chunks.push(chunk);
+      this.#buffered += chunk.length;
+      if (this.#buffered < this.#needed) return;
+      buf = Buffer.concat(this.#chunks, this.#buffered);
+      this.#chunks = [];
+      this.#buffered = 0;
+    }
     while (buf.length >= MESSAGE_PREFIX) {
       const length = buf.readUInt32BE(1);
       if (length > this.#maxLength) {
@@ -111,12 +129,16 @@ export class MessageReader {
       onMessage(compressed ? this.#decompress(body) : body);
       buf = buf.subarray(end);
     }
-    if (buf.length > 0) this.#buf = buf;
+    if (buf.length > 0) {
+      this.#chunks.push(buf);
+      this.#buffered = buf.length;
+      this.#needed = buf.length < MESSAGE_PREFIX ? MESSAGE_PREFIX : MESSAGE_PREFIX + buf.readUInt32BE(1);
+    }
   }
 
   /** Whether part of a message is still waiting for its bytes. */
   get partial(): boolean {
-    return this.#buf !== undefined;
+    return this.#buffered > 0;
   }
 
   #decompress(body: Buffer): Buffer {

@@ -48,6 +48,8 @@ export interface H2Options {
   keepaliveIntervalMs: number;
   /** How long a ping may go unanswered before the connection is closed. */
   keepaliveTimeoutMs: number;
+  /** Told of an unexpected exception thrown while handling a frame (the connection is then closed). */
+  onInternalError?: (err: unknown) => void;
 }
 
 /** What the application is told about one stream. Set on the stream in `onStream`. */
@@ -276,7 +278,11 @@ export class H2Connection {
     } catch (err) {
       if (err instanceof ConnectionError) this.#fail(err.code, err.message);
       else if (err instanceof HpackError) this.#fail(ErrorCode.CompressionError, err.message);
-      else throw err;
+      else {
+        // A bug in a handler reached here: lose this connection, not the server.
+        this.#options.onInternalError?.(err);
+        this.#fail(ErrorCode.InternalError, "internal error");
+      }
       return;
     }
     if (pos < buf.length) this.#pending = buf.subarray(pos);
@@ -633,7 +639,8 @@ export class H2Connection {
   #fail(code: ErrorCode, message: string): void {
     this.#send(goawayFrame(this.#lastStreamId, code, message));
     this.#flush();
-    this.#socket.end();
+    // Once the GOAWAY is out the connection is done, whether or not the client closes its side.
+    this.#socket.end(() => this.#socket.destroy());
     this.#closeAll();
   }
 
