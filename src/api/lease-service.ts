@@ -24,7 +24,8 @@ import type {
 } from "../gen/etcdserverpb/rpc.js";
 import type { HeaderSource, LeaseApi } from "../server/api.js";
 import { contextOf, grpcErrorOf, unary } from "./grpc-adapter.js";
-import { checkLeaderRequirement } from "./interceptors.js";
+import { EtcdError } from "../pkg/errors.js";
+import { checkLeaderRequirement, REQUIRE_LEADER_KEY } from "./interceptors.js";
 
 /** Requests read ahead of the one being answered before the stream is paused. */
 const MAX_QUEUED_KEEPALIVES = 64;
@@ -62,7 +63,18 @@ function keepAliveHandler(api: LeaseApi, header: HeaderSource): grpc.handleBidiS
       call.emit("error", grpcErrorOf(err));
       return;
     }
-    new KeepAliveStream(api, call).start();
+    const stream = new KeepAliveStream(api, call);
+    stream.start();
+    // etcd's monitorLeader: a client that requires a leader (clientv3's lease
+    // client does) has its stream ended with "no leader" when the member
+    // loses it, so it reconnects to a member that has one.
+    if (ctx.metadata(REQUIRE_LEADER_KEY) === "true" && header.onLeaderLost !== undefined) {
+      const off = header.onLeaderLost(() => stream.fail(new EtcdError("NoLeader")));
+      call.once("close", off);
+      call.once("cancelled", off);
+      call.once("error", off);
+      call.once("finish", off);
+    }
   };
 }
 
@@ -124,6 +136,13 @@ class KeepAliveStream {
       this.#busy = false;
     }
     if (this.#halfClosed) this.#finish();
+  }
+
+  /** Ends the stream with an error status (nothing more is answered). */
+  fail(err: unknown): void {
+    if (this.#done || this.#call.cancelled) return;
+    this.#done = true;
+    this.#call.emit("error", grpcErrorOf(err));
   }
 
   #finish(): void {

@@ -71,6 +71,12 @@ export interface HeaderSource {
   hasLeader(): boolean;
   /** True while this member is a raft learner (it then serves only Status and serializable reads). */
   isLearner?(): boolean;
+  /**
+   * Subscribes a stream that requires a leader (`hasleader` metadata) to
+   * the member losing it for three election timeouts; returns the
+   * unsubscribe function.
+   */
+  onLeaderLost?(listener: () => void): () => void;
 }
 
 /** Request limits the API edge enforces before anything reaches the server. */

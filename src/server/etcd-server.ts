@@ -377,6 +377,10 @@ export class EtcdServer implements HeaderSource {
     return this.#membership.clusterVersion;
   }
 
+  onLeaderLost(listener: () => void): () => void {
+    return this.#watch.onLeaderLost(listener);
+  }
+
   isLearner(): boolean {
     return this.#confState.learners.includes(this.memberId);
   }

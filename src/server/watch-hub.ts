@@ -15,7 +15,9 @@
  *   jitter, as etcd's per-stream ticker).
  * - leader: every election timeout, when the server gave `hasLeader`:
  *   sessions opened with `requireLeader` end with "no leader" after three
- *   checks in a row without one (etcd's monitorLeader).
+ *   checks in a row without one (etcd's monitorLeader, which covers every
+ *   stream: other streams that require a leader, such as lease keepalives,
+ *   subscribe with {@link WatchHub.onLeaderLost}).
  * @module
  */
 
@@ -102,6 +104,7 @@ export class WatchHub implements WatchApi {
   readonly #progressIntervalMs: number;
   #pendingEvents = 0;
   #noLeaderChecks = 0;
+  readonly #leaderLostListeners = new Set<() => void>();
   #timers: NodeJS.Timeout[] = [];
   #immediate: NodeJS.Immediate | undefined;
   #started = false;
@@ -236,8 +239,22 @@ export class WatchHub implements WatchApi {
       s.end(new EtcdError("NoLeader"));
       ended++;
     }
-    if (ended > 0) this.#log.warn({ sessions: ended }, "ended watch streams that require a leader: none for three election timeouts");
+    for (const listener of [...this.#leaderLostListeners]) {
+      listener();
+      ended++;
+    }
+    if (ended > 0) this.#log.warn({ streams: ended }, "ended streams that require a leader: none for three election timeouts");
     return ended;
+  }
+
+  /**
+   * Calls `listener` at each leader check that finds the member without a
+   * leader for three election timeouts, like the watch sessions that
+   * required one. Returns the unsubscribe function.
+   */
+  onLeaderLost(listener: () => void): () => void {
+    this.#leaderLostListeners.add(listener);
+    return () => this.#leaderLostListeners.delete(listener);
   }
 
   updateMetrics(): void {
