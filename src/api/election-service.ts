@@ -18,7 +18,8 @@ import type {
 } from "../gen/v3electionpb/v3election.js";
 import type { ElectionApi, HeaderSource } from "../server/api.js";
 import { contextOf, grpcErrorOf, unary } from "./grpc-adapter.js";
-import { checkLeaderRequirement } from "./interceptors.js";
+import { EtcdError } from "../pkg/errors.js";
+import { checkLeaderRequirement, REQUIRE_LEADER_KEY } from "./interceptors.js";
 import { asServiceError } from "./lock-service.js";
 import { toWireError } from "./status.js";
 
@@ -60,15 +61,31 @@ async function observe(api: ElectionApi, header: HeaderSource, call: ObserveCall
     call.emit("error", grpcErrorOf(err));
     return;
   }
+  // etcd's monitorLeader, as for every stream: a client that requires a leader
+  // is cut off with "no leader" when the member has had none for a while.
+  const stop = new AbortController();
+  let leaderLost = false;
+  const offLeaderLost =
+    ctx.metadata(REQUIRE_LEADER_KEY) === "true" && header.onLeaderLost !== undefined
+      ? header.onLeaderLost(() => {
+          leaderLost = true;
+          stop.abort();
+        })
+      : undefined;
   try {
-    for await (const resp of api.observe(call.request, ctx.signal)) {
-      if (call.cancelled) return;
+    for await (const resp of api.observe(call.request, AbortSignal.any([ctx.signal, stop.signal]))) {
+      if (call.cancelled || leaderLost) break;
       if (!call.write(resp)) await drained(call);
     }
-    if (!call.cancelled) call.end();
+    if (call.cancelled) return;
+    if (leaderLost) call.emit("error", grpcErrorOf(new EtcdError("NoLeader")));
+    else call.end();
   } catch (err) {
+    if (call.cancelled) return;
     // As for the unary calls: the service's errors reach the client as Unknown with etcd's text.
-    if (!call.cancelled) call.emit("error", grpcErrorOf(new Error(toWireError(err).message)));
+    call.emit("error", grpcErrorOf(leaderLost ? new EtcdError("NoLeader") : new Error(toWireError(err).message)));
+  } finally {
+    offLeaderLost?.();
   }
 }
 

@@ -3,9 +3,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { LeaseKeepAliveRequest, LeaseService, type LeaseKeepAliveResponse } from "../gen/etcdserverpb/rpc.js";
-import type { HeaderSource, LeaseApi } from "../server/api.js";
-import { ClientListener } from "./client-listener.js";
-import { GrpcServer, type ServiceDefinition, type ServiceImplementation } from "./grpc/server.js";
+import type { LeaseApi } from "../server/api.js";
+import { leaderLossSource, serveForTest, until } from "./grpc/test-server.js";
 import { leaseHandlers } from "./lease-service.js";
 
 const header = { clusterId: 1n, memberId: 2n, revision: 3n, raftTerm: 4n };
@@ -14,22 +13,6 @@ const header = { clusterId: 1n, memberId: 2n, revision: 3n, raftTerm: 4n };
 const leases = {
   keepAlive: async (req: LeaseKeepAliveRequest): Promise<LeaseKeepAliveResponse> => ({ header, ID: req.ID, TTL: 10n }),
 } as unknown as LeaseApi;
-
-async function serve(source: HeaderSource): Promise<{ client: grpc.Client; close(): Promise<void> }> {
-  const server = new GrpcServer({ maxConcurrentStreams: 100, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 20_000, maxReceiveBytes: 1 << 20 });
-  server.addService(LeaseService as unknown as ServiceDefinition, leaseHandlers(leases, source) as unknown as ServiceImplementation);
-  const listener = new ClientListener(server, (_req, res) => res.end());
-  const bound = await listener.listen({ host: "127.0.0.1", port: 0 });
-  const client = new grpc.Client(`${bound.host}:${bound.port}`, grpc.credentials.createInsecure());
-  return {
-    client,
-    close: async () => {
-      client.close();
-      server.forceShutdown();
-      await listener.close();
-    },
-  };
-}
 
 interface KeepAlives {
   responses: LeaseKeepAliveResponse[];
@@ -48,22 +31,9 @@ function keepAlives(client: grpc.Client, requireLeader: boolean): KeepAlives {
   return k;
 }
 
-async function until(cond: () => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  assert.ok(cond(), `timed out waiting for ${what}`);
-}
-
 test("LeaseKeepAlive: a stream that requires a leader ends with 'no leader' when the member loses it; others go on", async () => {
-  const listeners = new Set<() => void>();
-  const source: HeaderSource = {
-    header: () => header,
-    hasLeader: () => true,
-    onLeaderLost: (l) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-  };
-  const s = await serve(source);
+  const { listeners, source } = leaderLossSource(header);
+  const s = await serveForTest([[LeaseService, leaseHandlers(leases, source)]]);
   try {
     const strict = keepAlives(s.client, true);
     const relaxed = keepAlives(s.client, false);
@@ -90,16 +60,8 @@ test("LeaseKeepAlive: a stream that requires a leader ends with 'no leader' when
 });
 
 test("LeaseKeepAlive: a stream that requires a leader and ends normally unsubscribes", async () => {
-  const listeners = new Set<() => void>();
-  const source: HeaderSource = {
-    header: () => header,
-    hasLeader: () => true,
-    onLeaderLost: (l) => {
-      listeners.add(l);
-      return () => listeners.delete(l);
-    },
-  };
-  const s = await serve(source);
+  const { listeners, source } = leaderLossSource(header);
+  const s = await serveForTest([[LeaseService, leaseHandlers(leases, source)]]);
   try {
     const k = keepAlives(s.client, true);
     k.stream.write(LeaseKeepAliveRequest.fromPartial({ ID: 1n }));
