@@ -13,54 +13,12 @@
 
 import type { ResponseHeader, WatchResponse } from "../gen/etcdserverpb/rpc.js";
 import type { Event, KeyValue } from "../gen/mvccpb/kv.js";
+import { int64Size, varintSize, writeInt64, writeVarint } from "../pkg/varint.js";
 import { encodeKeyValue } from "../storage/mvcc/index.js";
 
 const eventBytes = new WeakMap<Event, Buffer>();
 const headerBytes = new WeakMap<ResponseHeader, Buffer>();
 const kvBytes = new WeakMap<KeyValue, Buffer>();
-
-const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
-
-function varintSize(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-/** Size of an int64/uint64 varint (negative int64 takes 10 bytes). */
-function int64Size(v: bigint): number {
-  if (v >= 0n && v <= MAX_SAFE) return varintSize(Number(v));
-  let u = BigInt.asUintN(64, v);
-  let size = 1;
-  while (u >= 128n) {
-    u >>= 7n;
-    size++;
-  }
-  return size;
-}
-
-function writeVarint(buf: Buffer, pos: number, n: number): number {
-  while (n >= 128) {
-    buf[pos++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
-
-function writeInt64(buf: Buffer, pos: number, v: bigint): number {
-  if (v >= 0n && v <= MAX_SAFE) return writeVarint(buf, pos, Number(v));
-  let u = BigInt.asUintN(64, v);
-  while (u >= 128n) {
-    buf[pos++] = Number(u & 127n) | 0x80;
-    u >>= 7n;
-  }
-  buf[pos++] = Number(u);
-  return pos;
-}
 
 function encodeKv(kv: KeyValue): Buffer {
   let bytes = kvBytes.get(kv);

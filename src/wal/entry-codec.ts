@@ -8,66 +8,25 @@
  * @module
  */
 import type { Entry } from "../gen/raftpb/raft.js";
-
-const TWO_53 = 2n ** 53n;
-
-function varintBytesNum(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-function varintBytes(v: bigint): number {
-  if (v >= 0n && v < TWO_53) return varintBytesNum(Number(v));
-  let u = BigInt.asUintN(64, v);
-  let n = 1;
-  while (u >= 0x80n) {
-    u >>= 7n;
-    n++;
-  }
-  return n;
-}
-
-function writeVarintNum(buf: Buffer, off: number, v: number): number {
-  while (v >= 0x80) {
-    buf[off++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[off++] = v;
-  return off;
-}
-
-function writeVarint(buf: Buffer, off: number, v: bigint): number {
-  if (v >= 0n && v < TWO_53) return writeVarintNum(buf, off, Number(v));
-  let u = BigInt.asUintN(64, v);
-  while (u >= 0x80n) {
-    buf[off++] = Number(u & 0x7fn) | 0x80;
-    u >>= 7n;
-  }
-  buf[off++] = Number(u);
-  return off;
-}
+import { int64Size, varintSize, writeInt64, writeVarint } from "../pkg/varint.js";
 
 /** Encodes `e` as protobuf bytes (readable by `Entry.decode` and by etcd). */
 export function encodeEntry(e: Entry): Buffer {
   const type = e.Type >>> 0;
   const dataLen = e.Data.length;
   const size =
-    1 + varintBytesNum(type) + 1 + varintBytes(e.Term) + 1 + varintBytes(e.Index) + (dataLen > 0 ? 1 + varintBytesNum(dataLen) + dataLen : 0);
+    1 + varintSize(type) + 1 + int64Size(e.Term) + 1 + int64Size(e.Index) + (dataLen > 0 ? 1 + varintSize(dataLen) + dataLen : 0);
   const buf = Buffer.allocUnsafe(size);
   let p = 0;
   buf[p++] = 0x08;
-  p = writeVarintNum(buf, p, type);
+  p = writeVarint(buf, p, type);
   buf[p++] = 0x10;
-  p = writeVarint(buf, p, e.Term);
+  p = writeInt64(buf, p, e.Term);
   buf[p++] = 0x18;
-  p = writeVarint(buf, p, e.Index);
+  p = writeInt64(buf, p, e.Index);
   if (dataLen > 0) {
     buf[p++] = 0x22;
-    p = writeVarintNum(buf, p, dataLen);
+    p = writeVarint(buf, p, dataLen);
     buf.set(e.Data, p);
   }
   return buf;

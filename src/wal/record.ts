@@ -19,6 +19,7 @@
  * @module
  */
 import { crc32cUpdate } from "../pkg/crc32c.js";
+import { varintSize, writeVarint } from "../pkg/varint.js";
 
 /** Record types, with etcd's numbers. */
 export const RecordType = {
@@ -43,28 +44,10 @@ export function frameBytes(recordBytes: number): number {
   return FRAME_HEADER_BYTES + recordBytes + paddingFor(recordBytes);
 }
 
-function varintBytes(v: number): number {
-  let n = 1;
-  while (v >= 0x80) {
-    v = Math.floor(v / 128);
-    n++;
-  }
-  return n;
-}
-
-function writeVarint(buf: Buffer, off: number, v: number): number {
-  while (v >= 0x80) {
-    buf[off++] = (v & 0x7f) | 0x80;
-    v = Math.floor(v / 128);
-  }
-  buf[off++] = v;
-  return off;
-}
-
 /** Encoded size of a walpb.Record with these fields (type and crc always written, data when non-empty). */
 export function recordBytes(type: number, crc: number, dataLength: number): number {
-  let n = 1 + varintBytes(type) + 1 + varintBytes(crc);
-  if (dataLength > 0) n += 1 + varintBytes(dataLength) + dataLength;
+  let n = 1 + varintSize(type) + 1 + varintSize(crc);
+  if (dataLength > 0) n += 1 + varintSize(dataLength) + dataLength;
   return n;
 }
 

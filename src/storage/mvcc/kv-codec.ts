@@ -8,64 +8,24 @@
  */
 
 import type { KeyValue } from "../../gen/mvccpb/kv.js";
+import { int64Size, varintSize, writeInt64, writeVarint } from "../../pkg/varint.js";
 
 const EMPTY = Buffer.alloc(0);
-
-/** Bytes of the varint of an unsigned safe integer. */
-function varintSizeNumber(n: number): number {
-  let size = 1;
-  while (n >= 128) {
-    n = Math.floor(n / 128);
-    size++;
-  }
-  return size;
-}
-
-function int64Size(v: bigint): number {
-  if (v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER)) return varintSizeNumber(Number(v));
-  let u = BigInt.asUintN(64, v);
-  let size = 1;
-  while (u >= 128n) {
-    u >>= 7n;
-    size++;
-  }
-  return size;
-}
-
-function writeVarintNumber(buf: Buffer, pos: number, n: number): number {
-  while (n >= 128) {
-    buf[pos++] = (n % 128) | 0x80;
-    n = Math.floor(n / 128);
-  }
-  buf[pos++] = n;
-  return pos;
-}
-
-function writeInt64(buf: Buffer, pos: number, v: bigint): number {
-  if (v >= 0n && v <= BigInt(Number.MAX_SAFE_INTEGER)) return writeVarintNumber(buf, pos, Number(v));
-  let u = BigInt.asUintN(64, v);
-  while (u >= 128n) {
-    buf[pos++] = Number(u & 127n) | 0x80;
-    u >>= 7n;
-  }
-  buf[pos++] = Number(u);
-  return pos;
-}
 
 export function encodeKeyValue(kv: KeyValue): Buffer {
   const { key, value, createRevision, modRevision, version, lease } = kv;
   let size = 0;
-  if (key.length > 0) size += 1 + varintSizeNumber(key.length) + key.length;
+  if (key.length > 0) size += 1 + varintSize(key.length) + key.length;
   if (createRevision !== 0n) size += 1 + int64Size(createRevision);
   if (modRevision !== 0n) size += 1 + int64Size(modRevision);
   if (version !== 0n) size += 1 + int64Size(version);
-  if (value.length > 0) size += 1 + varintSizeNumber(value.length) + value.length;
+  if (value.length > 0) size += 1 + varintSize(value.length) + value.length;
   if (lease !== 0n) size += 1 + int64Size(lease);
   const buf = Buffer.allocUnsafe(size);
   let pos = 0;
   if (key.length > 0) {
     buf[pos++] = 0x0a;
-    pos = writeVarintNumber(buf, pos, key.length);
+    pos = writeVarint(buf, pos, key.length);
     pos += key.copy(buf, pos);
   }
   if (createRevision !== 0n) {
@@ -82,7 +42,7 @@ export function encodeKeyValue(kv: KeyValue): Buffer {
   }
   if (value.length > 0) {
     buf[pos++] = 0x2a;
-    pos = writeVarintNumber(buf, pos, value.length);
+    pos = writeVarint(buf, pos, value.length);
     pos += value.copy(buf, pos);
   }
   if (lease !== 0n) {
