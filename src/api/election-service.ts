@@ -17,9 +17,9 @@ import type {
   ResignResponse,
 } from "../gen/v3electionpb/v3election.js";
 import type { ElectionApi, HeaderSource } from "../server/api.js";
-import { contextOf, grpcErrorOf, unary } from "./grpc-adapter.js";
+import { drained, grpcErrorOf, unary } from "./grpc-adapter.js";
 import { EtcdError } from "../pkg/errors.js";
-import { checkLeaderRequirement, REQUIRE_LEADER_KEY } from "./interceptors.js";
+import { admitStream, checkLeaderRequirement, monitorLeader } from "./interceptors.js";
 import { asServiceError } from "./lock-service.js";
 import { toWireError } from "./status.js";
 
@@ -54,24 +54,14 @@ function observeHandler(api: ElectionApi, header: HeaderSource): grpc.handleServ
 }
 
 async function observe(api: ElectionApi, header: HeaderSource, call: ObserveCall): Promise<void> {
-  const ctx = contextOf(call);
-  try {
-    checkLeaderRequirement(ctx, header);
-  } catch (err) {
-    call.emit("error", grpcErrorOf(err));
-    return;
-  }
-  // etcd's monitorLeader, as for every stream: a client that requires a leader
-  // is cut off with "no leader" when the member has had none for a while.
+  const ctx = admitStream(call, header);
+  if (ctx === undefined) return;
   const stop = new AbortController();
   let leaderLost = false;
-  const offLeaderLost =
-    ctx.metadata(REQUIRE_LEADER_KEY) === "true" && header.onLeaderLost !== undefined
-      ? header.onLeaderLost(() => {
-          leaderLost = true;
-          stop.abort();
-        })
-      : undefined;
+  monitorLeader(call, ctx, header, () => {
+    leaderLost = true;
+    stop.abort();
+  });
   try {
     for await (const resp of api.observe(call.request, AbortSignal.any([ctx.signal, stop.signal]))) {
       if (call.cancelled || leaderLost) break;
@@ -84,22 +74,5 @@ async function observe(api: ElectionApi, header: HeaderSource, call: ObserveCall
     if (call.cancelled) return;
     // As for the unary calls: the service's errors reach the client as Unknown with etcd's text.
     call.emit("error", grpcErrorOf(leaderLost ? new EtcdError("NoLeader") : new Error(toWireError(err).message)));
-  } finally {
-    offLeaderLost?.();
   }
-}
-
-/** Resolves when the stream can take more writes — or will never (cancelled, closed). */
-function drained(call: ObserveCall): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      call.off("cancelled", done);
-      call.off("close", done);
-      resolve();
-    };
-    call.on("drain", done);
-    call.on("cancelled", done);
-    call.on("close", done);
-  });
 }

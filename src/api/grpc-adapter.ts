@@ -11,7 +11,7 @@ import { toWireError } from "./status.js";
 
 export type UnaryHandler<Req, Res> = (request: Req, ctx: CallContext) => Promise<Res>;
 
-type AnyServerCall =
+export type AnyServerCall =
   | grpc.ServerUnaryCall<unknown, unknown>
   | grpc.ServerWritableStream<unknown, unknown>
   | grpc.ServerDuplexStream<unknown, unknown>;
@@ -103,4 +103,19 @@ export function unary<Req, Res>(handler: UnaryHandler<Req, Res>): grpc.handleUna
   };
   fn[OBSERVER] = undefined;
   return fn;
+}
+
+/** Resolves when a stream can take more writes — or never will (cancelled, closed). */
+export function drained(call: EventEmitter): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      call.off("drain", done);
+      call.off("cancelled", done);
+      call.off("close", done);
+      resolve();
+    };
+    call.on("drain", done);
+    call.on("cancelled", done);
+    call.on("close", done);
+  });
 }

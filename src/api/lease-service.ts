@@ -23,9 +23,9 @@ import type {
   LeaseTimeToLiveResponse,
 } from "../gen/etcdserverpb/rpc.js";
 import type { HeaderSource, LeaseApi } from "../server/api.js";
-import { contextOf, grpcErrorOf, unary } from "./grpc-adapter.js";
+import { drained, grpcErrorOf, unary } from "./grpc-adapter.js";
 import { EtcdError } from "../pkg/errors.js";
-import { checkLeaderRequirement, REQUIRE_LEADER_KEY } from "./interceptors.js";
+import { admitStream, checkLeaderRequirement, monitorLeader } from "./interceptors.js";
 
 /** Requests read ahead of the one being answered before the stream is paused. */
 const MAX_QUEUED_KEEPALIVES = 64;
@@ -56,25 +56,12 @@ type KeepAliveCall = grpc.ServerDuplexStream<LeaseKeepAliveRequest, LeaseKeepAli
 
 function keepAliveHandler(api: LeaseApi, header: HeaderSource): grpc.handleBidiStreamingCall<LeaseKeepAliveRequest, LeaseKeepAliveResponse> {
   return (call) => {
-    const ctx = contextOf(call);
-    try {
-      checkLeaderRequirement(ctx, header);
-    } catch (err) {
-      call.emit("error", grpcErrorOf(err));
-      return;
-    }
+    const ctx = admitStream(call, header);
+    if (ctx === undefined) return;
     const stream = new KeepAliveStream(api, call);
     stream.start();
-    // etcd's monitorLeader: a client that requires a leader (clientv3's lease
-    // client does) has its stream ended with "no leader" when the member
-    // loses it, so it reconnects to a member that has one.
-    if (ctx.metadata(REQUIRE_LEADER_KEY) === "true" && header.onLeaderLost !== undefined) {
-      const off = header.onLeaderLost(() => stream.fail(new EtcdError("NoLeader")));
-      call.once("close", off);
-      call.once("cancelled", off);
-      call.once("error", off);
-      call.once("finish", off);
-    }
+    // clientv3's lease client requires a leader: its keepalives then move to a member that has one.
+    monitorLeader(call, ctx, header, () => stream.fail(new EtcdError("NoLeader")));
   };
 }
 
@@ -150,19 +137,4 @@ class KeepAliveStream {
     this.#done = true;
     this.#call.end();
   }
-}
-
-/** Resolves when the stream can take more writes — or will never (cancelled, closed). */
-function drained(call: KeepAliveCall): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      call.off("drain", done);
-      call.off("cancelled", done);
-      call.off("close", done);
-      resolve();
-    };
-    call.on("drain", done);
-    call.on("cancelled", done);
-    call.on("close", done);
-  });
 }

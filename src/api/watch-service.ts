@@ -22,9 +22,9 @@ import { WatchService, type WatchRequest, type WatchResponse } from "../gen/etcd
 import type { HeaderSource } from "../server/api.js";
 import type { WatchApi } from "../server/watch-api.js";
 import { encodeWatchResponse, frameWatchResponses } from "../server/watch-codec.js";
-import { contextOf, grpcErrorOf } from "./grpc-adapter.js";
+import { grpcErrorOf } from "./grpc-adapter.js";
 import { countMessagesSent } from "./grpc-metrics.js";
-import { checkLeaderRequirement, REQUIRE_LEADER_KEY } from "./interceptors.js";
+import { admitStream, REQUIRE_LEADER_KEY } from "./interceptors.js";
 
 /** The Watch service definition, with the caching response encoder. */
 export const WATCH_SERVICE: typeof WatchService = {
@@ -105,13 +105,8 @@ function objectWriter(call: WatchCall): ResponseWriter {
 export function watchHandlers(api: WatchApi, header: HeaderSource): { watch: grpc.handleBidiStreamingCall<WatchRequest, WatchResponse> } {
   return {
     watch(call) {
-      const ctx = contextOf(call);
-      try {
-        checkLeaderRequirement(ctx, header);
-      } catch (err) {
-        call.emit("error", grpcErrorOf(err));
-        return;
-      }
+      const ctx = admitStream(call, header);
+      if (ctx === undefined) return;
       const session = api.openSession({ requireLeader: ctx.metadata(REQUIRE_LEADER_KEY) === "true" });
       const raw = isFramedCall(call) ? undefined : rawCallOf(call);
       const out = isFramedCall(call) ? framedWriter(call) : raw !== undefined ? rawWriter(call, raw) : objectWriter(call);
