@@ -2,7 +2,6 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { createServer, type Server, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -16,21 +15,15 @@ import {
   WatchResponse,
   WatchService,
 } from "../../gen/etcdserverpb/rpc.js";
-import { CLIENT_PREFACE } from "../h2/frames.js";
 import type { ServerCall, UnaryCallback } from "./call.js";
 import { GrpcServer, type GrpcServerOptions, type ServiceDefinition, type ServiceImplementation } from "./server.js";
+import { listenForTest, type ListeningForTest } from "./test-server.js";
 import { Code, frameMessage, MessageReader, parseTimeout, percentEncode, StatusError } from "./wire.js";
 
 const MiB = 1024 * 1024;
 
-interface Harness {
-  address: string;
+interface Harness extends ListeningForTest {
   grpc: GrpcServer;
-  /** Server-side sockets currently open. */
-  sockets: Set<Socket>;
-  /** Connections accepted so far. */
-  accepted: number;
-  close(): Promise<void>;
 }
 
 const openHarnesses = new Set<Harness>();
@@ -41,7 +34,7 @@ after(async () => {
   for (const h of openHarnesses) await h.close();
 });
 
-/** A net server on 127.0.0.1:0 that reads the client preface and hands the socket to a GrpcServer. */
+/** A GrpcServer with `services`, listening on a free loopback port. */
 async function startServer(services: [ServiceDefinition, ServiceImplementation][], options: Partial<GrpcServerOptions> = {}): Promise<Harness> {
   const grpcServer = new GrpcServer({
     maxConcurrentStreams: 2 ** 31 - 1,
@@ -51,41 +44,15 @@ async function startServer(services: [ServiceDefinition, ServiceImplementation][
     ...options,
   });
   for (const [definition, implementation] of services) grpcServer.addService(definition, implementation);
-  const sockets = new Set<Socket>();
-  const net: Server = createServer((socket) => {
-    harness.accepted++;
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
-    let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
-      if (head.length < CLIENT_PREFACE.length) return;
-      socket.off("data", onData);
-      socket.pause();
-      if (!head.subarray(0, CLIENT_PREFACE.length).equals(CLIENT_PREFACE)) {
-        socket.destroy();
-        return;
-      }
-      grpcServer.serve(socket, head.subarray(CLIENT_PREFACE.length));
-    };
-    socket.on("data", onData);
-  });
-  net.listen(0, "127.0.0.1");
-  await once(net, "listening");
-  const port = (net.address() as { port: number }).port;
-  const harness: Harness = {
-    address: `127.0.0.1:${port}`,
+  const listening = await listenForTest(grpcServer);
+  const closeListening = listening.close;
+  const harness: Harness = Object.assign(listening, {
     grpc: grpcServer,
-    sockets,
-    accepted: 0,
     close: async () => {
       openHarnesses.delete(harness);
-      grpcServer.forceShutdown();
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((resolve) => net.close(() => resolve()));
+      await closeListening();
     },
-  };
+  });
   openHarnesses.add(harness);
   return harness;
 }

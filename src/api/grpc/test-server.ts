@@ -1,11 +1,64 @@
 /**
- * For tests: services served by our gRPC server behind a client listener on
- * 127.0.0.1 (a free port), with a grpc-js client connected to it.
+ * For tests: our gRPC server listening on 127.0.0.1 (a free port), behind a
+ * plain net server that reads the client preface as the client listener
+ * does, and that keeps the server-side sockets for tests to look at.
  * @module
  */
+import { once } from "node:events";
+import { createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
-import { ClientListener } from "../client-listener.js";
+import { CLIENT_PREFACE } from "../h2/frames.js";
 import { GrpcServer, type ServiceDefinition, type ServiceImplementation } from "./server.js";
+
+export interface ListeningForTest {
+  port: number;
+  /** "127.0.0.1:port", for a grpc-js client. */
+  address: string;
+  /** Server-side sockets open now. */
+  sockets: Set<Socket>;
+  /** Connections accepted so far. */
+  readonly accepted: number;
+  /** Shuts the gRPC server down and closes every socket and the listener. */
+  close(): Promise<void>;
+}
+
+/** Serves `grpcServer` on a free loopback port; a connection that does not open with the HTTP/2 preface is dropped. */
+export async function listenForTest(grpcServer: GrpcServer): Promise<ListeningForTest> {
+  const sockets = new Set<Socket>();
+  let accepted = 0;
+  const net = createServer((socket) => {
+    accepted++;
+    sockets.add(socket);
+    socket.once("close", () => sockets.delete(socket));
+    socket.on("error", () => socket.destroy());
+    let head = Buffer.alloc(0);
+    const onData = (chunk: Buffer): void => {
+      head = Buffer.concat([head, chunk]);
+      if (head.length < CLIENT_PREFACE.length) return;
+      socket.off("data", onData);
+      socket.pause();
+      if (!head.subarray(0, CLIENT_PREFACE.length).equals(CLIENT_PREFACE)) socket.destroy();
+      else grpcServer.serve(socket, head.subarray(CLIENT_PREFACE.length));
+    };
+    socket.on("data", onData);
+  });
+  net.listen(0, "127.0.0.1");
+  await once(net, "listening");
+  const port = (net.address() as { port: number }).port;
+  return {
+    port,
+    address: `127.0.0.1:${port}`,
+    sockets,
+    get accepted() {
+      return accepted;
+    },
+    close: async () => {
+      grpcServer.forceShutdown();
+      for (const s of sockets) s.destroy();
+      await new Promise<void>((resolve) => net.close(() => resolve()));
+    },
+  };
+}
 
 export interface ServedForTest {
   client: grpc.Client;
@@ -15,15 +68,13 @@ export interface ServedForTest {
 export async function serveForTest(services: readonly (readonly [unknown, unknown])[]): Promise<ServedForTest> {
   const server = new GrpcServer({ maxConcurrentStreams: 100, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 20_000, maxReceiveBytes: 1 << 20 });
   for (const [definition, implementation] of services) server.addService(definition as ServiceDefinition, implementation as ServiceImplementation);
-  const listener = new ClientListener(server, (_req, res) => res.end());
-  const bound = await listener.listen({ host: "127.0.0.1", port: 0 });
-  const client = new grpc.Client(`${bound.host}:${bound.port}`, grpc.credentials.createInsecure());
+  const listening = await listenForTest(server);
+  const client = new grpc.Client(listening.address, grpc.credentials.createInsecure());
   return {
     client,
     close: async () => {
       client.close();
-      server.forceShutdown();
-      await listener.close();
+      await listening.close();
     },
   };
 }

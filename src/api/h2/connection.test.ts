@@ -2,13 +2,14 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
-import { connect, createServer, type Server, type Socket } from "node:net";
+import { connect, type Socket } from "node:net";
 import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { KVService, PutRequest, PutResponse, RangeRequest, RangeResponse, WatchService } from "../../gen/etcdserverpb/rpc.js";
 import { ClientListener } from "../client-listener.js";
 import type { ServerCall, UnaryCallback } from "../grpc/call.js";
 import { GrpcServer, type GrpcServerOptions } from "../grpc/server.js";
+import { listenForTest } from "../grpc/test-server.js";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType, Setting } from "./frames.js";
 import { encodeHeaders, HpackDecoder } from "./hpack.js";
 
@@ -50,31 +51,13 @@ async function startServer(options: Partial<GrpcServerOptions> = {}): Promise<{ 
       call.pause();
     },
   });
-  const sockets = new Set<Socket>();
-  const net: Server = createServer((socket) => {
-    sockets.add(socket);
-    socket.once("close", () => sockets.delete(socket));
-    socket.on("error", () => socket.destroy());
-    let head = Buffer.alloc(0);
-    const onData = (chunk: Buffer): void => {
-      head = Buffer.concat([head, chunk]);
-      if (head.length < CLIENT_PREFACE.length) return;
-      socket.off("data", onData);
-      socket.pause();
-      grpcServer.serve(socket, head.subarray(CLIENT_PREFACE.length));
-    };
-    socket.on("data", onData);
-  });
-  net.listen(0, "127.0.0.1");
-  await once(net, "listening");
+  const listening = await listenForTest(grpcServer);
   const close = async (): Promise<void> => {
     cleanups.delete(close);
-    grpcServer.forceShutdown();
-    for (const s of sockets) s.destroy();
-    await new Promise<void>((resolve) => net.close(() => resolve()));
+    await listening.close();
   };
   cleanups.add(close);
-  return { port: (net.address() as { port: number }).port, grpc: grpcServer, sockets, pending, close };
+  return { port: listening.port, grpc: grpcServer, sockets: listening.sockets, pending, close };
 }
 
 /** A hand-driven HTTP/2 client. */
