@@ -225,7 +225,6 @@ export class H2Connection {
     socket.on("drain", () => this.#onSocketDrain());
     socket.on("close", () => this.#onSocketClose());
     socket.on("error", () => socket.destroy());
-    socket.on("end", () => socket.end());
     this.#armKeepalive();
     if (head.length > 0) this.#receive(head);
     socket.resume();
@@ -373,9 +372,9 @@ export class H2Connection {
   #onHeaders(flags: number, streamId: number, payload: Buffer): void {
     if (streamId === 0 || streamId % 2 === 0) throw new ConnectionError(ErrorCode.ProtocolError, "HEADERS on an invalid stream id");
     const fragment = this.#unpad(flags, payload, flags & Flag.Priority ? 5 : 0);
-    const block = { streamId, endStream: (flags & Flag.EndStream) !== 0, fragments: [fragment], size: fragment.length };
-    if (flags & Flag.EndHeaders) this.#onHeaderBlock(block.streamId, block.endStream, fragment);
-    else this.#headerBlock = block;
+    const endStream = (flags & Flag.EndStream) !== 0;
+    if (flags & Flag.EndHeaders) this.#onHeaderBlock(streamId, endStream, fragment);
+    else this.#headerBlock = { streamId, endStream, fragments: [fragment], size: fragment.length };
   }
 
   #onContinuation(flags: number, streamId: number, payload: Buffer): void {
@@ -529,8 +528,8 @@ export class H2Connection {
         }
         queue.splice(0, count);
       }
-      const last = stream.queued === size && stream.trailers === undefined ? 0 : 0;
-      writeFrameHeader(frame, 0, FrameType.Data, last, stream.id, size);
+      // DATA never carries END_STREAM: a gRPC response always ends with its trailers.
+      writeFrameHeader(frame, 0, FrameType.Data, 0, stream.id, size);
       stream.queued -= size;
       stream.sendWindow -= size;
       this.#connSendWindow -= size;
