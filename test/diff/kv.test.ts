@@ -3,30 +3,17 @@
  * (Debian's etcd-server 3.4) and against ours; every response and every error
  * (code and message) must be identical, except member/cluster ids and sizes.
  */
-import { after, before, test } from "node:test";
+import { before, test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import { connect, type Clients } from "../harness/grpc-clients.js";
+import { connect } from "../harness/grpc-clients.js";
 import { realEtcdBin } from "../harness/paths.js";
-import { startServer, type ServerProcess } from "../harness/server-process.js";
+import { bothServers } from "../harness/both-servers.js";
 import { kvScenario } from "./kv-scenario.js";
 import { describeStep, runStep } from "./run-scenario.js";
 
-const servers: { real?: ServerProcess; ours?: ServerProcess } = {};
-const clients: { real?: Clients; ours?: Clients } = {};
-
-before(async () => {
-  assert.ok(existsSync(realEtcdBin), "real etcd is required (scripts/ensure-debian-packages.sh installs it)");
-  [servers.real, servers.ours] = await Promise.all([startServer({ flavor: "real" }), startServer({ flavor: "ours" })]);
-  clients.real = connect(servers.real.endpoint);
-  clients.ours = connect(servers.ours.endpoint);
-});
-
-after(async () => {
-  clients.real?.close();
-  clients.ours?.close();
-  await Promise.all([servers.real?.stop(), servers.ours?.stop()]);
-});
+before(() => assert.ok(existsSync(realEtcdBin), "real etcd is required (scripts/ensure-debian-packages.sh installs it)"));
+const clients = bothServers(connect);
 
 test("every KV rule answers exactly as real etcd", async () => {
   const steps = kvScenario();

@@ -5,28 +5,15 @@
  * member/cluster ids, the raft term, server-chosen lease ids, and the
  * clock-dependent remaining TTL (checked to be within the granted TTL).
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { TxnRequest, type TxnResponse } from "../../src/gen/etcdserverpb/rpc.js";
 import { call } from "../harness/grpc-clients.js";
-import { startServer, type ServerProcess } from "../harness/server-process.js";
+import { bothServers } from "../harness/both-servers.js";
 import { leaseClients, type LeaseClients } from "./lease-client.js";
 
-const servers: { real?: ServerProcess; ours?: ServerProcess } = {};
-const clients: { real?: LeaseClients; ours?: LeaseClients } = {};
-
-before(async () => {
-  [servers.real, servers.ours] = await Promise.all([startServer({ flavor: "real" }), startServer({ flavor: "ours" })]);
-  clients.real = leaseClients(servers.real.endpoint);
-  clients.ours = leaseClients(servers.ours.endpoint);
-});
-
-after(async () => {
-  clients.real?.close();
-  clients.ours?.close();
-  await Promise.all([servers.real?.stop(), servers.ours?.stop()]);
-});
+const clients = bothServers(leaseClients);
 
 type Step = (c: LeaseClients, picked: bigint[]) => Promise<unknown>;
 

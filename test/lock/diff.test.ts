@@ -5,26 +5,13 @@
  * Leases are granted with the same explicit ids on both, so lock and
  * leader keys match too.
  */
-import { after, before, test } from "node:test";
+import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { LeaderKey } from "../../src/gen/v3electionpb/v3election.js";
-import { startServer, type ServerProcess } from "../harness/server-process.js";
+import { bothServers } from "../harness/both-servers.js";
 import { concurrencyClients, type ConcurrencyClients } from "./clients.js";
 
-const servers: { real?: ServerProcess; ours?: ServerProcess } = {};
-const clients: { real?: ConcurrencyClients; ours?: ConcurrencyClients } = {};
-
-before(async () => {
-  [servers.real, servers.ours] = await Promise.all([startServer({ flavor: "real" }), startServer({ flavor: "ours" })]);
-  clients.real = concurrencyClients(servers.real.endpoint);
-  clients.ours = concurrencyClients(servers.ours.endpoint);
-});
-
-after(async () => {
-  clients.real?.close();
-  clients.ours?.close();
-  await Promise.all([servers.real?.stop(), servers.ours?.stop()]);
-});
+const clients = bothServers(concurrencyClients);
 
 function normalize(value: unknown): string {
   return JSON.stringify(value, (key, v: unknown) => {
