@@ -12,9 +12,9 @@ import * as http2 from "node:http2";
 import { join } from "node:path";
 import { Message, MessageType } from "../../gen/raftpb/raft.js";
 import { FRAME_HEADER_BYTES } from "./frame-codec.js";
-import { checkIncoming, idToHex } from "./identity.js";
+import { idToHex } from "./identity.js";
 import { HEADER_SNAPSHOT_SIZE, TRAILER_SNAPSHOT_SHA256 } from "./snapshot-sender.js";
-import { refuse, type ReceiverContext } from "./stream-receiver.js";
+import { admitPeer, refuse, type ReceiverContext } from "./stream-receiver.js";
 
 export interface SnapshotReceiverContext extends ReceiverContext {
   readonly snapshotDir: string;
@@ -34,15 +34,9 @@ class ReceiveError extends Error {
 }
 
 export async function receiveSnapshot(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: SnapshotReceiverContext): Promise<void> {
-  const local = ctx.identity();
-  const answerHeaders = { "x-etcd-cluster-id": idToHex(local.clusterId), "x-server-version": ctx.serverVersion };
-  const check = checkIncoming(headers, local, (id) => ctx.isRemoved(id));
-  if (!check.ok) {
-    ctx.logger.warn({ reason: check.refusal.message, kind: check.refusal.kind }, "rejected snapshot from peer");
-    refuse(stream, check.refusal.status, check.refusal.message, answerHeaders);
-    return;
-  }
-  const from = check.from;
+  const admitted = admitPeer(stream, headers, ctx, "snapshot");
+  if (admitted === undefined) return;
+  const { from, local, answerHeaders } = admitted;
   const fromHex = idToHex(from);
   const sizeText = headers[HEADER_SNAPSHOT_SIZE];
   const size = typeof sizeText === "string" && /^\d+$/.test(sizeText) ? Number(sizeText) : NaN;

@@ -34,21 +34,39 @@ export function refuse(stream: http2.ServerHttp2Stream, status: number, message:
   stream.end(`${message}\n`, () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
 }
 
+/** A peer request that passed the identity check: the sender, who we were then, and the headers every answer carries. */
+export interface AdmittedPeer {
+  from: bigint;
+  local: LocalIdentity;
+  answerHeaders: Record<string, string>;
+}
+
+/**
+ * The identity check every peer request goes through (cluster id, sender,
+ * removed members). A refused request is answered and logged with `what`,
+ * and `undefined` is returned.
+ */
+export function admitPeer(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, ctx: ReceiverContext, what: string): AdmittedPeer | undefined {
+  const local = ctx.identity();
+  const answerHeaders = { "x-etcd-cluster-id": idToHex(local.clusterId), "x-server-version": ctx.serverVersion };
+  const check = checkIncoming(headers, local, (id) => ctx.isRemoved(id));
+  if (!check.ok) {
+    ctx.logger.warn({ reason: check.refusal.message, kind: check.refusal.kind }, `rejected ${what} from peer`);
+    refuse(stream, check.refusal.status, check.refusal.message, answerHeaders);
+    return undefined;
+  }
+  return { from: check.from, local, answerHeaders };
+}
+
 export function acceptMessageStream(
   stream: http2.ServerHttp2Stream,
   headers: http2.IncomingHttpHeaders,
   fromInPath: string,
   ctx: StreamReceiverContext,
 ): void {
-  const local = ctx.identity();
-  const answerHeaders = { "x-etcd-cluster-id": idToHex(local.clusterId), "x-server-version": ctx.serverVersion };
-  const check = checkIncoming(headers, local, (id) => ctx.isRemoved(id));
-  if (!check.ok) {
-    ctx.logger.warn({ reason: check.refusal.message, kind: check.refusal.kind }, "rejected message stream from peer");
-    refuse(stream, check.refusal.status, check.refusal.message, answerHeaders);
-    return;
-  }
-  const from = check.from;
+  const admitted = admitPeer(stream, headers, ctx, "message stream");
+  if (admitted === undefined) return;
+  const { from, local, answerHeaders } = admitted;
   if (idFromHex(fromInPath) !== from) {
     refuse(stream, 400, `sender in path (${fromInPath}) differs from the sender header (${idToHex(from)})`, answerHeaders);
     return;

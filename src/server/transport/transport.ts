@@ -22,7 +22,7 @@ import { PeerLink, type PeerLinkContext } from "./peer-link.js";
 import { PeerListener, type BoundAddress } from "./peer-listener.js";
 import { receiveSnapshot } from "./snapshot-receiver.js";
 import { SnapshotSendError, sendSnapshot } from "./snapshot-sender.js";
-import { acceptMessageStream } from "./stream-receiver.js";
+import { acceptMessageStream, type ReceiverContext } from "./stream-receiver.js";
 import { DEFAULT_LIMITS, type PeerStatus, type TransportHandlers, type TransportLimits, type TransportOptions } from "./types.js";
 
 const MAX_SESSION_MEMORY_MB = 64;
@@ -261,18 +261,25 @@ export class PeerTransport {
     })();
   }
 
+  /** What both receivers (message streams, snapshots) need from the transport. */
+  #receiverContext(): ReceiverContext {
+    return {
+      identity: () => this.#identity(),
+      isRemoved: (id) => this.#handlers.isRemoved(id),
+      logger: this.#log,
+      metrics: this.#metrics,
+      maxFrameBytes: this.#limits.maxFrameBytes,
+      serverVersion: this.#options.serverVersion,
+    };
+  }
+
   #onStream(stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders): void {
     const method = headers[":method"] ?? "GET";
     const path = (headers[":path"] ?? "/").split("?")[0]!;
     if (path.startsWith("/raft/stream/")) {
       if (method !== "POST") return this.#answerH2(stream, 405, { allow: "POST" }, "Method Not Allowed\n");
       acceptMessageStream(stream, headers, path.slice("/raft/stream/".length), {
-        identity: () => this.#identity(),
-        isRemoved: (id) => this.#handlers.isRemoved(id),
-        logger: this.#log,
-        metrics: this.#metrics,
-        maxFrameBytes: this.#limits.maxFrameBytes,
-        serverVersion: this.#options.serverVersion,
+        ...this.#receiverContext(),
         onMessage: (m) => {
           if (!this.#stopped) this.#handlers.onMessage(m);
         },
@@ -283,12 +290,7 @@ export class PeerTransport {
     if (path === "/raft/snapshot") {
       if (method !== "POST") return this.#answerH2(stream, 405, { allow: "POST" }, "Method Not Allowed\n");
       void receiveSnapshot(stream, headers, {
-        identity: () => this.#identity(),
-        isRemoved: (id) => this.#handlers.isRemoved(id),
-        logger: this.#log,
-        metrics: this.#metrics,
-        maxFrameBytes: this.#limits.maxFrameBytes,
-        serverVersion: this.#options.serverVersion,
+        ...this.#receiverContext(),
         snapshotDir: this.#options.snapshotDir,
         stallTimeoutMs: this.#limits.snapshotStallTimeoutMs,
         onSnapshotReceived: (m, path, size) => this.#handlers.onSnapshotReceived(m, path, size),
