@@ -18,10 +18,10 @@ interface Round {
   bad: string | undefined;
 }
 
-/** Starts the child, kills it with SIGKILL `delayMs` after it is ready, and collects what it printed. */
-function runRound(dir: string, seed: number, delayMs: number): Promise<Round> {
+/** Starts the child (told what was acknowledged so far), kills it with SIGKILL `delayMs` after it is ready, and collects what it printed. */
+function runRound(dir: string, seed: number, delayMs: number, acked: bigint): Promise<Round> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [CHILD, dir, String(SEGMENT_BYTES), String(seed)], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn(process.execPath, [CHILD, dir, String(SEGMENT_BYTES), String(seed), String(acked)], { stdio: ["ignore", "pipe", "inherit"] });
     const round: Round = { ready: -1n, acked: -1n, acks: 0, signal: null, bad: undefined };
     let buffered = "";
     child.stdout.setEncoding("utf8");
@@ -58,7 +58,7 @@ test("kill -9 under a write stream: every acknowledged entry is read back intact
   let acked = 0n;
   let totalAcks = 0;
   for (let i = 0; i < ROUNDS; i++) {
-    const r = await runRound(dir, 1000 + i, 20 + rnd.intn(180));
+    const r = await runRound(dir, 1000 + i, 20 + rnd.intn(180), acked);
     assert.equal(r.bad, undefined, `round ${i}: the child found a damaged log: ${r.bad}`);
     assert.equal(r.signal, "SIGKILL", `round ${i}: the child must die by the kill`);
     assert.ok(r.ready >= acked, `round ${i}: reopened at ${r.ready}, but ${acked} was acknowledged`);
