@@ -194,11 +194,12 @@ export class Cluster {
       const among = options?.among ?? this.#members.map((_, i) => i).filter((i) => this.#members[i]!.state === "running");
       const answers = await Promise.all(among.map((i) => this.status(i, 500)));
       const leaders = new Set(answers.map((a) => a?.leader ?? 0n));
-      const term = answers.reduce((t, a) => (a !== undefined && a.raftTerm > t ? a.raftTerm : t), 0n);
       if (answers.every((a) => a !== undefined) && leaders.size === 1) {
         const id = [...leaders][0]!;
         const index = this.indexOf(id);
-        if (id !== 0n && index !== undefined && among.includes(index) && id !== options?.notId) return { index, id, term };
+        // The term of the leadership is the leader's own: a follower may already be at a later term.
+        const term = index === undefined ? undefined : answers[among.indexOf(index)]?.raftTerm;
+        if (id !== 0n && index !== undefined && term !== undefined && id !== options?.notId) return { index, id, term };
       }
       last = `answers ${answers.map((a, k) => `${this.#members[among[k]!]!.name}:${a === undefined ? "-" : a.leader.toString(16)}`).join(" ")}`;
       if (Date.now() > deadline) throw new Error(`no agreed leader within the timeout (${last})`);
@@ -500,8 +501,9 @@ async function etcdctlRetrying(endpoint: string, args: string[], timeoutMs = 20_
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const r = await etcdctl(endpoint, args);
-    // Refusals a client is meant to retry: not enough healthy members yet, or a leader election in progress.
-    if (r.code === 0 || !/unhealthy cluster|not enough started members|no leader|leader changed/i.test(r.stderr) || Date.now() > deadline) return r;
+    // Refusals a client is meant to retry: not enough healthy members yet, a leader election in
+    // progress, or a proposal lost with a leader (etcd: "request timed out, possibly due to previous leader failure").
+    if (r.code === 0 || !/unhealthy cluster|not enough started members|no leader|leader changed|request timed out/i.test(r.stderr) || Date.now() > deadline) return r;
     await new Promise((resolve) => setTimeout(resolve, 500));
   }
 }
