@@ -5,7 +5,7 @@ import * as grpc from "@grpc/grpc-js";
 import { ElectionService, LeaderRequest, type LeaderResponse } from "../gen/v3electionpb/v3election.js";
 import type { ElectionApi } from "../server/api.js";
 import { electionHandlers } from "./election-service.js";
-import { leaderLossSource, serveForTest, until } from "./grpc/test-server.js";
+import { leaderLossSource, serveForTest, until } from "./grpc/test-support.js";
 
 const header = { clusterId: 1n, memberId: 2n, revision: 3n, raftTerm: 4n };
 

@@ -15,7 +15,7 @@ import {
   WatchService,
 } from "../gen/etcdserverpb/rpc.js";
 import { EtcdError } from "../pkg/errors.js";
-import { ServerMetrics } from "../server/metrics.js";
+import { ServerMetrics } from "../server/metrics/metrics.js";
 import { unary } from "./grpc-adapter.js";
 import { countMessagesSent, GrpcMetrics } from "./grpc-metrics.js";
 

@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import { LeaseKeepAliveRequest, LeaseService, type LeaseKeepAliveResponse } from "../gen/etcdserverpb/rpc.js";
 import type { LeaseApi } from "../server/api.js";
-import { leaderLossSource, serveForTest, until } from "./grpc/test-server.js";
+import { leaderLossSource, serveForTest, until } from "./grpc/test-support.js";
 import { leaseHandlers } from "./lease-service.js";
 
 const header = { clusterId: 1n, memberId: 2n, revision: 3n, raftTerm: 4n };

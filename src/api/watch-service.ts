@@ -1,6 +1,6 @@
 /**
  * `etcdserverpb.Watch/Watch`: the bidi stream over a transport-independent
- * watch session (src/server/watch-session.ts). Requests go to the session
+ * watch session (src/server/watch/session.ts). Requests go to the session
  * as they arrive; responses come back in batches and are written with
  * back-pressure: when the transport's buffer is full the session is told to
  * wait, and it resumes on 'drain'.
@@ -20,8 +20,8 @@ import type { EventEmitter } from "node:events";
 import type * as grpc from "@grpc/grpc-js";
 import { WatchService, type WatchRequest, type WatchResponse } from "../gen/etcdserverpb/rpc.js";
 import type { HeaderSource } from "../server/api.js";
-import type { WatchApi } from "../server/watch-api.js";
-import { encodeWatchResponse, frameWatchResponses } from "../server/watch-codec.js";
+import type { WatchApi } from "../server/watch/api.js";
+import { encodeWatchResponse, frameWatchResponses } from "../server/watch/codec.js";
 import { grpcErrorOf } from "./grpc-adapter.js";
 import { countMessagesSent } from "./grpc-metrics.js";
 import { admitStream, REQUIRE_LEADER_KEY } from "./interceptors.js";

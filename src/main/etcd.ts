@@ -14,14 +14,14 @@ import { createGrpcServer, type GrpcImplementation } from "../api/grpc-server.js
 import { GrpcMetrics } from "../api/grpc-metrics.js";
 import { createHttpApi } from "../api/http/index.js";
 import { listenMetrics, type MetricsListeners } from "../api/http/index.js";
-import { ServerMetrics } from "../server/metrics.js";
+import { ServerMetrics } from "../server/metrics/metrics.js";
 import { requestTimeoutMs } from "../server/config.js";
 import { randomBytes } from "node:crypto";
 import { SystemClock } from "../pkg/clock.js";
 import { SeededRandom } from "../pkg/random.js";
 import type { Logger } from "../pkg/logger.js";
 import { EtcdServer } from "../server/etcd-server.js";
-import { defaultWalDir } from "../server/bootstrap.js";
+import { defaultWalDir } from "../server/bootstrap/bootstrap.js";
 import type { ServerConfig } from "../server/config.js";
 import { Wal } from "../wal/wal.js";
 import { SERVER_VERSION } from "../version.js";

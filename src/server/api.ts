@@ -109,7 +109,30 @@ export interface LeaseApi {
 }
 
 /** Watch streams, transport-independent (the gRPC service and the HTTP gateway drive the same sessions). */
-export type { WatchApi, WatchSessionApi, WatchSink } from "./watch-api.js";
+export type { WatchApi, WatchSessionApi, WatchSink } from "./watch/api.js";
 
-export type { LockApi } from "./concurrency/lock-requests.js";
-export type { ElectionApi } from "./concurrency/election-requests.js";
+import type { LockRequest, LockResponse, UnlockRequest, UnlockResponse } from "../gen/v3lockpb/v3lock.js";
+import type {
+  CampaignRequest,
+  CampaignResponse,
+  LeaderRequest,
+  LeaderResponse,
+  ProclaimRequest,
+  ProclaimResponse,
+  ResignRequest,
+  ResignResponse,
+} from "../gen/v3electionpb/v3election.js";
+
+export interface LockApi {
+  lock(req: LockRequest, signal?: AbortSignal): Promise<LockResponse>;
+  unlock(req: UnlockRequest, signal?: AbortSignal): Promise<UnlockResponse>;
+}
+
+export interface ElectionApi {
+  campaign(req: CampaignRequest, signal?: AbortSignal): Promise<CampaignResponse>;
+  proclaim(req: ProclaimRequest, signal?: AbortSignal): Promise<ProclaimResponse>;
+  leader(req: LeaderRequest, signal?: AbortSignal): Promise<LeaderResponse>;
+  /** Leader values until `signal` aborts; pull-driven, so a slow consumer sees the latest. */
+  observe(req: LeaderRequest, signal: AbortSignal): AsyncIterable<LeaderResponse>;
+  resign(req: ResignRequest, signal?: AbortSignal): Promise<ResignResponse>;
+}

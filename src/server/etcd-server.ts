@@ -17,17 +17,17 @@ import { KVStore } from "../storage/mvcc/index.js";
 import { CLUSTER_VERSION } from "../version.js";
 import type { ClusterApi, HeaderSource, KvApi, MaintenanceApi } from "./api.js";
 import type { LeaseApi } from "./api.js";
-import { LEASE_TICK_MS, type LeaseSettings } from "./lease-settings.js";
-import { ServerLeases } from "./lease-wiring.js";
+import { LEASE_TICK_MS, type LeaseSettings } from "./lease/settings.js";
+import { ServerLeases } from "./lease/wiring.js";
 import { ServerConcurrency } from "./concurrency/index.js";
 import type { ElectionApi, LockApi } from "./api.js";
-import { AlarmStore } from "./alarms.js";
-import { AppliedIndex } from "./applied-index.js";
+import { AlarmStore } from "./maintenance/alarms.js";
+import { AppliedIndex } from "./apply/applied-index.js";
 import type { ApplyResult } from "./apply/apply-result.js";
 import { Applier } from "./apply/applier.js";
 import { dispatch } from "./apply/dispatch.js";
-import { bootstrap, confChangeContext, snapDir, type Bootstrapped } from "./bootstrap.js";
-import { ClusterRequests } from "./cluster-requests.js";
+import { bootstrap, confChangeContext, snapDir, type Bootstrapped } from "./bootstrap/bootstrap.js";
+import { ClusterRequests } from "./membership/cluster-requests.js";
 import {
   DEFAULT_BATCH_INTERVAL_MS,
   DEFAULT_COMPACTION_BATCH_LIMIT,
@@ -35,27 +35,27 @@ import {
   requestTimeoutMs,
   type ServerConfig,
 } from "./config.js";
-import { KvRequests } from "./kv-requests.js";
-import { MaintenanceRequests } from "./maintenance-requests.js";
+import { KvRequests } from "./txn/kv-requests.js";
+import { MaintenanceRequests } from "./maintenance/requests.js";
 import { decodeConfChangeContext, decodeMember } from "./membership/member.js";
 import { MembershipStore } from "./membership/membership-store.js";
 import { loadConfState, saveConfState } from "./membership/conf-state.js";
 import { formatId } from "./membership/ids.js";
-import { Proposer } from "./proposer.js";
-import { Quota } from "./quota.js";
-import { RaftDriver } from "./raft-driver.js";
-import { RaftLog } from "./raft-log.js";
+import { Proposer } from "./proposals/proposer.js";
+import { Quota } from "./maintenance/quota.js";
+import { RaftDriver } from "./raftnode/driver.js";
+import { RaftLog } from "./raftnode/log.js";
 import { ProposalDroppedError } from "../raft/index.js";
-import { buildRaftNode, isSingleVoter, RaftRole, type RawNode, type SoftState } from "./raft-node.js";
-import { LinearizableReads } from "./read-index.js";
-import { SnapshotScheduler } from "./snapshots.js";
-import type { ServerMetrics } from "./metrics.js";
-import { lessorMetrics, ServerInstruments, watchGauges } from "./metrics-wiring.js";
+import { buildRaftNode, isSingleVoter, RaftRole, type RawNode, type SoftState } from "./raftnode/node.js";
+import { LinearizableReads } from "./proposals/read-index.js";
+import { SnapshotScheduler } from "./snapshot/scheduler.js";
+import type { ServerMetrics } from "./metrics/metrics.js";
+import { lessorMetrics, ServerInstruments, watchGauges } from "./metrics/wiring.js";
 import type { AlarmMember } from "../gen/etcdserverpb/rpc.js";
-import type { WatchApi } from "./watch-api.js";
-import { WatchHub } from "./watch-hub.js";
-import { ServerPeers } from "./peers.js";
-import { LeaderClient } from "./leader-client.js";
+import type { WatchApi } from "./watch/api.js";
+import { WatchHub } from "./watch/hub.js";
+import { ServerPeers } from "./transport/peers.js";
+import { LeaderClient } from "./transport/leader-client.js";
 import { SERVER_VERSION } from "../version.js";
 import type { Snapshot } from "../gen/raftpb/raft.js";
 

@@ -15,7 +15,7 @@
 import { SeededRandom } from "../pkg/random.js";
 import { Wal } from "./wal.js";
 import type { WalOptions } from "./wal.js";
-import { crashEntrySize, makeEntry, payload } from "./test-helpers.js";
+import { crashEntrySize, makeEntry, payload } from "./test-support.js";
 
 const [dir, segmentArg, seedArg, ackedArg] = process.argv.slice(2);
 if (dir === undefined || segmentArg === undefined || seedArg === undefined || ackedArg === undefined) {

@@ -9,7 +9,7 @@ import { segmentNames } from "./names.js";
 import { RecordType, encodeFrames } from "./record.js";
 import { scanSegments } from "./scan.js";
 import { Wal } from "./wal.js";
-import { makeEntries, tempDir } from "./test-helpers.js";
+import { makeEntries, tempDir } from "./test-support.js";
 
 /**
  * The used part (3048 bytes, gzip + base64) of the first WAL segment of a real

@@ -8,7 +8,7 @@ import { segmentNames } from "./names.js";
 import { parseFrameHeader } from "./record.js";
 import { Wal } from "./wal.js";
 import type { WalOptions } from "./wal.js";
-import { copyDir, entryIntact, makeEntries, makeEntry, tempDir } from "./test-helpers.js";
+import { copyDir, entryIntact, makeEntries, makeEntry, tempDir } from "./test-support.js";
 
 const META = Buffer.from("meta");
 const OPTS: WalOptions = { segmentBytes: 16 * 1024 };

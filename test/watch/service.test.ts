@@ -14,7 +14,7 @@ import type { WatchResponse } from "../../src/gen/etcdserverpb/rpc.js";
 import { WATCH_SERVICE, watchHandlers } from "../../src/api/watch-service.js";
 import { ManualClock } from "../../src/pkg/clock.js";
 import { SeededRandom } from "../../src/pkg/random.js";
-import { WatchHub } from "../../src/server/watch-hub.js";
+import { WatchHub } from "../../src/server/watch/hub.js";
 import { MemoryBackend } from "../../src/storage/backend/memory-backend.js";
 import { KVStore } from "../../src/storage/mvcc/kvstore.js";
 import { newWatchClient, WatchStreamClient } from "./watch-client.js";

@@ -17,7 +17,7 @@ import {
 } from "../../gen/etcdserverpb/rpc.js";
 import type { ServerCall, UnaryCallback } from "./call.js";
 import { GrpcServer, type GrpcServerOptions, type ServiceDefinition, type ServiceImplementation } from "./server.js";
-import { listenForTest, type ListeningForTest } from "./test-server.js";
+import { listenForTest, type ListeningForTest } from "./test-support.js";
 import { Code, frameMessage, MessageReader, parseTimeout, percentEncode, StatusError } from "./wire.js";
 
 const MiB = 1024 * 1024;

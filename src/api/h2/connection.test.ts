@@ -9,7 +9,7 @@ import { KVService, PutRequest, PutResponse, RangeRequest, RangeResponse, WatchS
 import { ClientListener } from "../client-listener.js";
 import type { ServerCall, UnaryCallback } from "../grpc/call.js";
 import { GrpcServer, type GrpcServerOptions } from "../grpc/server.js";
-import { listenForTest } from "../grpc/test-server.js";
+import { listenForTest } from "../grpc/test-support.js";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType, Setting } from "./frames.js";
 import { encodeHeaders, HpackDecoder } from "./hpack.js";
 

@@ -11,9 +11,9 @@ import { ConfChange, EntryType, type Entry } from "../../gen/raftpb/raft.js";
 import type { ConsistentIndex } from "../../storage/cindex/index.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { WaitRegistry } from "../../pkg/wait.js";
-import type { AppliedIndex } from "../applied-index.js";
+import type { AppliedIndex } from "./applied-index.js";
 import type { ApplyResult } from "./apply-result.js";
-import type { LocalRequest } from "../proposal-codec.js";
+import type { LocalRequest } from "../proposals/codec.js";
 
 export interface ApplierDeps {
   cindex: ConsistentIndex;

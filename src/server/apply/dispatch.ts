@@ -4,16 +4,16 @@
  * reaches the same one); any other exception is a bug and stops the server.
  * @module
  */
-import type { LocalRequest } from "../proposal-codec.js";
+import type { LocalRequest } from "../proposals/codec.js";
 import { AlarmRequest_AlarmAction, AlarmType, type AlarmRequest, type AlarmResponse } from "../../gen/etcdserverpb/rpc.js";
 import { EtcdError, isEtcdError } from "../../pkg/errors.js";
-import type { AlarmStore } from "../alarms.js";
-import { costOfTxn } from "../quota.js";
+import type { AlarmStore } from "../maintenance/alarms.js";
+import { costOfTxn } from "../maintenance/quota.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
 import type { MembershipStore } from "../membership/membership-store.js";
 import * as ops from "../txn/index.js";
 import type { Lessor } from "../../lease/index.js";
-import { applyLease, isLeaseRequest } from "../lease-apply.js";
+import { applyLease, isLeaseRequest } from "../lease/apply.js";
 import type { ApplyResult } from "./apply-result.js";
 
 export interface DispatchContext {

@@ -29,20 +29,11 @@ import type {
 } from "../../gen/v3electionpb/v3election.js";
 import type { KeyValue } from "../../gen/mvccpb/kv.js";
 import { EtcdError } from "../../pkg/errors.js";
-import type { HeaderSource } from "../api.js";
+import type { ElectionApi, HeaderSource } from "../api.js";
 import { createRevisionIs, deleteOp, firstCreated, putOp, rangeAt, rangeOf, rangeOp, sessionKey, txnOf, type LocalView } from "./kv-ops.js";
 import type { ConcurrencyDeps } from "./lock-requests.js";
 import { sessionLease } from "./session.js";
 import { waitDeletes } from "./wait-deletes.js";
-
-export interface ElectionApi {
-  campaign(req: CampaignRequest, signal?: AbortSignal): Promise<CampaignResponse>;
-  proclaim(req: ProclaimRequest, signal?: AbortSignal): Promise<ProclaimResponse>;
-  leader(req: LeaderRequest, signal?: AbortSignal): Promise<LeaderResponse>;
-  /** Leader values until `signal` aborts; pull-driven, so a slow consumer sees the latest. */
-  observe(req: LeaderRequest, signal: AbortSignal): AsyncIterable<LeaderResponse>;
-  resign(req: ResignRequest, signal?: AbortSignal): Promise<ResignResponse>;
-}
 
 export interface ElectionDeps extends ConcurrencyDeps {
   header: HeaderSource;

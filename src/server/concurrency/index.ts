@@ -4,16 +4,16 @@
  */
 import type { Logger } from "../../pkg/logger.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
-import type { HeaderSource, LeaseApi } from "../api.js";
+import type { ElectionApi, HeaderSource, LeaseApi, LockApi } from "../api.js";
 import { KeyEvents } from "./key-events.js";
-import type { WatchApi } from "../watch-api.js";
-import { ElectionRequests, type ElectionApi } from "./election-requests.js";
+import type { WatchApi } from "../watch/api.js";
+import { ElectionRequests } from "./election-requests.js";
 import { LocalView, type ConcurrencyKv } from "./kv-ops.js";
-import { LockRequests, type LockApi } from "./lock-requests.js";
+import { LockRequests } from "./lock-requests.js";
 
 export { KeyEvents } from "./key-events.js";
-export { LockRequests, type LockApi, type ConcurrencyDeps } from "./lock-requests.js";
-export { ElectionRequests, type ElectionApi, type ElectionDeps } from "./election-requests.js";
+export { LockRequests, type ConcurrencyDeps } from "./lock-requests.js";
+export { ElectionRequests, type ElectionDeps } from "./election-requests.js";
 export { LocalView, prefixEnd, leaseHex, sessionKey, type ConcurrencyKv } from "./kv-ops.js";
 export { DEFAULT_SESSION_TTL } from "./session.js";
 

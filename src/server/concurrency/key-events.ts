@@ -13,7 +13,7 @@
 import { Event_EventType } from "../../gen/mvccpb/kv.js";
 import { WatchCreateRequest, WatchCreateRequest_FilterType, type WatchResponse } from "../../gen/etcdserverpb/rpc.js";
 import { EtcdError } from "../../pkg/errors.js";
-import type { WatchApi } from "../watch-api.js";
+import type { WatchApi } from "../watch/api.js";
 import { prefixEnd } from "./kv-ops.js";
 
 export function canceled(): EtcdError {

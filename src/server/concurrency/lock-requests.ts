@@ -14,15 +14,10 @@
 import type { LockRequest, LockResponse, UnlockRequest, UnlockResponse } from "../../gen/v3lockpb/v3lock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { Logger } from "../../pkg/logger.js";
-import type { LeaseApi } from "../api.js";
+import type { LeaseApi, LockApi } from "../api.js";
 import { createRevisionIs, firstCreated, putOp, rangeAt, rangeOf, rangeOp, sessionKey, txnOf } from "./kv-ops.js";
 import { sessionLease } from "./session.js";
 import { waitDeletes, type WaitContext } from "./wait-deletes.js";
-
-export interface LockApi {
-  lock(req: LockRequest, signal?: AbortSignal): Promise<LockResponse>;
-  unlock(req: UnlockRequest, signal?: AbortSignal): Promise<UnlockResponse>;
-}
 
 export interface ConcurrencyDeps extends WaitContext {
   leases: Pick<LeaseApi, "grant">;

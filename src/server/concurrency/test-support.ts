@@ -23,7 +23,7 @@ import { MemoryBackend } from "../../storage/backend/memory-backend.js";
 import { KVStore } from "../../storage/mvcc/kvstore.js";
 import * as ops from "../txn/index.js";
 import { SeededRandom } from "../../pkg/random.js";
-import { WatchHub } from "../watch-hub.js";
+import { WatchHub } from "../watch/hub.js";
 import { KeyEvents } from "./key-events.js";
 import { ElectionRequests } from "./election-requests.js";
 import { LocalView, prefixEnd, type ConcurrencyKv } from "./kv-ops.js";

@@ -4,7 +4,7 @@ import { mkdtempSync, rmSync, existsSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { spawn } from "node:child_process";
-import { runBackendConformance } from "./backend.case.js";
+import { runBackendConformance } from "./test-support.js";
 import { LmdbBackend, backendPath } from "./lmdb-backend.js";
 import { MemoryBackend } from "./memory-backend.js";
 

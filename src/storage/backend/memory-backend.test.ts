@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { runBackendConformance } from "./backend.case.js";
+import { runBackendConformance } from "./test-support.js";
 import { MemoryBackend } from "./memory-backend.js";
 
 runBackendConformance("memory backend", {

@@ -3,7 +3,8 @@
  * @module
  */
 
-export { WatchableStore, type WatchableStoreOptions, type StreamHandle } from "./watchable-store.js";
+export { WatchableStore, type WatchableStoreOptions } from "./watchable-store.js";
+export type { StreamHandle } from "./watch-stream.js";
 export { WatchStream } from "./watch-stream.js";
 export {
   AUTO_WATCH_ID,

@@ -8,17 +8,33 @@
 
 import { keyString } from "../../backend/write-buffer.js";
 import { AUTO_WATCH_ID, WatchError, type WatchFilters } from "./types.js";
-import type { StreamHandle, WatchableStore } from "./watchable-store.js";
-import type { Watcher } from "./watcher.js";
+import type { WatchReceiver } from "./types.js";
+import type { Watcher, WatcherOwner } from "./watcher.js";
+
+/** The stream as the store knows it: who owns its watchers and where their events go. */
+export interface StreamHandle extends WatcherOwner {
+  readonly receiver: WatchReceiver;
+}
+
+/** What a stream needs of the watchable store (declared here so the store may depend on streams, not the reverse). */
+export interface WatcherRegistry {
+  readonly rev: bigint;
+  addWatcher(handle: StreamHandle, id: bigint, key: string, end: string | undefined, startRev: bigint, filters: WatchFilters | undefined): Watcher;
+  removeWatcher(w: Watcher): void;
+  progress(w: Watcher): void;
+  progressAll(handle: StreamHandle, watchers: Iterable<Watcher>): boolean;
+  retryVictims(handle: StreamHandle): number;
+  streamClosed(): void;
+}
 
 export class WatchStream {
-  readonly #store: WatchableStore;
+  readonly #store: WatcherRegistry;
   readonly #handle: StreamHandle;
   readonly #watchers = new Map<bigint, Watcher>();
   #nextId = 0n;
   #closed = false;
 
-  constructor(store: WatchableStore, handle: StreamHandle) {
+  constructor(store: WatcherRegistry, handle: StreamHandle) {
     this.#store = store;
     this.#handle = handle;
   }

@@ -34,7 +34,7 @@ import { EventBatch } from "./event-batch.js";
 import { DEFAULT_WATCH_LIMITS, INVALID_WATCH_ID, type WatchFilters, type WatchLimits, type WatchReceiver, type WatchSource, type WatchStats } from "./types.js";
 import { WatcherGroup } from "./watcher-group.js";
 import { Watcher, type WatcherOwner } from "./watcher.js";
-import { WatchStream } from "./watch-stream.js";
+import { WatchStream, type StreamHandle, type WatcherRegistry } from "./watch-stream.js";
 
 export interface WatchableStoreOptions {
   /** The key-value store whose revisions are watched. */
@@ -48,13 +48,9 @@ export interface WatchableStoreOptions {
 }
 
 /** A stream as the store knows it. */
-export interface StreamHandle extends WatcherOwner {
-  readonly receiver: WatchReceiver;
-}
-
 const NO_EVENTS: readonly Event[] = [];
 
-export class WatchableStore {
+export class WatchableStore implements WatcherRegistry {
   #source: WatchSource;
   #backend: BackendReader;
   readonly #limits: WatchLimits;

@@ -1,0 +1,138 @@
+/**
+ * Turns a client write into a replicated command and waits for its result:
+ * assign a request id, encode, refuse what is too large or when apply lags
+ * too far behind commit, register a waiter, propose to raft, and wait for the
+ * apply loop to trigger the waiter — or time out.
+ * @module
+ */
+import type { ConfChange } from "../../gen/raftpb/raft.js";
+import { EtcdError } from "../../pkg/errors.js";
+import type { IdGenerator } from "../../pkg/id-generator.js";
+import type { WaitRegistry } from "../../pkg/wait.js";
+import type { ApplyResult } from "../apply/apply-result.js";
+import { encodeProposal, type LocalRequest, type RaftRequestBody } from "./codec.js";
+
+/** How often pending proposals are checked against their deadline. */
+const SWEEP_INTERVAL_MS = 100;
+
+/** etcd refuses new proposals when this many committed entries wait to be applied. */
+export const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000n;
+
+export interface ProposalTarget {
+  propose(data: Buffer): void;
+  proposeConfChange(cc: ConfChange): void;
+  wake(): void;
+  committedIndex(): bigint;
+  appliedIndex(): bigint;
+}
+
+export interface ProposerOptions {
+  maxRequestBytes: number;
+  requestTimeoutMs: number;
+}
+
+export type { RaftRequestBody } from "./codec.js";
+
+export class Proposer {
+  readonly #target: ProposalTarget;
+  readonly #ids: IdGenerator;
+  readonly #waits: WaitRegistry<ApplyResult>;
+  readonly #options: ProposerOptions;
+  /**
+   * Requests proposed here and not yet applied, by id: when this member
+   * applies its own entry it uses the object it encoded instead of decoding
+   * the bytes again (they are the same request).
+   */
+  readonly #local = new Map<bigint, LocalRequest>();
+  /** Pending proposals' deadlines (performance.now() milliseconds). */
+  readonly #deadlines = new Map<bigint, number>();
+  #sweep: NodeJS.Timeout | undefined;
+  /** Proposals that failed since start: refused by raft, timed out or cancelled (etcd_server_proposals_failed_total). */
+  failed = 0;
+
+  constructor(target: ProposalTarget, ids: IdGenerator, waits: WaitRegistry<ApplyResult>, options: ProposerOptions) {
+    this.#target = target;
+    this.#ids = ids;
+    this.#waits = waits;
+    this.#options = options;
+  }
+
+  /** Proposes `body` and resolves with its apply result; rejects with an EtcdError. */
+  async propose(body: RaftRequestBody, signal?: AbortSignal): Promise<ApplyResult> {
+    if (this.#target.committedIndex() > this.#target.appliedIndex() + MAX_GAP_BETWEEN_APPLY_AND_COMMIT) {
+      throw new EtcdError("TooManyRequests");
+    }
+    const id = this.#ids.next();
+    const { data, local } = encodeProposal(id, body);
+    if (data.length > this.#options.maxRequestBytes) throw new EtcdError("RequestTooLarge");
+    this.#local.set(id, local);
+    try {
+      return await this.#waitFor(id, () => this.#target.propose(data), signal);
+    } finally {
+      this.#local.delete(id);
+    }
+  }
+
+  /** The request this member proposed under `id`, if it is still waiting (see #local). */
+  takeLocal(id: bigint): LocalRequest | undefined {
+    const request = this.#local.get(id);
+    if (request !== undefined) this.#local.delete(id);
+    return request;
+  }
+
+  /**
+   * Proposes a membership change (its id is assigned here) and resolves with
+   * the outcome of applying it: applied, or refused by validation.
+   */
+  async proposeConfChange(cc: Omit<ConfChange, "id">, signal?: AbortSignal): Promise<ApplyResult> {
+    const id = this.#ids.next();
+    const change: ConfChange = { ...cc, id };
+    return this.#waitFor(id, () => this.#target.proposeConfChange(change), signal);
+  }
+
+  async #waitFor(id: bigint, propose: () => void, signal?: AbortSignal): Promise<ApplyResult> {
+    const result = this.#waits.register(id);
+    try {
+      propose();
+    } catch (err) {
+      this.failed++;
+      // Nobody will await the waiter: settle it quietly and throw to the caller.
+      result.catch(() => undefined);
+      this.#waits.cancel(id, err instanceof Error ? err : new Error(String(err)));
+      throw err;
+    }
+    this.#target.wake();
+
+    this.#deadlines.set(id, performance.now() + this.#options.requestTimeoutMs);
+    this.#armSweep();
+    const onAbort = (): void => {
+      this.#waits.cancel(id, new EtcdError("Timeout", { detail: "request canceled by client" }));
+    };
+    signal?.addEventListener("abort", onAbort, { once: true });
+    try {
+      return await result;
+    } finally {
+      this.#deadlines.delete(id);
+      signal?.removeEventListener("abort", onAbort);
+    }
+  }
+
+  /**
+   * One coarse timer for every pending proposal instead of one each: a
+   * request may time out up to one sweep interval late.
+   */
+  #armSweep(): void {
+    if (this.#sweep !== undefined) return;
+    this.#sweep = setInterval(() => {
+      const now = performance.now();
+      for (const [id, deadline] of this.#deadlines) {
+        if (deadline <= now) this.#waits.cancel(id, new EtcdError("Timeout"));
+      }
+      if (this.#deadlines.size === 0) {
+        clearInterval(this.#sweep);
+        this.#sweep = undefined;
+      }
+    }, SWEEP_INTERVAL_MS);
+    this.#sweep.unref();
+  }
+}

@@ -1,0 +1,112 @@
+/**
+ * Requests only the leader can answer (lease keepalive and TimeToLive, learner
+ * promotion), sent on by a follower to the leader's client URL over gRPC —
+ * the same API a client would use, so the leader applies its own rules.
+ * @module
+ */
+import * as grpc from "@grpc/grpc-js";
+import {
+  ClusterClient,
+  LeaseClient,
+  type LeaseKeepAliveResponse,
+  type LeaseTimeToLiveRequest,
+  type LeaseTimeToLiveResponse,
+  type MemberPromoteRequest,
+  type MemberPromoteResponse,
+} from "../../gen/etcdserverpb/rpc.js";
+import { EtcdError, RelayedError } from "../../pkg/errors.js";
+import type { LeaseForwarder } from "../lease/requests.js";
+
+export interface LeaderLocator {
+  /** The leader's member id, 0 when none is known. */
+  leader(): bigint;
+  /** Client URLs a member published (empty until it started). */
+  clientUrls(id: bigint): readonly string[];
+}
+
+interface Clients {
+  target: string;
+  lease: InstanceType<typeof LeaseClient>;
+  cluster: InstanceType<typeof ClusterClient>;
+}
+
+export class LeaderClient implements LeaseForwarder {
+  readonly #locator: LeaderLocator;
+  #clients: Clients | undefined;
+
+  constructor(locator: LeaderLocator) {
+    this.#locator = locator;
+  }
+
+  async renew(id: bigint, signal: AbortSignal): Promise<bigint> {
+    const { lease } = this.#connect();
+    return new Promise((resolve, reject) => {
+      const call = lease.leaseKeepAlive();
+      const onAbort = (): void => call.cancel();
+      signal.addEventListener("abort", onAbort, { once: true });
+      call.once("data", (resp: LeaseKeepAliveResponse) => {
+        signal.removeEventListener("abort", onAbort);
+        call.end();
+        resolve(resp.TTL > 0n ? resp.TTL : 0n);
+      });
+      call.once("error", (err: grpc.ServiceError) => {
+        signal.removeEventListener("abort", onAbort);
+        reject(asEtcdError(err));
+      });
+      call.write({ ID: id });
+    });
+  }
+
+  async timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal): Promise<LeaseTimeToLiveResponse | undefined> {
+    const { lease } = this.#connect();
+    const resp = await unaryCall<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>((cb) => lease.leaseTimeToLive(req, new grpc.Metadata(), deadline(), cb), signal);
+    return resp.TTL === -1n ? undefined : resp;
+  }
+
+  async memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse> {
+    const { cluster } = this.#connect();
+    return unaryCall<MemberPromoteRequest, MemberPromoteResponse>((cb) => cluster.memberPromote(req, new grpc.Metadata(), deadline(), cb), signal);
+  }
+
+  close(): void {
+    this.#clients?.lease.close();
+    this.#clients?.cluster.close();
+    this.#clients = undefined;
+  }
+
+  #connect(): Clients {
+    const leader = this.#locator.leader();
+    if (leader === 0n) throw new EtcdError("NoLeader");
+    const url = this.#locator.clientUrls(leader)[0];
+    if (url === undefined) throw new EtcdError("NoLeader", { detail: "the leader has not published its client URLs" });
+    const target = url.replace(/^https?:\/\//, "");
+    if (this.#clients?.target !== target) {
+      this.close();
+      const creds = grpc.credentials.createInsecure();
+      this.#clients = { target, lease: new LeaseClient(target, creds), cluster: new ClusterClient(target, creds) };
+    }
+    return this.#clients;
+  }
+}
+
+function deadline(): grpc.CallOptions {
+  return { deadline: Date.now() + 5_000 };
+}
+
+function unaryCall<Req, Res>(start: (cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall, signal?: AbortSignal): Promise<Res> {
+  return new Promise((resolve, reject) => {
+    const call = start((err, res) => {
+      signal?.removeEventListener("abort", onAbort);
+      if (err) reject(asEtcdError(err));
+      else resolve(res);
+    });
+    const onAbort = (): void => call.cancel();
+    signal?.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+/** The leader's answer goes to the client unchanged; an unreachable leader is "no leader". */
+function asEtcdError(err: grpc.ServiceError): Error {
+  if (err.code === grpc.status.UNAVAILABLE || err.code === grpc.status.DEADLINE_EXCEEDED) return new EtcdError("NoLeader", { cause: err });
+  return new RelayedError(err.code, err.details);
+}
