@@ -9,7 +9,8 @@ import { parseFrameHeader } from "./record.js";
 import { segmentNames } from "./names.js";
 import { Wal } from "./wal.js";
 import type { WalOptions } from "./wal.js";
-import { entryIntact, makeEntries, makeEntry, tempDir } from "./test-support.js";
+import { tempDir } from "../pkg/test-support.js";
+import { entryIntact, makeEntries, makeEntry } from "./test-support.js";
 
 const META = Buffer.from("member-7/cluster-9");
 const SMALL: WalOptions = { segmentBytes: 16 * 1024 };

@@ -17,7 +17,7 @@ import { DirLock } from "./dir-lock.js";
 import { encodeEntry } from "./entry-codec.js";
 import { WalError } from "./errors.js";
 import { FilePipeline } from "./file-pipeline.js";
-import { closeFile, fdatasync, fsyncDir, ftruncate, openFile, readAt, writeAllAt, zeroFill } from "./fsio.js";
+import { closeFile, fdatasync, fsyncDir, ftruncate, openFile, readAt, writeAllAt, zeroFill } from "../pkg/fsio.js";
 import { isContiguous, searchIndex, segmentFileName, segmentNames } from "./names.js";
 import type { SegmentName } from "./names.js";
 import { RecordType, encodeFrames, recordBytes } from "./record.js";
