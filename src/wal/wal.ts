@@ -316,8 +316,8 @@ export class Wal {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true; // later saves are refused; the sync below is still queued
-    let syncError: unknown;
-    if (this.#failure === undefined) await this.sync().catch((err: unknown) => (syncError = err));
+    let syncFailure: { error: unknown } | undefined;
+    if (this.#failure === undefined) await this.sync().catch((error: unknown) => (syncFailure = { error }));
     while (this.#draining !== undefined) await this.#draining;
     this.#failure ??= new WalError("Closed", "the WAL is closed");
     try {
@@ -326,7 +326,7 @@ export class Wal {
     } finally {
       await this.#lock.release();
     }
-    if (syncError !== undefined) throw syncError;
+    if (syncFailure !== undefined) throw syncFailure.error;
   }
 
   #checkSize(records: readonly PendingRecord[]): WalError | undefined {
