@@ -276,7 +276,7 @@ const FRAGMENT_SAFE = /^[A-Za-z0-9\-_.~$&+,/:;=?@!()*]$/;
 
 /** Go's URL.EscapedFragment: keep a validly encoded fragment, else re-escape it. */
 function escapedFragment(raw: string): string {
-  const valid = [...raw].every((c) => c === "%" || "!$&'()*+,;=:@[]".includes(c) || FRAGMENT_SAFE.test(c));
+  const valid = Array.from(raw).every((c) => c === "%" || "!$&'()*+,;=:@[]".includes(c) || FRAGMENT_SAFE.test(c));
   if (valid) return raw;
   return escapeBytes(percentDecode(raw), (c) => FRAGMENT_SAFE.test(c));
 }

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { gunzipSync } from "node:zlib";
 import type { Snapshot } from "../gen/raftpb/raft.js";
 import { snapshot as SnapFile } from "../gen/snappb/snap.js";
-import { tempDir } from "../wal/test-support.js";
+import { tempDir } from "../pkg/test-support.js";
 import { Snapshotter, isSnapError, readSnapFile, snapFileName } from "./snapshotter.js";
 
 /**

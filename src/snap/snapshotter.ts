@@ -19,9 +19,8 @@ import { snapshot as SnapFile } from "../gen/snappb/snap.js";
 import { crc32c } from "../pkg/crc32c.js";
 import { nullLogger } from "../pkg/logger.js";
 import type { Logger } from "../pkg/logger.js";
-import { writeFileAtomic } from "../wal/fsio.js";
-import { hex16 } from "../wal/names.js";
-import type { WalSnapshot } from "../wal/replay.js";
+import { writeFileAtomic } from "../pkg/fsio.js";
+import { hex16 } from "../pkg/hex.js";
 
 export const SNAP_SUFFIX = ".snap";
 const SNAP_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.snap$/;
@@ -54,6 +53,12 @@ export function isSnapError(err: unknown, kind?: SnapErrorKind): err is SnapErro
 
 export function snapFileName(term: bigint, index: bigint): string {
   return `${hex16(term)}-${hex16(index)}${SNAP_SUFFIX}`;
+}
+
+/** A snapshot marker the WAL holds (`Wal.readSnapshotMarkers`): what the snapshotter needs of it. */
+export interface SnapshotMarker {
+  index: bigint;
+  term: bigint;
 }
 
 /** A snapshot with index 0 is raft's "no snapshot". */
@@ -89,7 +94,7 @@ export class Snapshotter {
    * The newest intact snapshot that matches one of the WAL's snapshot markers
    * (see `Wal.readSnapshotMarkers`), so that the WAL can be opened at it.
    */
-  loadNewestAvailable(walSnaps: readonly WalSnapshot[]): Promise<Snapshot> {
+  loadNewestAvailable(walSnaps: readonly SnapshotMarker[]): Promise<Snapshot> {
     return this.#loadMatching((s) => walSnaps.some((w) => w.index === s.metadata?.index && w.term === s.metadata.term));
   }
 

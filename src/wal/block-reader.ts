@@ -3,7 +3,7 @@
  * many small records costs one read per MiB rather than two per record.
  * @module
  */
-import { readAt } from "./fsio.js";
+import { readAt } from "../pkg/fsio.js";
 
 const WINDOW_BYTES = 1 << 20;
 

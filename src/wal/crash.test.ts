@@ -4,7 +4,8 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { SeededRandom } from "../pkg/random.js";
 import { Wal } from "./wal.js";
-import { crashEntrySize, payload, tempDir } from "./test-support.js";
+import { tempDir } from "../pkg/test-support.js";
+import { crashEntrySize, payload } from "./test-support.js";
 
 const CHILD = fileURLToPath(new URL("./crash-child.js", import.meta.url));
 const SEGMENT_BYTES = 32 * 1024; // small, so that kills also land in the middle of segment cuts

@@ -9,7 +9,8 @@ import { segmentNames } from "./names.js";
 import { RecordType, encodeFrames } from "./record.js";
 import { scanSegments } from "./scan.js";
 import { Wal } from "./wal.js";
-import { makeEntries, tempDir } from "./test-support.js";
+import { tempDir } from "../pkg/test-support.js";
+import { makeEntries } from "./test-support.js";
 
 /**
  * The used part (3048 bytes, gzip + base64) of the first WAL segment of a real

@@ -8,7 +8,7 @@
  */
 import fs from "node:fs/promises";
 import { join } from "node:path";
-import { closeFile, fdatasync, openFile, zeroFill } from "./fsio.js";
+import { closeFile, fdatasync, openFile, zeroFill } from "../pkg/fsio.js";
 
 export interface PreparedFile {
   path: string;

@@ -5,6 +5,7 @@
  * the time it was cut). Lexical order of names is their order in the log.
  * @module
  */
+import { hex16 } from "../pkg/hex.js";
 
 export interface SegmentName {
   name: string;
@@ -16,10 +17,6 @@ const WAL_NAME = /^([0-9a-f]{16})-([0-9a-f]{16})\.wal$/;
 
 export function segmentFileName(seq: bigint, index: bigint): string {
   return `${hex16(seq)}-${hex16(index)}.wal`;
-}
-
-export function hex16(v: bigint): string {
-  return v.toString(16).padStart(16, "0");
 }
 
 export function parseSegmentName(name: string): SegmentName | undefined {

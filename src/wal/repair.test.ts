@@ -8,7 +8,8 @@ import { segmentNames } from "./names.js";
 import { parseFrameHeader } from "./record.js";
 import { Wal } from "./wal.js";
 import type { WalOptions } from "./wal.js";
-import { copyDir, entryIntact, makeEntries, makeEntry, tempDir } from "./test-support.js";
+import { tempDir } from "../pkg/test-support.js";
+import { copyDir, entryIntact, makeEntries, makeEntry } from "./test-support.js";
 
 const META = Buffer.from("meta");
 const OPTS: WalOptions = { segmentBytes: 16 * 1024 };

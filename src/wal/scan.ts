@@ -26,7 +26,7 @@ import { join } from "node:path";
 import { crc32cUpdate } from "../pkg/crc32c.js";
 import { BlockReader } from "./block-reader.js";
 import { WalError } from "./errors.js";
-import { closeFile, endOfNonZero, fileSize, openFile, readAt } from "./fsio.js";
+import { closeFile, endOfNonZero, fileSize, openFile, readAt } from "../pkg/fsio.js";
 import type { SegmentName } from "./names.js";
 import { FRAME_HEADER_BYTES, RecordType, SECTOR_BYTES, decodeRecord, parseFrameHeader } from "./record.js";
 import type { DecodedRecord } from "./record.js";

@@ -1,21 +1,13 @@
 /**
- * Shared by the WAL and snapshot tests (and the crash test's child process):
- * temporary directories and entries whose content is a function of their
- * index and term, so a reader can check every byte it gets back.
+ * Shared by the WAL tests (and the crash test's child process): entries whose
+ * content is a function of their index and term, so a reader can check every
+ * byte it gets back.
  * @module
  */
 import fs from "node:fs";
-import os from "node:os";
 import { join } from "node:path";
 import type { Entry } from "../gen/raftpb/raft.js";
 import { SeededRandom } from "../pkg/random.js";
-
-/** A fresh directory under the OS temp dir, removed when the test ends. */
-export function tempDir(t: { after(fn: () => void | Promise<void>): void }, prefix = "wal-test-"): string {
-  const dir = fs.mkdtempSync(join(os.tmpdir(), prefix));
-  t.after(() => fs.rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
 /** Deterministic payload for (index, term): never contains a run of zeros. */
 export function payload(index: bigint, term: bigint, size: number): Buffer {

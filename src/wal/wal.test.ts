@@ -5,11 +5,11 @@ import { join } from "node:path";
 import type { Entry, HardState } from "../gen/raftpb/raft.js";
 import { isWalError } from "./errors.js";
 import { LOCK_FILE_NAME } from "./dir-lock.js";
-import { parseFrameHeader } from "./record.js";
 import { segmentNames } from "./names.js";
 import { Wal } from "./wal.js";
 import type { WalOptions } from "./wal.js";
-import { entryIntact, makeEntries, makeEntry, tempDir } from "./test-support.js";
+import { tempDir } from "../pkg/test-support.js";
+import { entryIntact, makeEntries, makeEntry } from "./test-support.js";
 
 const META = Buffer.from("member-7/cluster-9");
 const SMALL: WalOptions = { segmentBytes: 16 * 1024 };
@@ -21,21 +21,6 @@ function hs(term: bigint, commit: bigint, vote = 1n): HardState {
 
 function segmentFiles(dir: string): string[] {
   return segmentNames(fs.readdirSync(dir)).map((s) => s.name);
-}
-
-/** Offsets of the frames of a segment file, in order, up to the end of the log. */
-function frameOffsets(file: string): { offset: number; end: number }[] {
-  const buf = fs.readFileSync(file);
-  const out = [];
-  let off = 0;
-  while (off + 8 <= buf.length) {
-    const h = parseFrameHeader(buf, off, 1 << 30);
-    if (h.kind !== "frame") break;
-    const end = off + 8 + h.recordBytes + h.padding;
-    out.push({ offset: off, end });
-    off = end;
-  }
-  return out;
 }
 
 test("create, save, close, open: metadata, hard state and entries come back", async (t) => {

@@ -17,7 +17,7 @@ import { DirLock } from "./dir-lock.js";
 import { encodeEntry } from "./entry-codec.js";
 import { WalError } from "./errors.js";
 import { FilePipeline } from "./file-pipeline.js";
-import { closeFile, fdatasync, fsyncDir, ftruncate, openFile, readAt, writeAllAt, zeroFill } from "./fsio.js";
+import { closeFile, fdatasync, fsyncDir, ftruncate, openFile, readAt, writeAllAt, zeroFill } from "../pkg/fsio.js";
 import { isContiguous, searchIndex, segmentFileName, segmentNames } from "./names.js";
 import type { SegmentName } from "./names.js";
 import { RecordType, encodeFrames, recordBytes } from "./record.js";
@@ -316,8 +316,8 @@ export class Wal {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true; // later saves are refused; the sync below is still queued
-    let syncError: unknown;
-    if (this.#failure === undefined) await this.sync().catch((err: unknown) => (syncError = err));
+    let syncFailure: { error: unknown } | undefined;
+    if (this.#failure === undefined) await this.sync().catch((error: unknown) => (syncFailure = { error }));
     while (this.#draining !== undefined) await this.#draining;
     this.#failure ??= new WalError("Closed", "the WAL is closed");
     try {
@@ -326,7 +326,7 @@ export class Wal {
     } finally {
       await this.#lock.release();
     }
-    if (syncError !== undefined) throw syncError;
+    if (syncFailure !== undefined) throw syncFailure.error;
   }
 
   #checkSize(records: readonly PendingRecord[]): WalError | undefined {

@@ -78,7 +78,7 @@ const steps: [string, Step][] = [
   ],
   ["leases", async (c, picked) => {
     const r = await c.leases();
-    return r.ok ? r.value.map((id) => (picked.includes(id) ? "picked" : id)).sort() : r;
+    return r.ok ? r.value.map((id) => (picked.includes(id) ? "picked" : id)).sort((a, b) => String(a).localeCompare(String(b))) : r;
   }],
   ["revoke 100", (c) => c.revoke(100n)],
   ["range k/", (c) => c.range("k/")],

@@ -62,7 +62,11 @@ export function concurrencyClients(endpoint: string): ConcurrencyClients {
       const waiters: { count: number; resolve(): void }[] = [];
       stream.on("data", (r: LeaderResponse) => {
         values.push(`${r.kv!.key.toString()}=${r.kv!.value.toString()}`);
-        for (const w of [...waiters]) if (values.length >= w.count) (waiters.splice(waiters.indexOf(w), 1), w.resolve());
+        for (const w of [...waiters]) {
+          if (values.length < w.count) continue;
+          waiters.splice(waiters.indexOf(w), 1);
+          w.resolve();
+        }
       });
       stream.on("error", () => undefined);
       return {

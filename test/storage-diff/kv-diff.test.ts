@@ -331,7 +331,7 @@ test("KV semantics and HashKV match the real etcd 3.4.23, scripted and random", 
       const hashes = [await runEtcd(etcd, { kind: "hashkv", rev: 0n }), await runOurs(kv, { kind: "hashkv", rev: 0n })];
       assert.deepEqual(hashes[1], hashes[0], `HashKV after step ${i} (${step.kind})`);
     }
-    console.error(`final revision ${kv.rev}; outcomes:`, Object.fromEntries([...tally].sort()));
+    console.error(`final revision ${kv.rev}; outcomes:`, Object.fromEntries([...tally].sort(([a], [b]) => a.localeCompare(b))));
     assert.equal(mismatches, 0, `${mismatches} of ${total} steps differ`);
   } finally {
     await kv.close();

@@ -86,7 +86,7 @@ interface StreamState {
   created: number;
 }
 
-function openStream(s: StreamState, endpoint: string): void {
+function openStream(s: StreamState): void {
   const gen = ++s.generation;
   const call = s.client.watch() as unknown as grpc.ClientDuplexStream<unknown, WatchResponse>;
   s.call = call;
@@ -124,7 +124,6 @@ function openStream(s: StreamState, endpoint: string): void {
       if (last + 1n > w.resumeFrom) w.resumeFrom = last + 1n;
     }
   });
-  void endpoint;
   for (const w of s.watchers) {
     s.pendingCreates.push(w);
     (call as unknown as { write(x: unknown): void }).write({
@@ -259,7 +258,7 @@ async function run(flavor: Flavor, seed: number): Promise<void> {
         const from = rnd.intn(2) === 0 ? 0n : 2n + BigInt(rnd.intn(Number(early - 1n)));
         s.watchers.push({ spec, from, resumeFrom: from, events: [], responses: 0, progress: [], unexpected: [] });
       }
-      openStream(s, server.endpoint);
+      openStream(s);
       streams.push(s);
     }
     const total = streams.reduce((a, s) => a + s.watchers.length, 0);
@@ -283,7 +282,7 @@ async function run(flavor: Flavor, seed: number): Promise<void> {
         // Only a stream whose watchers all know their start can be resumed exactly.
         if (s.pendingCreates.length > 0) continue;
         s.call?.cancel();
-        openStream(s, server.endpoint);
+        openStream(s);
         reconnects++;
       }
     })();

@@ -9,6 +9,7 @@ import { Changer } from "./changer.js";
 import type { ChangeResult } from "./changer.js";
 import { confChangesFromString, confChangesToString, enterJoint, leaveJoint } from "./conf-change.js";
 import { restore } from "./restore.js";
+import { sortedIds } from "../util.js";
 
 function tracker(res?: ChangeResult): ProgressTracker {
   const t = new ProgressTracker(10);
@@ -78,7 +79,7 @@ function randomChanges(r: SeededRandom, n: number): ConfChangeSingle[] {
 }
 
 function sameConfig(a: ProgressTracker, b: ProgressTracker): boolean {
-  return a.config.toString() === b.config.toString() && [...a.progress.keys()].sort().join() === [...b.progress.keys()].sort().join();
+  return a.config.toString() === b.config.toString() && sortedIds(a.progress.keys()).join() === sortedIds(b.progress.keys()).join();
 }
 
 test("property: a batch applied one change at a time equals entering and leaving a joint config", () => {

@@ -33,7 +33,7 @@ import { isTombstoneKey, revToBytes } from "../revision.js";
 import { EventBatch } from "./event-batch.js";
 import { DEFAULT_WATCH_LIMITS, INVALID_WATCH_ID, type WatchFilters, type WatchLimits, type WatchReceiver, type WatchSource, type WatchStats } from "./types.js";
 import { WatcherGroup } from "./watcher-group.js";
-import { Watcher, type WatcherOwner } from "./watcher.js";
+import { Watcher } from "./watcher.js";
 import { WatchStream, type StreamHandle, type WatcherRegistry } from "./watch-stream.js";
 
 export interface WatchableStoreOptions {

@@ -1,7 +1,8 @@
 /**
  * The few file operations the WAL and the snapshotter need, as promises over
  * node's callback API (cheaper than FileHandle): every call runs on libuv's
- * thread pool, so an fsync never blocks the event loop.
+ * thread pool, so an fsync never blocks the event loop. Here rather than in
+ * src/wal so that src/snap, a sibling of the WAL, can share them.
  * @module
  */
 import fs from "node:fs";
