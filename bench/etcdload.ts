@@ -1,5 +1,5 @@
 /**
- * Runs the shared load generator (../shared/tools/etcdload, etcd's own Go
+ * Runs our load generator (bench/etcdload, built on etcd's own Go
  * client) and returns its one-line JSON result. Builds it on first use into
  * .etcdload/ (its build script installs Go and etcd's sources from Debian).
  */
@@ -27,7 +27,7 @@ export interface LoadResult {
 export function etcdloadBinary(): string {
   const bin = join(repoRoot, ".etcdload", "etcdload");
   if (existsSync(bin)) return bin;
-  const script = join(repoRoot, "..", "shared", "tools", "etcdload", "build.sh");
+  const script = join(repoRoot, "bench", "etcdload", "build.sh");
   if (!existsSync(script)) throw new Error(`etcdload sources not found at ${script}`);
   mkdirSync(join(repoRoot, ".etcdload"), { recursive: true });
   execFileSync("sh", [script, bin], { stdio: "inherit" });

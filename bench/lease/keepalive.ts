@@ -1,6 +1,6 @@
 /**
  * Lease keepalive benchmark: real etcd and ours, same flags, same generator
- * (../shared/tools/etcdload lease-keepalive, etcd's own Go client), one after
+ * (bench/etcdload lease-keepalive, etcd's own Go client), one after
  * the other in one run; prints keepalives/s and ours/real ratios.
  *   npm run bench:lease            (BENCH_SCALE=0.2 for a quick run)
  * Workloads (each on a fresh server):

@@ -1,6 +1,6 @@
 /**
  * Watch benchmark: real etcd and ours, same flags, same generator
- * (../shared/tools/etcdload watch), one after the other in one run, each
+ * (bench/etcdload watch), one after the other in one run, each
  * workload on a fresh server; prints ours/real ratios and writes the JSON
  * lines to bench/watch/results/.
  *   npm run bench:watch            (BENCH_SCALE=0.2 for a quick run, BENCH_REPEAT=n to repeat)
