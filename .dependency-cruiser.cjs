@@ -2,7 +2,7 @@
 // (and so on every `npm test`). A dependency that breaks a rule fails the run.
 //
 // Layers, lowest first; a module may import only its own layer and layers
-// below it (DESIGN.md, "etcd server layering"):
+// below it (docs/architecture.md, "Modules and their boundaries"):
 //   pkg, gen, version.ts  leaf helpers, generated protobuf code
 //   raft                  the pure state machine
 //   wal, snap             files on disk
