@@ -1,7 +1,9 @@
 /**
- * Requests only the leader can answer (lease keepalive and TimeToLive, learner
- * promotion), sent on by a follower to the leader's client URL over gRPC —
- * the same API a client would use, so the leader applies its own rules.
+ * The server's {@link LeaderForwarder} over gRPC: requests only the leader
+ * can answer (lease keepalive and TimeToLive, learner promotion), sent on by
+ * a follower to the leader's client URL — the same API a client would use,
+ * so the leader applies its own rules. Created by the composition root and
+ * handed to the server, which knows only the interface.
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
@@ -13,16 +15,9 @@ import {
   type LeaseTimeToLiveResponse,
   type MemberPromoteRequest,
   type MemberPromoteResponse,
-} from "../../gen/etcdserverpb/rpc.js";
-import { EtcdError, RelayedError } from "../../pkg/errors.js";
-import type { LeaseForwarder } from "../lease/requests.js";
-
-export interface LeaderLocator {
-  /** The leader's member id, 0 when none is known. */
-  leader(): bigint;
-  /** Client URLs a member published (empty until it started). */
-  clientUrls(id: bigint): readonly string[];
-}
+} from "../gen/etcdserverpb/rpc.js";
+import { EtcdError, RelayedError } from "../pkg/errors.js";
+import type { LeaderForwarder, LeaderLocator } from "../server/api.js";
 
 interface Clients {
   target: string;
@@ -30,7 +25,7 @@ interface Clients {
   cluster: InstanceType<typeof ClusterClient>;
 }
 
-export class LeaderClient implements LeaseForwarder {
+export class LeaderClient implements LeaderForwarder {
   readonly #locator: LeaderLocator;
   #clients: Clients | undefined;
 
