@@ -4,6 +4,7 @@
  * onto this. Durations are milliseconds, sizes bytes.
  * @module
  */
+import type { LeaseSettings } from "./lease/settings.js";
 
 export interface InitialMember {
   readonly name: string;
@@ -46,6 +47,10 @@ export interface ServerConfig {
   readonly maxTxnOps: number;
   /** 0 → 1000. */
   readonly compactionBatchLimit: number;
+  /** Lease checkpointing (flags / feature gates). */
+  readonly lease: LeaseSettings;
+  /** --experimental-watch-progress-notify-interval; 0 → 10 minutes. */
+  readonly watchProgressNotifyIntervalMs: number;
 }
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
@@ -56,4 +61,9 @@ export const DEFAULT_COMPACTION_BATCH_LIMIT = 1000;
 /** etcd's request timeout: 5 s plus twice the election timeout. */
 export function requestTimeoutMs(config: Pick<ServerConfig, "electionTimeoutMs">): number {
   return 5000 + 2 * config.electionTimeoutMs;
+}
+
+/** The backend quota in bytes as configured: 0 means etcd's default, negative no quota. */
+export function quotaBytes(config: Pick<ServerConfig, "quotaBackendBytes">): number {
+  return config.quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : config.quotaBackendBytes;
 }
