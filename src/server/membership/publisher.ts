@@ -70,6 +70,7 @@ export class MemberPublisher {
   }
 
   #pause(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
     return new Promise((resolve) => {
       const wakeUp = (): void => {
         this.#retry = undefined;

@@ -11,11 +11,18 @@ import type { Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { Logger } from "../../pkg/logger.js";
 import { formatId } from "../membership/ids.js";
-import { RaftRole, type RawNode, type SoftState } from "./node.js";
+import { RaftRole, type SoftState } from "./node.js";
+
+/** What leadership moves need of the raft node (RawNode fits). */
+export interface LeadershipRaft {
+  transferLeader(transferee: bigint): void;
+  /** On a leader, each member's replication progress; undefined elsewhere. */
+  status(): { progress?: ReadonlyMap<bigint, { match: bigint }> | undefined; config: { voters: readonly bigint[] } };
+}
 
 export interface LeadershipDeps {
   memberId: bigint;
-  raft: Pick<RawNode, "transferLeader" | "status">;
+  raft: LeadershipRaft;
   /** Kicks the Ready loop after asking raft for something. */
   wake(): void;
   clock: Clock;
