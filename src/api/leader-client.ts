@@ -54,13 +54,13 @@ export class LeaderClient implements LeaderForwarder {
 
   async timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal): Promise<LeaseTimeToLiveResponse | undefined> {
     const { lease } = this.#connect();
-    const resp = await unaryCall<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>((cb) => lease.leaseTimeToLive(req, new grpc.Metadata(), deadline(), cb), signal);
+    const resp = await unaryCall<LeaseTimeToLiveResponse>((cb) => lease.leaseTimeToLive(req, new grpc.Metadata(), deadline(), cb), signal);
     return resp.TTL === -1n ? undefined : resp;
   }
 
   async memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse> {
     const { cluster } = this.#connect();
-    return unaryCall<MemberPromoteRequest, MemberPromoteResponse>((cb) => cluster.memberPromote(req, new grpc.Metadata(), deadline(), cb), signal);
+    return unaryCall<MemberPromoteResponse>((cb) => cluster.memberPromote(req, new grpc.Metadata(), deadline(), cb), signal);
   }
 
   close(): void {
@@ -88,7 +88,7 @@ function deadline(): grpc.CallOptions {
   return { deadline: Date.now() + 5_000 };
 }
 
-function unaryCall<Req, Res>(start: (cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall, signal?: AbortSignal): Promise<Res> {
+function unaryCall<Res>(start: (cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall, signal?: AbortSignal): Promise<Res> {
   return new Promise((resolve, reject) => {
     const call = start((err, res) => {
       signal?.removeEventListener("abort", onAbort);

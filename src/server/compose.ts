@@ -29,7 +29,7 @@ import { Applier } from "./apply/applier.js";
 import { dispatch } from "./apply/dispatch.js";
 import { confChangeContext, snapDir, type Bootstrapped } from "./bootstrap/bootstrap.js";
 import { ServerConcurrency } from "./concurrency/index.js";
-import { DEFAULT_BATCH_INTERVAL_MS, DEFAULT_COMPACTION_BATCH_LIMIT, quotaBytes, requestTimeoutMs, type ServerConfig } from "./config.js";
+import { DEFAULT_BATCH_INTERVAL_MS, DEFAULT_COMPACTION_BATCH_LIMIT, quotaBytes, requestTimeoutMs, ticksCovering, type ServerConfig } from "./config.js";
 import { ServerHeader } from "./header.js";
 import { buildLessor, ServerLeases } from "./lease/wiring.js";
 import { LEASE_TICK_MS } from "./lease/settings.js";
@@ -47,15 +47,14 @@ import { MemberRemoval } from "./membership/removal.js";
 import type { ServerMetrics } from "./metrics/metrics.js";
 import { lessorMetrics, ServerInstruments, watchGauges } from "./metrics/wiring.js";
 import { Proposer } from "./proposals/proposer.js";
-import { RaftProposalTarget } from "./proposals/raft-target.js";
+import { RaftProposalTarget } from "./raftnode/proposal-target.js";
 import { LinearizableReads } from "./proposals/read-index.js";
 import { RaftDriver } from "./raftnode/driver.js";
 import { LastHardState } from "./raftnode/hard-state.js";
-import { LeaderMonitor } from "./raftnode/leader-monitor.js";
+import { LeaderMonitor } from "./watch/leader-monitor.js";
 import { Leadership } from "./raftnode/leadership.js";
 import { RaftLog } from "./raftnode/log.js";
 import { buildRaftNode, RaftRole, type RawNode, type SoftState } from "./raftnode/node.js";
-import { ticksCovering } from "./raftnode/ticks.js";
 import { SnapshotInstaller } from "./snapshot/installer.js";
 import { SnapshotScheduler } from "./snapshot/scheduler.js";
 import { Ticker } from "./ticker.js";
@@ -267,7 +266,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     takeReceived: (index) => peers.takeReceived(index),
     backend,
     cindex: boot.cindex,
-    lessor,
+    leases: { reload: () => lessor.recover() },
     store,
     membership,
     alarms,

@@ -5,17 +5,9 @@
  * timeout), and the rates and batch sizes of the leader's lease duties.
  * @module
  */
-import { electionTicks } from "../raftnode/ticks.js";
+import { electionTicks, type LeaseSettings } from "../config.js";
 
-/** What the operator chose (flags / feature gates), handed to the server by the composition root. */
-export interface LeaseSettings {
-  /** --experimental-enable-lease-checkpoint / --feature-gates=LeaseCheckpoint=true */
-  readonly checkpoint: boolean;
-  /** --experimental-enable-lease-checkpoint-persist / LeaseCheckpointPersist=true */
-  readonly checkpointPersist: boolean;
-  /** Tests only: etcd's 5-minute checkpoint interval. */
-  readonly checkpointIntervalMs?: number;
-}
+export type { LeaseSettings } from "../config.js";
 
 export const DEFAULT_LEASE_SETTINGS: LeaseSettings = { checkpoint: false, checkpointPersist: false };
 

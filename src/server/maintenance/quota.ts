@@ -9,7 +9,6 @@
  */
 import { AlarmRequest_AlarmAction, AlarmType, type PutRequest, type RequestOp, type TxnRequest } from "../../gen/etcdserverpb/rpc.js";
 import type { Logger } from "../../pkg/logger.js";
-import type { ApplyResult } from "../apply/apply-result.js";
 import type { RaftRequestBody } from "../proposals/codec.js";
 
 /** Estimated bytes per stored key besides key and value (etcd's kvOverhead). */
@@ -56,7 +55,7 @@ export class Quota {
  * refused by the quota does). A failure is only logged: the client gets
  * "database space exceeded" either way, and the next such write retries.
  */
-export async function raiseNoSpaceAlarm(propose: (body: RaftRequestBody) => Promise<ApplyResult>, memberId: bigint, logger: Logger): Promise<void> {
+export async function raiseNoSpaceAlarm(propose: (body: RaftRequestBody) => Promise<unknown>, memberId: bigint, logger: Logger): Promise<void> {
   try {
     await propose({ alarm: { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: memberId, alarm: AlarmType.NOSPACE } });
   } catch (err) {

@@ -10,10 +10,12 @@
 import { ConfChangeType, type ConfChange, type ConfState } from "../../gen/raftpb/raft.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { Backend } from "../../storage/backend/index.js";
-import type { ApplyResult } from "../apply/apply-result.js";
 import { saveConfState } from "./conf-state.js";
 import { decodeConfChangeContext, decodeMember } from "./member.js";
 import type { MembershipStore } from "./membership-store.js";
+
+/** The outcome the member that proposed the change waits for (an apply result). */
+export type ConfChangeOutcome = { readonly ok: true; readonly response: undefined } | { readonly ok: false; readonly error: EtcdError };
 
 export interface ConfChangeApplierDeps {
   memberId: bigint;
@@ -56,7 +58,7 @@ export class ConfChangeApplier {
     this.#confState = confState;
   }
 
-  apply(cc: ConfChange): ApplyResult {
+  apply(cc: ConfChange): ConfChangeOutcome {
     const d = this.#deps;
     const refused = d.membership.validate(cc, d.maxLearners);
     if (refused !== undefined) return { ok: false, error: new EtcdError(refused) };

@@ -3,15 +3,14 @@ import assert from "node:assert/strict";
 import { ManualClock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import { nullLogger } from "../../pkg/logger.js";
-import type { ApplyResult } from "../apply/apply-result.js";
 import type { RaftRequestBody } from "../proposals/codec.js";
-import { MemberPublisher } from "./publisher.js";
+import { MemberPublisher, type PublishOutcome } from "./publisher.js";
 
 const settle = async (): Promise<void> => {
   for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
 };
 
-function setup(outcomes: (ApplyResult | Error)[], options: { isLeader?: boolean; version?: string } = {}) {
+function setup(outcomes: (PublishOutcome | Error)[], options: { isLeader?: boolean; version?: string } = {}) {
   const clock = new ManualClock();
   const proposed: RaftRequestBody[] = [];
   const publisher = new MemberPublisher({

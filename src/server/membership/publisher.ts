@@ -9,9 +9,11 @@
 import type { Cancel, Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { Logger } from "../../pkg/logger.js";
-import type { ApplyResult } from "../apply/apply-result.js";
 import type { RaftRequestBody } from "../proposals/codec.js";
 import { formatId } from "./ids.js";
+
+/** A proposal's outcome as far as publishing cares (an apply result fits). */
+export type PublishOutcome = { readonly ok: true } | { readonly ok: false; readonly error: Error };
 
 export interface PublisherDeps {
   memberId: bigint;
@@ -19,7 +21,7 @@ export interface PublisherDeps {
   clientUrls: readonly string[];
   /** The version a new cluster starts at. */
   clusterVersion: string;
-  propose(body: RaftRequestBody): Promise<ApplyResult>;
+  propose(body: RaftRequestBody): Promise<PublishOutcome>;
   isLeader(): boolean;
   /** The version the cluster agreed on, undefined until set. */
   agreedClusterVersion(): string | undefined;

@@ -7,7 +7,9 @@ import { MemberRemoval, REMOVED_GRACE_HEARTBEATS } from "./removal.js";
 test("a removed member hands leadership over at once and settles `removed` after its grace heartbeats, once", async () => {
   const clock = new ManualClock();
   let handOvers = 0;
-  const removal = new MemberRemoval({ memberId: 1n, heartbeatIntervalMs: 100, handOver: () => void handOvers++, clock, logger: nullLogger });
+  const removal = new MemberRemoval({ memberId: 1n, heartbeatIntervalMs: 100, handOver: () => {
+      handOvers++;
+    }, clock, logger: nullLogger });
   let removed = false;
   void removal.removed.then(() => (removed = true));
   removal.notice();

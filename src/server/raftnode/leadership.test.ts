@@ -14,7 +14,9 @@ function setup(progress?: Map<bigint, { match: bigint }>, voters: bigint[] = [1n
     transferLeader: (id: bigint) => void asked.push(id),
     status: () => ({ progress, config: { voters } }),
   };
-  const leadership = new Leadership({ memberId: 1n, raft, wake: () => void wakes++, clock, logger: nullLogger });
+  const leadership = new Leadership({ memberId: 1n, raft, wake: () => {
+      wakes++;
+    }, clock, logger: nullLogger });
   return { clock, asked, leadership, wakes: () => wakes };
 }
 

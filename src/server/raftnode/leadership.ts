@@ -10,7 +10,6 @@
 import type { Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { Logger } from "../../pkg/logger.js";
-import { formatId } from "../membership/ids.js";
 import { RaftRole, type SoftState } from "./node.js";
 
 /** What leadership moves need of the raft node (RawNode fits). */
@@ -119,7 +118,7 @@ export class Leadership {
       if (best === undefined || p.match > best.match) best = { id, match: p.match };
     }
     if (best === undefined) return;
-    this.#deps.logger.info({ transferee: formatId(best.id) }, "handing leadership over before leaving the cluster");
+    this.#deps.logger.info({ transferee: best.id.toString(16) }, "handing leadership over before leaving the cluster");
     this.#deps.raft.transferLeader(best.id);
     this.#deps.wake();
   }

@@ -8,7 +8,7 @@ import type { ConfState, Entry, HardState, Snapshot } from "../../gen/raftpb/raf
 import type { Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import { MemoryStorage, RawNode, StateType } from "../../raft/index.js";
-import { electionTicks } from "./ticks.js";
+import { electionTicks } from "../config.js";
 
 export { RawNode, StateType as RaftRole };
 export type { Ready, ReadState, SoftState } from "../../raft/index.js";

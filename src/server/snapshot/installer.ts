@@ -8,28 +8,31 @@
  */
 import type { ConfState, Snapshot } from "../../gen/raftpb/raft.js";
 import type { Logger } from "../../pkg/logger.js";
-import type { Lessor } from "../../lease/index.js";
 import type { SnapshotFiles } from "../../storage/backend/index.js";
-import type { ConsistentIndex } from "../../storage/cindex/index.js";
-import type { KVStore } from "../../storage/mvcc/index.js";
-import type { AppliedIndex } from "../apply/applied-index.js";
-import type { AlarmStore } from "../maintenance/alarms.js";
-import type { MembershipStore } from "../membership/membership-store.js";
+
+/** Something rebuilt from the backend after it was replaced (lessor, membership, alarms). */
+interface Reloadable {
+  reload(): void;
+}
 
 export interface SnapshotInstallerDeps {
   /** The database file received with the snapshot at `index`; undefined if none arrived. */
   takeReceived(index: bigint): string | undefined;
   backend: Pick<SnapshotFiles, "replaceWith">;
-  cindex: ConsistentIndex;
-  lessor: Lessor;
-  store: KVStore;
-  membership: MembershipStore;
-  alarms: AlarmStore;
+  /** The consistent index, read back from the new database. */
+  cindex: { reload(): { index: bigint } };
+  /** In-memory state rebuilt from the new database; leases first, so the store's keys re-attach to them. */
+  leases: Reloadable;
+  /** The mvcc store: quiesced (no compaction running), then restored. */
+  store: { readonly rev: bigint; compactionIdle(): Promise<void>; restore(): void };
+  membership: Reloadable;
+  alarms: Reloadable;
   /** Raft's configuration holder (the conf-change applier). */
-  conf: { confState: ConfState; reset(confState: ConfState): void };
+  conf: { readonly confState: ConfState; reset(confState: ConfState): void };
   /** Watchers synced up to `revision` catch up from the new store. */
   restoreWatchers(revision: bigint): void;
-  applied: AppliedIndex;
+  /** The applied index moves to the snapshot's. */
+  applied: { advance(index: bigint): void };
   /** The membership may have changed: peers follow it. */
   onMembersChanged(): void;
   logger: Logger;
@@ -51,7 +54,7 @@ export class SnapshotInstaller {
     await d.store.compactionIdle();
     await d.backend.replaceWith(dbPath);
     const applied = d.cindex.reload();
-    d.lessor.recover();
+    d.leases.reload();
     d.store.restore();
     d.membership.reload();
     d.alarms.reload();

@@ -23,14 +23,13 @@
 
 import type { ResponseHeader } from "../../gen/etcdserverpb/rpc.js";
 import type { Event } from "../../gen/mvccpb/kv.js";
-import type { Clock } from "../../pkg/clock.js";
+import type { Cancel, Clock } from "../../pkg/clock.js";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import type { BackendReader } from "../../storage/backend/backend.js";
 import { WatchableStore, type WatchLimits, type WatchSource, type WatchStats } from "../../storage/mvcc/watch/index.js";
 import { EtcdError } from "../../pkg/errors.js";
-import type { Cancel } from "../../pkg/clock.js";
-import { LeaderMonitor } from "../raftnode/leader-monitor.js";
+import { LeaderMonitor } from "./leader-monitor.js";
 import type { ServerMetrics } from "../metrics/metrics.js";
 import type { WatchApi, WatchSessionOptions } from "./api.js";
 import { WatchSession, type SessionLimits } from "./session.js";

@@ -1,5 +1,6 @@
 /**
- * The {@link ProposalTarget} over this member's raft node: proposals go
+ * What the proposer proposes to (its ProposalTarget), over this member's
+ * raft node: proposals go
  * into raft and wake the Ready loop. Raft drops a proposal it cannot take
  * (no leader, a leader transfer in progress); clients then see etcd's
  * errors: "no leader" or "request timed out, possibly due to previous
@@ -9,8 +10,7 @@
 import type { ConfChange } from "../../gen/raftpb/raft.js";
 import { EtcdError } from "../../pkg/errors.js";
 import { ProposalDroppedError } from "../../raft/index.js";
-import type { RawNode } from "../raftnode/node.js";
-import type { ProposalTarget } from "./proposer.js";
+import type { RawNode } from "./node.js";
 
 export interface RaftTargetDeps {
   raft: Pick<RawNode, "propose" | "proposeConfChange">;
@@ -20,7 +20,7 @@ export interface RaftTargetDeps {
   applied: { readonly value: bigint };
 }
 
-export class RaftProposalTarget implements ProposalTarget {
+export class RaftProposalTarget {
   readonly #deps: RaftTargetDeps;
 
   constructor(deps: RaftTargetDeps) {

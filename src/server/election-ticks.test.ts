@@ -1,10 +1,10 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { nullLogger } from "../../pkg/logger.js";
-import { SeededRandom } from "../../pkg/random.js";
-import { leaseExtensionMs, minLeaseTtlSeconds } from "../lease/settings.js";
-import { buildRaftNode } from "./node.js";
-import { electionTicks, ticksCovering } from "./ticks.js";
+import { nullLogger } from "../pkg/logger.js";
+import { SeededRandom } from "../pkg/random.js";
+import { electionTicks, ticksCovering } from "./config.js";
+import { leaseExtensionMs, minLeaseTtlSeconds } from "./lease/settings.js";
+import { buildRaftNode } from "./raftnode/node.js";
 
 test("--heartbeat-interval 100 --election-timeout 1050: raft and the lessor both count 10 election ticks (etcd's integer division)", () => {
   const built = buildRaftNode({ id: 1n, heartbeatIntervalMs: 100, electionTimeoutMs: 1050, preVote: true, random: new SeededRandom(1), logger: nullLogger });

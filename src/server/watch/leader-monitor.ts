@@ -1,5 +1,6 @@
 /**
- * etcd's monitorLeader, once per member: checked every election timeout,
+ * etcd's monitorLeader, once per member (it lives beside the watch hub, its
+ * first user): checked every election timeout,
  * and after {@link MAX_NO_LEADER_CHECKS} checks in a row without a leader
  * every stream that required one (`hasleader` metadata: watch sessions,
  * lease keepalives, election observers) is told, so its client moves to a
