@@ -12,6 +12,7 @@ import { parseEtcdConfig, verifyBootstrap, verifyJoinExisting, type EtcdConfig }
 import { ClientListener } from "../api/client-listener.js";
 import { createGrpcServer, type GrpcImplementation } from "../api/grpc-server.js";
 import { GrpcMetrics } from "../api/grpc-metrics.js";
+import { LeaderClient } from "../api/leader-client.js";
 import { createHttpApi } from "../api/http/index.js";
 import { listenMetrics, type MetricsListeners } from "../api/http/index.js";
 import { ServerMetrics } from "../server/metrics/metrics.js";
@@ -99,8 +100,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     logger,
     clock: new SystemClock(),
     random: new SeededRandom(randomSeed()),
-    lease: { checkpoint: config.featureGates.LeaseCheckpoint, checkpointPersist: config.featureGates.LeaseCheckpointPersist },
-    watch: { progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs },
+    leaderForwarder: (locator) => new LeaderClient(locator),
   });
   const implementation = grpcImplementation();
   const grpcServer = createGrpcServer(
@@ -198,5 +198,7 @@ function toServerConfig(c: EtcdConfig): ServerConfig {
     maxRequestBytes: c.maxRequestBytes,
     maxTxnOps: c.maxTxnOps,
     compactionBatchLimit: c.compactionBatchLimit,
+    lease: { checkpoint: c.featureGates.LeaseCheckpoint, checkpointPersist: c.featureGates.LeaseCheckpointPersist },
+    watchProgressNotifyIntervalMs: c.watchProgressNotifyIntervalMs,
   };
 }

@@ -111,6 +111,31 @@ export interface LeaseApi {
 /** Watch streams, transport-independent (the gRPC service and the HTTP gateway drive the same sessions). */
 export type { WatchApi, WatchSessionApi, WatchSink } from "./watch/api.js";
 
+/** Where the leader is, for a member that must send a request on to it. */
+export interface LeaderLocator {
+  /** The leader's member id, 0 when none is known. */
+  leader(): bigint;
+  /** Client URLs a member published (empty until it started). */
+  clientUrls(id: bigint): readonly string[];
+}
+
+/**
+ * How a member that is not the leader reaches the leader for what only the
+ * leader answers: lease renewals and TimeToLive (the leader's lessor) and
+ * learner promotion (the leader knows the learner's progress). The server
+ * declares it; the composition root supplies one (a gRPC client to the
+ * leader's client URL) built over the server's {@link LeaderLocator}.
+ */
+export interface LeaderForwarder {
+  /** The renewed TTL, or 0 when the leader does not know the lease. */
+  renew(id: bigint, signal: AbortSignal): Promise<bigint>;
+  /** The leader's answer, or undefined when it does not know the lease. */
+  timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal): Promise<LeaseTimeToLiveResponse | undefined>;
+  memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse>;
+  /** Releases connections; the server calls it when it stops. */
+  close(): void;
+}
+
 import type { LockRequest, LockResponse, UnlockRequest, UnlockResponse } from "../gen/v3lockpb/v3lock.js";
 import type {
   CampaignRequest,

@@ -11,6 +11,16 @@ export interface InitialMember {
   readonly peerUrls: readonly string[];
 }
 
+/** Lease checkpointing as the operator chose it (flags / feature gates). */
+export interface LeaseSettings {
+  /** --experimental-enable-lease-checkpoint / --feature-gates=LeaseCheckpoint=true */
+  readonly checkpoint: boolean;
+  /** --experimental-enable-lease-checkpoint-persist / LeaseCheckpointPersist=true */
+  readonly checkpointPersist: boolean;
+  /** Tests only: etcd's 5-minute checkpoint interval. */
+  readonly checkpointIntervalMs?: number;
+}
+
 export interface ServerConfig {
   readonly name: string;
   readonly dataDir: string;
@@ -46,6 +56,10 @@ export interface ServerConfig {
   readonly maxTxnOps: number;
   /** 0 → 1000. */
   readonly compactionBatchLimit: number;
+  /** Lease checkpointing (flags / feature gates). */
+  readonly lease: LeaseSettings;
+  /** --experimental-watch-progress-notify-interval; 0 → 10 minutes. */
+  readonly watchProgressNotifyIntervalMs: number;
 }
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
@@ -53,7 +67,27 @@ export const DEFAULT_BATCH_INTERVAL_MS = 100;
 export const DEFAULT_BATCH_LIMIT = 10_000;
 export const DEFAULT_COMPACTION_BATCH_LIMIT = 1000;
 
+/**
+ * Whole heartbeats in the election timeout: etcd's `ElectionTicks =
+ * ElectionMs / TickMs` by integer division. The server ticks raft once per
+ * heartbeat, so raft's election tick and the lessor's numbers (minimum TTL,
+ * a new leader's extension) both come from here and never disagree.
+ */
+export function electionTicks(heartbeatIntervalMs: number, electionTimeoutMs: number): number {
+  return Math.floor(electionTimeoutMs / heartbeatIntervalMs);
+}
+
+/** Heartbeat ticks that cover `ms`, rounded up (a timeout counted in ticks never fires early). */
+export function ticksCovering(ms: number, heartbeatIntervalMs: number): number {
+  return Math.ceil(ms / heartbeatIntervalMs);
+}
+
 /** etcd's request timeout: 5 s plus twice the election timeout. */
 export function requestTimeoutMs(config: Pick<ServerConfig, "electionTimeoutMs">): number {
   return 5000 + 2 * config.electionTimeoutMs;
+}
+
+/** The backend quota in bytes as configured: 0 means etcd's default, negative no quota. */
+export function quotaBytes(config: Pick<ServerConfig, "quotaBackendBytes">): number {
+  return config.quotaBackendBytes === 0 ? DEFAULT_QUOTA_BYTES : config.quotaBackendBytes;
 }

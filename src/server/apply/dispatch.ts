@@ -18,11 +18,10 @@ import type { ApplyResult } from "./apply-result.js";
 
 export interface DispatchContext {
   kv: KVStore;
-  leases: ops.LeaseLookup;
+  /** Applies lease requests and tells puts which leases exist. */
+  lessor: Lessor;
   membership: MembershipStore;
   alarms: AlarmStore;
-  /** The lessor; absent, lease requests apply as no-ops. */
-  lessor?: Lessor;
 }
 
 function attempt(fn: () => unknown): ApplyResult {
@@ -38,10 +37,10 @@ function attempt(fn: () => unknown): ApplyResult {
 export function dispatch(ctx: DispatchContext, req: LocalRequest): ApplyResult {
   const refused = refusedByAlarm(ctx.alarms, req);
   if (refused !== undefined) return { ok: false, error: new EtcdError(refused) };
-  if (ctx.lessor !== undefined && isLeaseRequest(req)) return applyLease({ lessor: ctx.lessor, revision: () => ctx.kv.rev }, req);
+  if (isLeaseRequest(req)) return applyLease({ lessor: ctx.lessor, revision: () => ctx.kv.rev }, req);
   if (req.put) {
     const r = req.put;
-    return attempt(() => ops.put(ctx.kv, r, ctx.leases));
+    return attempt(() => ops.put(ctx.kv, r, ctx.lessor));
   }
   if (req.deleteRange) {
     const r = req.deleteRange;
@@ -49,7 +48,7 @@ export function dispatch(ctx: DispatchContext, req: LocalRequest): ApplyResult {
   }
   if (req.txn) {
     const r = req.txn;
-    return attempt(() => ops.txn(ctx.kv, r, ctx.leases));
+    return attempt(() => ops.txn(ctx.kv, r, ctx.lessor));
   }
   if (req.range) {
     const r = req.range;

@@ -21,25 +21,20 @@ import type {
 import { EtcdError } from "../../pkg/errors.js";
 import type { IdGenerator } from "../../pkg/id-generator.js";
 import { FOREVER_TTL_SECONDS, type Lessor } from "../../lease/index.js";
-import type { HeaderSource, LeaseApi } from "../api.js";
+import type { HeaderSource, LeaderForwarder, LeaseApi } from "../api.js";
 import type { ApplyResult } from "../apply/apply-result.js";
 import type { LeaseKeeper } from "./keeper.js";
-import { APPLY_WAIT_TIMEOUT_MS } from "./settings.js";
 import type { RaftRequestBody } from "../proposals/proposer.js";
 import { LEASE_OVERHEAD, type Quota } from "../maintenance/quota.js";
 
 const INT63_MASK = (1n << 63n) - 1n;
 
 /**
- * How a member that is not the leader reaches the leader's lessor (etcd
- * forwards over the peer URLs). Absent: such a member answers "not leader".
+ * How a member that is not the leader reaches the leader's lessor (the
+ * lease part of {@link LeaderForwarder}). Absent: such a member answers
+ * "not leader".
  */
-export interface LeaseForwarder {
-  /** The renewed TTL, or 0 when the leader does not know the lease. */
-  renew(id: bigint, signal: AbortSignal): Promise<bigint>;
-  /** The leader's answer, or undefined when it does not know the lease. */
-  timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal): Promise<LeaseTimeToLiveResponse | undefined>;
-}
+export type LeaseForwarder = Pick<LeaderForwarder, "renew" | "timeToLive">;
 
 export interface LeaseRequestDeps {
   lessor: Lessor;
@@ -51,6 +46,7 @@ export interface LeaseRequestDeps {
   raiseNoSpace(): Promise<void>;
   committedIndex(): bigint;
   appliedIndex(): bigint;
+  /** Resolves once the applied index reaches `index`; rejects with TimeoutWaitAppliedIndex when that takes too long. */
   waitApplied(index: bigint): Promise<void>;
   requestTimeoutMs: number;
   forwarder?: LeaseForwarder;
@@ -166,17 +162,7 @@ export class LeaseRequests implements LeaseApi {
     const d = this.#deps;
     const committed = d.committedIndex();
     if (d.appliedIndex() >= committed) return;
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        d.waitApplied(committed),
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(new EtcdError("TimeoutWaitAppliedIndex")), APPLY_WAIT_TIMEOUT_MS);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await d.waitApplied(committed);
   }
 
   async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: AbortSignal): Promise<T> {

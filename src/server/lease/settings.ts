@@ -5,16 +5,9 @@
  * timeout), and the rates and batch sizes of the leader's lease duties.
  * @module
  */
+import { electionTicks, type LeaseSettings } from "../config.js";
 
-/** What the operator chose (flags / feature gates), handed to the server by the composition root. */
-export interface LeaseSettings {
-  /** --experimental-enable-lease-checkpoint / --feature-gates=LeaseCheckpoint=true */
-  readonly checkpoint: boolean;
-  /** --experimental-enable-lease-checkpoint-persist / LeaseCheckpointPersist=true */
-  readonly checkpointPersist: boolean;
-  /** Tests only: etcd's 5-minute checkpoint interval. */
-  readonly checkpointIntervalMs?: number;
-}
+export type { LeaseSettings } from "../config.js";
 
 export const DEFAULT_LEASE_SETTINGS: LeaseSettings = { checkpoint: false, checkpointPersist: false };
 
@@ -32,11 +25,6 @@ export const MAX_PENDING_REVOKES = 16;
 export const MAX_QUEUED_REVOKES = 16 * (LEASE_REVOKE_RATE / 2);
 /** How long a renewal waits for the applied index to reach the commit index (etcd's applyTimeout). */
 export const APPLY_WAIT_TIMEOUT_MS = 1000;
-
-/** Election ticks as etcd counts them: whole heartbeats in the election timeout. */
-export function electionTicks(heartbeatIntervalMs: number, electionTimeoutMs: number): number {
-  return Math.floor(electionTimeoutMs / heartbeatIntervalMs);
-}
 
 /** The election timeout as etcd uses it for leases: ticks × heartbeat. */
 export function leaseExtensionMs(heartbeatIntervalMs: number, electionTimeoutMs: number): number {

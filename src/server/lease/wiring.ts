@@ -1,49 +1,43 @@
 /**
- * Everything lease-related the server composes, behind one object so the
- * server's own wiring stays a few lines: the lessor (built BEFORE the mvcc
- * store, whose restore re-attaches leased keys to it), the leader's duties,
- * the request paths, and the apply hook for the dispatcher.
+ * Everything lease-related the server composes, in two steps because of
+ * the one true cycle with the mvcc store: {@link buildLessor} makes the
+ * lessor BEFORE the store (whose restore re-attaches leased keys to it; the
+ * lessor deletes a revoked lease's keys through the store it is handed
+ * later), and {@link ServerLeases} then adds the leader's duties and the
+ * request paths around it.
  * @module
  */
 import type { Clock } from "../../pkg/clock.js";
+import { EtcdError } from "../../pkg/errors.js";
 import { IdGenerator } from "../../pkg/id-generator.js";
 import type { Logger } from "../../pkg/logger.js";
-import { Lessor, type LessorMetrics } from "../../lease/index.js";
+import { Lessor, type LessorMetrics, type RangeDeleter } from "../../lease/index.js";
 import type { Backend } from "../../storage/backend/index.js";
-import type { KVStore } from "../../storage/mvcc/index.js";
 import type { HeaderSource, LeaseApi } from "../api.js";
 import type { ApplyResult } from "../apply/apply-result.js";
 import { LeaseKeeper } from "./keeper.js";
 import { LeaseRequests, type LeaseForwarder } from "./requests.js";
-import { DEFAULT_LEASE_SETTINGS, LEASE_REVOKE_RATE, leaseExtensionMs, minLeaseTtlSeconds, type LeaseSettings } from "./settings.js";
+import { APPLY_WAIT_TIMEOUT_MS, LEASE_REVOKE_RATE, leaseExtensionMs, minLeaseTtlSeconds, type LeaseSettings } from "./settings.js";
 import type { RaftRequestBody } from "../proposals/proposer.js";
 import type { Quota } from "../maintenance/quota.js";
 
-export interface ServerLeasesDeps {
-  settings?: LeaseSettings;
+/** The timing the lease numbers derive from (the server's configuration). */
+export interface LeaseTiming {
   heartbeatIntervalMs: number;
   electionTimeoutMs: number;
   requestTimeoutMs: number;
-  memberId: bigint;
+}
+
+export interface LessorDeps extends LeaseTiming {
+  settings: LeaseSettings;
   backend: Backend;
   clock: Clock;
   logger: Logger;
-  /** The mvcc store; called only after construction (the store is built after the lessor). */
-  store(): KVStore;
-  propose(body: RaftRequestBody, signal?: AbortSignal): Promise<ApplyResult>;
-  /** A linearizable read barrier: resolves once everything committed before the call is applied. */
-  readBarrier(): Promise<void>;
-  header: HeaderSource;
-  committedIndex(): bigint;
-  appliedIndex(): bigint;
-  waitApplied(index: bigint): Promise<void>;
-  quota: Quota;
-  raiseNoSpace(): Promise<void>;
+  /** Opens a write on the mvcc store (built after the lessor) to delete a revoked lease's keys. */
+  deleter: RangeDeleter;
   /** The cluster version ("3.6.0"); from 3.6 on checkpoints are always persisted. */
   clusterVersion(): string | undefined;
   metrics?: LessorMetrics;
-  onExpired?(): void;
-  forwarder?: LeaseForwarder;
 }
 
 /** True for "3.6.0" and later. */
@@ -54,27 +48,52 @@ export function atLeast36(version: string | undefined): boolean {
   return major > 3 || (major === 3 && minor >= 6);
 }
 
+/** The lessor with etcd's numbers for this configuration. */
+export function buildLessor(deps: LessorDeps): Lessor {
+  const settings = deps.settings;
+  return new Lessor({
+    backend: deps.backend,
+    clock: deps.clock,
+    minTtlSeconds: minLeaseTtlSeconds(deps.heartbeatIntervalMs, deps.electionTimeoutMs),
+    // etcd retries a lost revocation after its request timeout.
+    expiredRetryMs: deps.requestTimeoutMs,
+    revokeRatePerSecond: LEASE_REVOKE_RATE,
+    persistCheckpoints: () => settings.checkpointPersist || atLeast36(deps.clusterVersion()),
+    deleter: deps.deleter,
+    logger: deps.logger,
+    ...(settings.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: settings.checkpointIntervalMs } : {}),
+    ...(deps.metrics !== undefined ? { metrics: deps.metrics } : {}),
+  });
+}
+
+export interface ServerLeasesDeps extends LeaseTiming {
+  lessor: Lessor;
+  settings: LeaseSettings;
+  memberId: bigint;
+  clock: Clock;
+  logger: Logger;
+  propose(body: RaftRequestBody, signal?: AbortSignal): Promise<ApplyResult>;
+  /** A linearizable read barrier: resolves once everything committed before the call is applied. */
+  readBarrier(): Promise<void>;
+  header: HeaderSource;
+  committedIndex(): bigint;
+  appliedIndex(): bigint;
+  /** Resolves once the applied index reaches `index` (no timeout of its own). */
+  waitApplied(index: bigint): Promise<void>;
+  quota: Quota;
+  raiseNoSpace(): Promise<void>;
+  onExpired?(): void;
+  forwarder?: LeaseForwarder;
+}
+
 export class ServerLeases {
   readonly lessor: Lessor;
   readonly keeper: LeaseKeeper;
   readonly api: LeaseApi;
 
   constructor(deps: ServerLeasesDeps) {
-    const settings = deps.settings ?? DEFAULT_LEASE_SETTINGS;
-    const logger = deps.logger;
-    this.lessor = new Lessor({
-      backend: deps.backend,
-      clock: deps.clock,
-      minTtlSeconds: minLeaseTtlSeconds(deps.heartbeatIntervalMs, deps.electionTimeoutMs),
-      // etcd retries a lost revocation after its request timeout.
-      expiredRetryMs: deps.requestTimeoutMs,
-      revokeRatePerSecond: LEASE_REVOKE_RATE,
-      persistCheckpoints: () => settings.checkpointPersist || atLeast36(deps.clusterVersion()),
-      deleter: () => deps.store().write(),
-      logger,
-      ...(settings.checkpointIntervalMs !== undefined ? { checkpointIntervalMs: settings.checkpointIntervalMs } : {}),
-      ...(deps.metrics !== undefined ? { metrics: deps.metrics } : {}),
-    });
+    const { settings, logger, clock } = deps;
+    this.lessor = deps.lessor;
     this.keeper = new LeaseKeeper({
       lessor: this.lessor,
       propose: (body) => deps.propose(body),
@@ -89,12 +108,12 @@ export class ServerLeases {
       keeper: this.keeper,
       propose: deps.propose,
       header: deps.header,
-      ids: new IdGenerator(deps.memberId, deps.clock.wallMs()),
+      ids: new IdGenerator(deps.memberId, clock.wallMs()),
       quota: deps.quota,
       raiseNoSpace: deps.raiseNoSpace,
       committedIndex: deps.committedIndex,
       appliedIndex: deps.appliedIndex,
-      waitApplied: deps.waitApplied,
+      waitApplied: (index) => waitWithin(deps.waitApplied(index), APPLY_WAIT_TIMEOUT_MS, clock),
       requestTimeoutMs: deps.requestTimeoutMs,
       ...(deps.forwarder !== undefined ? { forwarder: deps.forwarder } : {}),
     });
@@ -106,7 +125,7 @@ export class ServerLeases {
     this.keeper.onLeadership(isLeader);
   }
 
-  /** The server calls this every LEASE_TICK_MS. */
+  /** The server's ticker calls this every LEASE_TICK_MS. */
   tick(): void {
     this.keeper.tick();
   }
@@ -115,4 +134,21 @@ export class ServerLeases {
     this.keeper.stop();
     this.lessor.stop();
   }
+}
+
+/** etcd's waitAppliedIndex: `applied` settles, or "timed out waiting for the applied index" after `timeoutMs` on the clock. */
+function waitWithin(applied: Promise<void>, timeoutMs: number, clock: Clock): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const cancel = clock.after(timeoutMs, () => reject(new EtcdError("TimeoutWaitAppliedIndex")));
+    applied.then(
+      () => {
+        cancel();
+        resolve();
+      },
+      (err: unknown) => {
+        cancel();
+        reject(err instanceof Error ? err : new Error(String(err)));
+      },
+    );
+  });
 }

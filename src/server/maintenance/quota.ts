@@ -7,7 +7,9 @@
  * working, so an operator can recover.
  * @module
  */
-import type { PutRequest, RequestOp, TxnRequest } from "../../gen/etcdserverpb/rpc.js";
+import { AlarmRequest_AlarmAction, AlarmType, type PutRequest, type RequestOp, type TxnRequest } from "../../gen/etcdserverpb/rpc.js";
+import type { Logger } from "../../pkg/logger.js";
+import type { RaftRequestBody } from "../proposals/codec.js";
 
 /** Estimated bytes per stored key besides key and value (etcd's kvOverhead). */
 export const KV_OVERHEAD = 256;
@@ -45,5 +47,18 @@ export class Quota {
   available(cost: number): boolean {
     if (cost === 0 || this.#maxBytes < 0) return true;
     return this.#size() + cost < this.#maxBytes;
+  }
+}
+
+/**
+ * Raises the NOSPACE alarm for `memberId` through the log (what a write
+ * refused by the quota does). A failure is only logged: the client gets
+ * "database space exceeded" either way, and the next such write retries.
+ */
+export async function raiseNoSpaceAlarm(propose: (body: RaftRequestBody) => Promise<unknown>, memberId: bigint, logger: Logger): Promise<void> {
+  try {
+    await propose({ alarm: { action: AlarmRequest_AlarmAction.ACTIVATE, memberID: memberId, alarm: AlarmType.NOSPACE } });
+  } catch (err) {
+    logger.warn({ error: String(err) }, "failed to raise the NOSPACE alarm");
   }
 }

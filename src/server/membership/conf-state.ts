@@ -9,9 +9,7 @@
  * @module
  */
 import type { ConfState } from "../../gen/raftpb/raft.js";
-import type { Backend } from "../../storage/backend/index.js";
-
-const CONF_STATE_KEY = Buffer.from("confState");
+import { META_KEYS, type Backend } from "../../storage/backend/index.js";
 
 const FIELDS = [
   ["voters", "voters"],
@@ -42,10 +40,10 @@ export function decodeConfState(data: Buffer): ConfState {
 }
 
 export function saveConfState(backend: Backend, cs: ConfState): void {
-  backend.put("meta", CONF_STATE_KEY, encodeConfState(cs));
+  backend.put("meta", META_KEYS.confState, encodeConfState(cs));
 }
 
 export function loadConfState(backend: Backend): ConfState | undefined {
-  const data = backend.get("meta", CONF_STATE_KEY);
+  const data = backend.get("meta", META_KEYS.confState);
   return data === undefined ? undefined : decodeConfState(data);
 }

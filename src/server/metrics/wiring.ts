@@ -6,6 +6,7 @@
  * backend commits, lease grants) are recorded as they happen.
  * @module
  */
+import { SystemClock, type Clock } from "../../pkg/clock.js";
 import type { LessorMetrics } from "../../lease/index.js";
 import type { WatchGauges } from "../watch/hub.js";
 import { SERVER_VERSION } from "../../version.js";
@@ -72,13 +73,14 @@ export class ServerInstruments {
    * Times the backend's commits that carry writes (an empty commit is not a
    * commit to etcd either). The commit is wrapped on this instance only;
    * batches committed in the background when full are not seen here.
+   * Durations are read on `clock` (the server passes its own).
    */
-  timeBackendCommits(backend: { commit(): Promise<void>; pendingOps(): number }): void {
+  timeBackendCommits(backend: { commit(): Promise<void>; pendingOps(): number }, clock: Pick<Clock, "nowMs"> = new SystemClock()): void {
     const commit = backend.commit.bind(backend);
     backend.commit = () => {
       if (backend.pendingOps() === 0) return commit();
-      const started = performance.now();
-      return commit().then(() => this.backendCommitted((performance.now() - started) / 1000));
+      const started = clock.nowMs();
+      return commit().then(() => this.backendCommitted((clock.nowMs() - started) / 1000));
     };
   }
 

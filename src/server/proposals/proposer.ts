@@ -2,18 +2,19 @@
  * Turns a client write into a replicated command and waits for its result:
  * assign a request id, encode, refuse what is too large or when apply lags
  * too far behind commit, register a waiter, propose to raft, and wait for the
- * apply loop to trigger the waiter — or time out.
+ * apply loop to trigger the waiter — or time out. Deadlines are read on the
+ * injected clock and checked in one sweep per raft tick ({@link
+ * Proposer.expire}, called by the server's ticker), never a timer per
+ * proposal.
  * @module
  */
 import type { ConfChange } from "../../gen/raftpb/raft.js";
+import type { Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { IdGenerator } from "../../pkg/id-generator.js";
 import type { WaitRegistry } from "../../pkg/wait.js";
 import type { ApplyResult } from "../apply/apply-result.js";
 import { encodeProposal, type LocalRequest, type RaftRequestBody } from "./codec.js";
-
-/** How often pending proposals are checked against their deadline. */
-const SWEEP_INTERVAL_MS = 100;
 
 /** etcd refuses new proposals when this many committed entries wait to be applied. */
 export const MAX_GAP_BETWEEN_APPLY_AND_COMMIT = 5000n;
@@ -38,23 +39,28 @@ export class Proposer {
   readonly #ids: IdGenerator;
   readonly #waits: WaitRegistry<ApplyResult>;
   readonly #options: ProposerOptions;
+  readonly #clock: Pick<Clock, "nowMs"> | undefined;
   /**
    * Requests proposed here and not yet applied, by id: when this member
    * applies its own entry it uses the object it encoded instead of decoding
    * the bytes again (they are the same request).
    */
   readonly #local = new Map<bigint, LocalRequest>();
-  /** Pending proposals' deadlines (performance.now() milliseconds). */
+  /** Pending proposals' deadlines (clock milliseconds). */
   readonly #deadlines = new Map<bigint, number>();
-  #sweep: NodeJS.Timeout | undefined;
   /** Proposals that failed since start: refused by raft, timed out or cancelled (etcd_server_proposals_failed_total). */
   failed = 0;
 
-  constructor(target: ProposalTarget, ids: IdGenerator, waits: WaitRegistry<ApplyResult>, options: ProposerOptions) {
+  /**
+   * `clock` is what deadlines are read on; without one a proposal waits for
+   * its result or its caller's signal only (tests that drive no ticks).
+   */
+  constructor(target: ProposalTarget, ids: IdGenerator, waits: WaitRegistry<ApplyResult>, options: ProposerOptions, clock?: Pick<Clock, "nowMs">) {
     this.#target = target;
     this.#ids = ids;
     this.#waits = waits;
     this.#options = options;
+    this.#clock = clock;
   }
 
   /** Proposes `body` and resolves with its apply result; rejects with an EtcdError. */
@@ -103,8 +109,7 @@ export class Proposer {
     }
     this.#target.wake();
 
-    this.#deadlines.set(id, performance.now() + this.#options.requestTimeoutMs);
-    this.#armSweep();
+    if (this.#clock !== undefined) this.#deadlines.set(id, this.#clock.nowMs() + this.#options.requestTimeoutMs);
     const onAbort = (): void => {
       this.#waits.cancel(id, new EtcdError("Timeout", { detail: "request canceled by client" }));
     };
@@ -118,21 +123,14 @@ export class Proposer {
   }
 
   /**
-   * One coarse timer for every pending proposal instead of one each: a
-   * request may time out up to one sweep interval late.
+   * Fails every pending proposal whose deadline is at or before `nowMs` with
+   * "request timed out". Called once per raft tick: a request may time out
+   * up to one tick late.
    */
-  #armSweep(): void {
-    if (this.#sweep !== undefined) return;
-    this.#sweep = setInterval(() => {
-      const now = performance.now();
-      for (const [id, deadline] of this.#deadlines) {
-        if (deadline <= now) this.#waits.cancel(id, new EtcdError("Timeout"));
-      }
-      if (this.#deadlines.size === 0) {
-        clearInterval(this.#sweep);
-        this.#sweep = undefined;
-      }
-    }, SWEEP_INTERVAL_MS);
-    this.#sweep.unref();
+  expire(nowMs: number): void {
+    if (this.#deadlines.size === 0) return;
+    for (const [id, deadline] of this.#deadlines) {
+      if (deadline <= nowMs) this.#waits.cancel(id, new EtcdError("Timeout"));
+    }
   }
 }

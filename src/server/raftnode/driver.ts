@@ -5,6 +5,11 @@
  * messages, and advances. Proposals arriving while a save is in flight pile
  * up in raft and go out together in the next Ready: group commit falls out of
  * the loop's shape.
+ *
+ * The driver is built before the parts it drives (apply, peers, reads),
+ * because they all wake it; {@link RaftDriver.start} connects their hooks
+ * once they exist — the one indirection of that cycle. Wakes before then
+ * are remembered and run at start.
  * @module
  */
 import type { Entry, HardState, Message, Snapshot } from "../../gen/raftpb/raft.js";
@@ -35,8 +40,9 @@ export interface RaftDriverHooks {
 export class RaftDriver {
   readonly #node: RawNode;
   readonly #log: LogPersistence;
-  readonly #hooks: RaftDriverHooks;
+  #hooks: RaftDriverHooks | undefined;
   readonly #logger: Logger;
+  #wokenBeforeStart = false;
   #running = false;
   #scheduled = false;
   #stopped = false;
@@ -47,21 +53,32 @@ export class RaftDriver {
   #persistedTerm = -1n;
   #persistedVote = -1n;
 
-  constructor(node: RawNode, log: LogPersistence, hooks: RaftDriverHooks, logger: Logger, durableIndex: bigint) {
+  constructor(node: RawNode, log: LogPersistence, logger: Logger, durableIndex: bigint) {
     this.#node = node;
     this.#log = log;
-    this.#hooks = hooks;
     this.#logger = logger;
     this.#durableIndex = durableIndex;
   }
 
+  /** Connects the parts the loop hands its output to, and runs the loop if it was woken already. */
+  start(hooks: RaftDriverHooks): void {
+    if (this.#hooks !== undefined) throw new Error("raft driver started twice");
+    this.#hooks = hooks;
+    if (this.#wokenBeforeStart) this.wake();
+  }
+
   /** Asks for a turn of the loop soon; many wakes in one event-loop turn cost one turn. */
   wake(): void {
+    const hooks = this.#hooks;
+    if (hooks === undefined) {
+      this.#wokenBeforeStart = true;
+      return;
+    }
     if (this.#scheduled || this.#running || this.#stopped) return;
     this.#scheduled = true;
     setImmediate(() => {
       this.#scheduled = false;
-      if (!this.#running && !this.#stopped) this.#idle = this.#run();
+      if (!this.#running && !this.#stopped) this.#idle = this.#run(hooks);
     });
   }
 
@@ -77,27 +94,27 @@ export class RaftDriver {
     await this.#idle;
   }
 
-  async #run(): Promise<void> {
+  async #run(hooks: RaftDriverHooks): Promise<void> {
     this.#running = true;
     try {
       while (!this.#stopped && this.#node.hasReady()) {
-        await this.#turn(this.#node.ready());
+        await this.#turn(this.#node.ready(), hooks);
       }
     } catch (err) {
       this.#stopped = true;
       this.#logger.error({ err }, "raft loop failed");
-      this.#hooks.onFatal(err);
+      hooks.onFatal(err);
     } finally {
       this.#running = false;
     }
   }
 
-  async #turn(rd: Ready): Promise<void> {
-    if (rd.hardState) this.#hooks.onHardState(rd.hardState);
-    if (rd.softState) this.#hooks.onSoftState(rd.softState);
+  async #turn(rd: Ready, hooks: RaftDriverHooks): Promise<void> {
+    if (rd.hardState) hooks.onHardState(rd.hardState);
+    if (rd.softState) hooks.onSoftState(rd.softState);
     if (rd.snapshot) {
       await this.#log.saveReceivedSnapshot(rd.snapshot);
-      await this.#hooks.applySnapshot(rd.snapshot);
+      await hooks.applySnapshot(rd.snapshot);
       const index = rd.snapshot.metadata?.index ?? 0n;
       if (index > this.#durableIndex) this.#durableIndex = index;
     }
@@ -105,13 +122,13 @@ export class RaftDriver {
     // turn's new entries are being written: their acknowledgement does not
     // have to wait for an unrelated fsync.
     const split = this.#durablePrefix(rd);
-    if (split > 0) this.#hooks.apply(split === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, split));
+    if (split > 0) hooks.apply(split === rd.committedEntries.length ? rd.committedEntries : rd.committedEntries.slice(0, split));
     // A leader may replicate while it writes its own log (Raft thesis §10.2.1):
     // its own copy counts toward a commit only once durable (raft acknowledges
     // it in advance()). Anything that changes term or vote goes out after.
     const hs = rd.hardState;
-    const early = this.#hooks.isLeader() && (hs === undefined || (hs.term === this.#persistedTerm && hs.vote === this.#persistedVote));
-    if (early && rd.messages.length > 0) this.#hooks.send(rd.messages);
+    const early = hooks.isLeader() && (hs === undefined || (hs.term === this.#persistedTerm && hs.vote === this.#persistedVote));
+    if (early && rd.messages.length > 0) hooks.send(rd.messages);
     if (rd.entries.length > 0 || hs) {
       await this.#log.save(hs, rd.entries, rd.mustSync);
       const last = rd.entries[rd.entries.length - 1];
@@ -121,9 +138,9 @@ export class RaftDriver {
         this.#persistedVote = hs.vote;
       }
     }
-    if (split < rd.committedEntries.length) this.#hooks.apply(rd.committedEntries.slice(split));
-    if (!early && rd.messages.length > 0) this.#hooks.send(rd.messages);
-    if (rd.readStates.length > 0) this.#hooks.onReadStates(rd.readStates);
+    if (split < rd.committedEntries.length) hooks.apply(rd.committedEntries.slice(split));
+    if (!early && rd.messages.length > 0) hooks.send(rd.messages);
+    if (rd.readStates.length > 0) hooks.onReadStates(rd.readStates);
     this.#node.advance(rd);
   }
 

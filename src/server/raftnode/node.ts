@@ -8,6 +8,7 @@ import type { ConfState, Entry, HardState, Snapshot } from "../../gen/raftpb/raf
 import type { Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import { MemoryStorage, RawNode, StateType } from "../../raft/index.js";
+import { electionTicks } from "../config.js";
 
 export { RawNode, StateType as RaftRole };
 export type { Ready, ReadState, SoftState } from "../../raft/index.js";
@@ -33,6 +34,8 @@ export interface RaftNodeOptions {
 export interface BuiltRaftNode {
   node: RawNode;
   storage: MemoryStorage;
+  /** Ticks without a leader before an election (heartbeat ticks are 1). */
+  electionTick: number;
 }
 
 export function buildRaftNode(options: RaftNodeOptions): BuiltRaftNode {
@@ -54,9 +57,10 @@ export function buildRaftNode(options: RaftNodeOptions): BuiltRaftNode {
     const wanted = options.applied?.index ?? 0n;
     applied = wanted > restored.hardState.commit ? restored.hardState.commit : wanted < snapIndex ? snapIndex : wanted;
   }
+  const electionTick = electionTicks(options.heartbeatIntervalMs, options.electionTimeoutMs);
   const node = new RawNode({
     id: options.id,
-    electionTick: Math.max(2, Math.round(options.electionTimeoutMs / options.heartbeatIntervalMs)),
+    electionTick,
     heartbeatTick: 1,
     storage,
     applied,
@@ -68,7 +72,7 @@ export function buildRaftNode(options: RaftNodeOptions): BuiltRaftNode {
     random: options.random,
     logger: options.logger,
   });
-  return { node, storage };
+  return { node, storage, electionTick };
 }
 
 /** True when this member is the only voter: it can elect itself at once (etcd fast-forwards its election ticks). */

@@ -11,7 +11,7 @@
  * @module
  */
 import type * as http2 from "node:http2";
-import type { Clock } from "../../pkg/clock.js";
+import type { Cancel, Clock } from "../../pkg/clock.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import { Backoff } from "./backoff.js";
@@ -60,9 +60,9 @@ export class PeerLink {
   #waitingDrain = false;
   #flushScheduled = false;
   #activeSinceMs: number | undefined;
-  #dialTimer: NodeJS.Timeout | undefined;
-  #reconnectTimer: NodeJS.Timeout | undefined;
-  #probeTimer: NodeJS.Timeout | undefined;
+  #cancelDialTimeout: Cancel | undefined;
+  #cancelReconnect: Cancel | undefined;
+  #cancelProbes: Cancel | undefined;
   #probeInFlight = false;
   #lastRoundTripMs: number | undefined;
   #sentMessages = 0;
@@ -90,7 +90,7 @@ export class PeerLink {
   }
 
   start(): void {
-    if (this.#state === "backoff" && this.#reconnectTimer === undefined) this.#connect();
+    if (this.#state === "backoff" && this.#cancelReconnect === undefined) this.#connect();
   }
 
   /**
@@ -155,7 +155,7 @@ export class PeerLink {
   }
 
   #connect(): void {
-    this.#reconnectTimer = undefined;
+    this.#cancelReconnect = undefined;
     if (this.#state === "stopped") return;
     const gen = ++this.#generation;
     this.#state = "connecting";
@@ -173,7 +173,7 @@ export class PeerLink {
     );
     this.#stream = stream;
     stream.on("error", () => {});
-    this.#dialTimer = setTimeout(() => this.#fail(gen, `no answer within ${this.#ctx.limits.dialTimeoutMs} ms`), this.#ctx.limits.dialTimeoutMs);
+    this.#cancelDialTimeout = this.#ctx.clock.after(this.#ctx.limits.dialTimeoutMs, () => this.#fail(gen, `no answer within ${this.#ctx.limits.dialTimeoutMs} ms`));
     session.once("close", () => this.#fail(gen, "connection closed"));
     stream.once("close", () => this.#fail(gen, `stream closed (code ${stream.rstCode ?? "none"})`));
     awaitResponse(stream).then(
@@ -191,14 +191,14 @@ export class PeerLink {
 
   #onActive(gen: number, url: string): void {
     if (gen !== this.#generation || this.#state !== "connecting") return;
-    clearTimeout(this.#dialTimer);
-    this.#dialTimer = undefined;
+    this.#cancelDialTimeout?.();
+    this.#cancelDialTimeout = undefined;
     this.#state = "active";
     this.#activeSinceMs = this.#ctx.clock.nowMs();
     this.#backoff.reset();
     this.#lastRefusal = "";
     this.#log.info({ url }, "peer became active");
-    this.#probeTimer = setInterval(() => this.#probe(gen), this.#ctx.limits.probeIntervalMs);
+    this.#cancelProbes = this.#ctx.clock.every(this.#ctx.limits.probeIntervalMs, () => this.#probe(gen));
     this.#probe(gen);
     this.#scheduleFlush();
   }
@@ -228,14 +228,14 @@ export class PeerLink {
     if (wasActive || lost > 0) this.#ctx.onUnreachable(this.id);
     if (this.#urls.length > 1) this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
     this.#state = "backoff";
-    this.#reconnectTimer = setTimeout(() => this.#connect(), this.#backoff.nextDelayMs());
+    this.#cancelReconnect = this.#ctx.clock.after(this.#backoff.nextDelayMs(), () => this.#connect());
   }
 
   #teardown(): void {
-    clearTimeout(this.#dialTimer);
-    clearTimeout(this.#reconnectTimer);
-    clearInterval(this.#probeTimer);
-    this.#dialTimer = this.#reconnectTimer = this.#probeTimer = undefined;
+    this.#cancelDialTimeout?.();
+    this.#cancelReconnect?.();
+    this.#cancelProbes?.();
+    this.#cancelDialTimeout = this.#cancelReconnect = this.#cancelProbes = undefined;
     this.#probeInFlight = false;
     this.#waitingDrain = false;
     this.#activeSinceMs = undefined;
@@ -320,13 +320,13 @@ export class PeerLink {
       return;
     }
     req.on("error", () => {});
-    const timer = setTimeout(() => {
+    const cancelTimeout = this.#ctx.clock.after(timeoutMs, () => {
       this.#log.warn({ "timeout-ms": timeoutMs }, "prober detected unhealthy status");
       req.close();
       this.#fail(gen, "probe timed out");
-    }, timeoutMs);
+    });
     void readText(req).then(() => {
-      clearTimeout(timer);
+      cancelTimeout();
       if (gen !== this.#generation) return;
       this.#probeInFlight = false;
       if (req.rstCode !== undefined && req.rstCode !== 0) return;

@@ -7,14 +7,12 @@
  */
 import { createReadStream, mkdirSync, rmSync, statSync } from "node:fs";
 import { join } from "node:path";
-import { open } from "lmdb";
 import { MessageType, type ConfState, type Message, type Snapshot } from "../../gen/raftpb/raft.js";
 import type { Clock } from "../../pkg/clock.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import { SnapshotStatus, type RawNode } from "../../raft/index.js";
-import type { LmdbBackend } from "../../storage/backend/index.js";
-import { META_KEYS } from "../../storage/backend/index.js";
+import { META_KEYS, type SnapshotFiles } from "../../storage/backend/index.js";
 import { decodeConfState } from "../membership/conf-state.js";
 import type { Member } from "../membership/member.js";
 import { formatId } from "../membership/ids.js";
@@ -33,7 +31,8 @@ export interface PeersDeps {
   /** Kick the Ready loop after stepping something into raft. */
   wake(): void;
   membership: MembershipStore;
-  backend: LmdbBackend;
+  /** Copies of the backend for outgoing snapshots. */
+  backend: Pick<SnapshotFiles, "copyTo" | "readFromCopy" | "removeCopy">;
   /** The term of the log entry at `index` (for a snapshot's metadata). */
   termAt(index: bigint): bigint;
   /** This member was removed from the cluster (a peer told us, or we applied it). */
@@ -154,7 +153,7 @@ export class ServerPeers {
 
   async stop(): Promise<void> {
     await this.transport.stop();
-    for (const p of this.#outgoing.values()) removeDb(p.path);
+    for (const p of this.#outgoing.values()) this.#deps.backend.removeCopy(p.path);
     for (const p of this.#received.values()) rmSync(p, { force: true });
     this.#outgoing.clear();
     this.#received.clear();
@@ -182,15 +181,15 @@ export class ServerPeers {
     const path = join(this.#deps.snapDir, `outgoing-${formatId(m.to)}-${++this.#sequence}.snap.db`);
     try {
       await backend.copyTo(path);
-      const { index, confState } = readSnapshotMeta(path);
+      const { index, confState } = this.#readSnapshotMeta(path);
       const snapshot: Snapshot = { data: Buffer.alloc(0), metadata: { index, term: this.#deps.termAt(index), confState } };
       const previous = this.#outgoing.get(m.to);
-      if (previous !== undefined) removeDb(previous.path);
+      if (previous !== undefined) backend.removeCopy(previous.path);
       this.#outgoing.set(m.to, { path, size: statSync(path).size });
       logger.info({ to: formatId(m.to), index: String(index) }, "sending a snapshot");
       this.transport.send([{ ...m, snapshot }]);
     } catch (err) {
-      removeDb(path);
+      backend.removeCopy(path);
       logger.warn({ to: formatId(m.to), error: String(err) }, "failed to prepare a snapshot");
       this.#deps.raft.reportSnapshot(m.to, SnapshotStatus.Failure);
       this.#deps.wake();
@@ -205,28 +204,15 @@ export class ServerPeers {
       stream: createReadStream(prepared.path),
       close: () => {
         if (this.#outgoing.get(m.to) === prepared) this.#outgoing.delete(m.to);
-        removeDb(prepared.path);
+        this.#deps.backend.removeCopy(prepared.path);
       },
     };
   }
-}
 
-/** The consistent index and the membership stored in a database copy. */
-/** Removes a database file and the lock file LMDB keeps beside it. */
-function removeDb(path: string): void {
-  rmSync(path, { force: true });
-  rmSync(`${path}-lock`, { force: true });
-}
-
-function readSnapshotMeta(path: string): { index: bigint; confState: ConfState } {
-  const root = open<Buffer, Buffer>({ path, noSubdir: true, readOnly: true, keyEncoding: "binary", encoding: "binary", maxDbs: 16 });
-  try {
-    const meta = root.openDB<Buffer, Buffer>("meta", { keyEncoding: "binary", encoding: "binary" });
-    const ci = meta.getBinary(META_KEYS.consistentIndex);
-    const cs = meta.getBinary(Buffer.from("confState"));
+  /** The consistent index and the membership stored in a database copy. */
+  #readSnapshotMeta(path: string): { index: bigint; confState: ConfState } {
+    const [ci, cs] = this.#deps.backend.readFromCopy(path, "meta", [META_KEYS.consistentIndex, META_KEYS.confState]);
     if (ci === undefined || cs === undefined) throw new Error("snapshot database without consistent index or membership");
-    return { index: ci.readBigUInt64BE(0), confState: decodeConfState(Buffer.from(cs)) };
-  } finally {
-    void root.close();
+    return { index: ci.readBigUInt64BE(0), confState: decodeConfState(cs) };
   }
 }

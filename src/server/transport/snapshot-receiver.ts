@@ -6,6 +6,7 @@
  * the server. The sender learns the outcome from the answer: 204 or an error.
  * @module
  */
+import type { Clock } from "../../pkg/clock.js";
 import { createHash, randomBytes } from "node:crypto";
 import { open, rm } from "node:fs/promises";
 import * as http2 from "node:http2";
@@ -19,6 +20,8 @@ import { admitPeer, refuse, type ReceiverContext } from "./stream-receiver.js";
 export interface SnapshotReceiverContext extends ReceiverContext {
   readonly snapshotDir: string;
   readonly stallTimeoutMs: number;
+  /** Times the transfer (the took-ms of the log line). */
+  readonly clock: Pick<Clock, "nowMs">;
   onSnapshotReceived(m: Message, dbPath: string, size: number): Promise<void>;
   /** Senders with a transfer in progress (one at a time per sender). */
   readonly inProgress: Set<bigint>;
@@ -55,7 +58,7 @@ export async function receiveSnapshot(stream: http2.ServerHttp2Stream, headers: 
     trailerSha = Array.isArray(v) ? v[0] : v;
   });
   stream.setTimeout(ctx.stallTimeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
-  const started = performance.now();
+  const started = ctx.clock.nowMs();
   let path: string | undefined;
   let handedOver = false;
   try {
@@ -91,7 +94,7 @@ export async function receiveSnapshot(stream: http2.ServerHttp2Stream, headers: 
     handedOver = true;
     await ctx.onSnapshotReceived(m, path, size);
     ctx.logger.info(
-      { "remote-peer-id": fromHex, "snapshot-index": index.toString(), "size-bytes": size, "took-ms": Math.round(performance.now() - started) },
+      { "remote-peer-id": fromHex, "snapshot-index": index.toString(), "size-bytes": size, "took-ms": Math.round(ctx.clock.nowMs() - started) },
       "received and saved database snapshot",
     );
     if (!stream.destroyed) {

@@ -10,6 +10,7 @@
 import { createHash } from "node:crypto";
 import type * as http2 from "node:http2";
 import type { Message } from "../../gen/raftpb/raft.js";
+import type { Cancel, Clock } from "../../pkg/clock.js";
 import { awaitResponse, dialPeer, drained, readText, type DialOptions } from "./dial.js";
 import { encodeFrame } from "./frame-codec.js";
 import { refusalFromAnswer, type RefusalKind } from "./identity.js";
@@ -32,6 +33,8 @@ export interface SnapshotSendOptions {
   headers: Record<string, string>;
   dialOptions: DialOptions;
   stallTimeoutMs: number;
+  /** Counts the stall timeout. */
+  clock: Clock;
   signal: AbortSignal;
   /** Called with each number of bytes handed to the connection. */
   onBytes(n: number): void;
@@ -40,7 +43,7 @@ export interface SnapshotSendOptions {
 /** Streams `m` and `source` to `url`. Resolves when the peer accepted the snapshot; throws otherwise. */
 export async function sendSnapshot(url: string, m: Message, source: SnapshotSource, options: SnapshotSendOptions): Promise<void> {
   const session = dialPeer(url, options.dialOptions);
-  let stall: NodeJS.Timeout | undefined;
+  let cancelStall: Cancel | undefined;
   const onAbort = (): void => {
     session.destroy(new Error("transport stopped"));
   };
@@ -67,8 +70,8 @@ export async function sendSnapshot(url: string, m: Message, source: SnapshotSour
     });
     answer.catch(() => {});
     const armStall = (): void => {
-      clearTimeout(stall);
-      stall = setTimeout(() => stream.close(), options.stallTimeoutMs);
+      cancelStall?.();
+      cancelStall = options.clock.after(options.stallTimeoutMs, () => stream.close());
     };
     armStall();
 
@@ -95,7 +98,7 @@ export async function sendSnapshot(url: string, m: Message, source: SnapshotSour
     stream.once("wantTrailers", () => stream.sendTrailers({ [TRAILER_SNAPSHOT_SHA256]: digest }));
     stream.end();
     const headers = await answer;
-    clearTimeout(stall);
+    cancelStall?.();
     const status = Number(headers[":status"]);
     if (status !== 204) throw await refusalError(headers, answerBody);
   } catch (err) {
@@ -103,7 +106,7 @@ export async function sendSnapshot(url: string, m: Message, source: SnapshotSour
     if (answered !== undefined && Number(answered[":status"]) !== 204) throw await refusalError(answered, answerBody);
     throw new SnapshotSendError(options.signal.aborted ? "transport stopped" : `snapshot transfer failed: ${err instanceof Error ? err.message : String(err)}`);
   } finally {
-    clearTimeout(stall);
+    cancelStall?.();
     options.signal.removeEventListener("abort", onAbort);
     session.destroy();
     source.stream.destroy();

@@ -237,6 +237,7 @@ export class PeerTransport {
           headers: outgoingHeaders(this.#identity(), to, this.#options.serverVersion, this.#options.peerUrls),
           dialOptions: this.#dialOptions,
           stallTimeoutMs: this.#limits.snapshotStallTimeoutMs,
+          clock: this.#clock,
           signal,
           onBytes: (n) => this.#metrics.sentBytes(link.hex, n),
         });
@@ -293,6 +294,7 @@ export class PeerTransport {
         ...this.#receiverContext(),
         snapshotDir: this.#options.snapshotDir,
         stallTimeoutMs: this.#limits.snapshotStallTimeoutMs,
+        clock: this.#clock,
         onSnapshotReceived: (m, path, size) => this.#handlers.onSnapshotReceived(m, path, size),
         inProgress: this.#snapshotsIn,
       });

@@ -3,7 +3,7 @@
  * transports ({@link WatchApi}), runs the store's periodic work, and keeps
  * etcd's watch gauges.
  *
- * Timers (the only ones of the watch code; started by `start()`):
+ * Periodic work (on the injected clock; started by `start()`):
  * - sync: every {@link SYNC_INTERVAL_MS} (100 ms, etcd's syncWatchersLoop) a
  *   round of catch-up for unsynced watchers, and right away (setImmediate)
  *   whenever the store signals backlog, repeated while rounds make progress
@@ -13,22 +13,23 @@
  * - progress: every {@link progressCheckMs} the sessions check their
  *   progress_notify deadline (the interval itself is per session, with
  *   jitter, as etcd's per-stream ticker).
- * - leader: every election timeout, when the server gave `hasLeader`:
- *   sessions opened with `requireLeader` end with "no leader" after three
- *   checks in a row without one (etcd's monitorLeader, which covers every
- *   stream: other streams that require a leader, such as lease keepalives,
- *   subscribe with {@link WatchHub.onLeaderLost}).
+ * Sessions opened with `requireLeader` end with "no leader" when the
+ * member's {@link LeaderMonitor} reports the leader lost (etcd's
+ * monitorLeader); the server owns and checks that monitor. A hub used on its
+ * own may instead be given `hasLeader` (and `electionTimeoutMs` to have it
+ * checked once started).
  * @module
  */
 
 import type { ResponseHeader } from "../../gen/etcdserverpb/rpc.js";
 import type { Event } from "../../gen/mvccpb/kv.js";
-import type { Clock } from "../../pkg/clock.js";
+import type { Cancel, Clock } from "../../pkg/clock.js";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import type { BackendReader } from "../../storage/backend/backend.js";
 import { WatchableStore, type WatchLimits, type WatchSource, type WatchStats } from "../../storage/mvcc/watch/index.js";
 import { EtcdError } from "../../pkg/errors.js";
+import { LeaderMonitor } from "./leader-monitor.js";
 import type { ServerMetrics } from "../metrics/metrics.js";
 import type { WatchApi, WatchSessionOptions } from "./api.js";
 import { WatchSession, type SessionLimits } from "./session.js";
@@ -39,8 +40,6 @@ export const SYNC_INTERVAL_MS = 100;
 export const DEFAULT_PROGRESS_NOTIFY_INTERVAL_MS = 10 * 60 * 1000;
 /** etcd raises a smaller progress interval to this. */
 export const MIN_PROGRESS_NOTIFY_INTERVAL_MS = 100;
-/** Election timeouts without a leader after which sessions that required one are ended (etcd's maxNoLeaderCnt). */
-export const MAX_NO_LEADER_CHECKS = 3;
 /** How far past max-request-bytes a fragment-enabled response may grow before it is split (etcd's gRPC overhead allowance). */
 const FRAGMENT_OVERHEAD_BYTES = 512 * 1024;
 
@@ -85,8 +84,11 @@ export interface WatchHubOptions {
   /** --experimental-watch-progress-notify-interval in ms; 0/absent = 10 minutes, below 100 ms = 100 ms. */
   progressNotifyIntervalMs?: number;
   metrics?: WatchGauges;
-  /** Whether the member knows a leader; with `electionTimeoutMs`, ends hasleader sessions after 3 timeouts without one. */
+  /** The member's leader monitor: sessions that required a leader end when it reports the leader lost. */
+  leader?: LeaderMonitor;
+  /** Without `leader`: whether the member knows one, for a monitor of the hub's own ({@link WatchHub.leaderCheck}). */
   hasLeader?(): boolean;
+  /** With `hasLeader`: how often the hub's own monitor is checked once started. */
   electionTimeoutMs?: number;
   logger?: Logger;
   limits?: Partial<WatchLimits>;
@@ -103,9 +105,10 @@ export class WatchHub implements WatchApi {
   readonly #sessions = new Set<WatchSession>();
   readonly #progressIntervalMs: number;
   #pendingEvents = 0;
-  #noLeaderChecks = 0;
-  readonly #leaderLostListeners = new Set<() => void>();
-  #timers: NodeJS.Timeout[] = [];
+  readonly #leader: LeaderMonitor | undefined;
+  /** Whether the hub checks its leader monitor itself (it built it from `hasLeader`). */
+  readonly #ownsLeaderMonitor: boolean;
+  #timers: Cancel[] = [];
   #immediate: NodeJS.Immediate | undefined;
   #started = false;
 
@@ -137,6 +140,8 @@ export class WatchHub implements WatchApi {
       interval = MIN_PROGRESS_NOTIFY_INTERVAL_MS;
     }
     this.#progressIntervalMs = interval;
+    this.#ownsLeaderMonitor = options.leader === undefined && options.hasLeader !== undefined;
+    this.#leader = options.leader ?? (options.hasLeader !== undefined ? new LeaderMonitor(options.hasLeader, this.#log) : undefined);
     options.metrics?.onScrape?.(() => this.updateMetrics());
   }
 
@@ -181,9 +186,11 @@ export class WatchHub implements WatchApi {
       },
       onClose: (s) => {
         this.#sessions.delete(s);
+        stopMonitoring?.();
         this.updateMetrics();
       },
     });
+    const stopMonitoring = session.requireLeader ? this.#leader?.onLeaderLost(() => session.end(new EtcdError("NoLeader"))) : undefined;
     this.#sessions.add(session);
     this.updateMetrics();
     return session;
@@ -219,42 +226,18 @@ export class WatchHub implements WatchApi {
   }
 
   /**
-   * One leader check (the timer runs it every election timeout): after
-   * {@link MAX_NO_LEADER_CHECKS} checks in a row without a leader, sessions
-   * that required one end with "no leader", so their clients move to a
-   * member that has one. Returns how many were ended.
+   * One check of the leader monitor (see {@link LeaderMonitor.check}): after
+   * three in a row without a leader, sessions that required one end with
+   * "no leader", as do other streams subscribed with {@link onLeaderLost}.
+   * Returns how many streams were ended.
    */
   leaderCheck(): number {
-    const hasLeader = this.#options.hasLeader;
-    if (hasLeader === undefined) return 0;
-    if (hasLeader()) {
-      this.#noLeaderChecks = 0;
-      return 0;
-    }
-    this.#noLeaderChecks++;
-    if (this.#noLeaderChecks < MAX_NO_LEADER_CHECKS) return 0;
-    let ended = 0;
-    for (const s of [...this.#sessions]) {
-      if (!s.requireLeader) continue;
-      s.end(new EtcdError("NoLeader"));
-      ended++;
-    }
-    for (const listener of [...this.#leaderLostListeners]) {
-      listener();
-      ended++;
-    }
-    if (ended > 0) this.#log.warn({ streams: ended }, "ended streams that require a leader: none for three election timeouts");
-    return ended;
+    return this.#leader?.check() ?? 0;
   }
 
-  /**
-   * Calls `listener` at each leader check that finds the member without a
-   * leader for three election timeouts, like the watch sessions that
-   * required one. Returns the unsubscribe function.
-   */
+  /** Subscribes a stream that required a leader to the monitor; returns the unsubscribe function. */
   onLeaderLost(listener: () => void): () => void {
-    this.#leaderLostListeners.add(listener);
-    return () => this.#leaderLostListeners.delete(listener);
+    return this.#leader?.onLeaderLost(listener) ?? (() => undefined);
   }
 
   updateMetrics(): void {
@@ -267,17 +250,18 @@ export class WatchHub implements WatchApi {
     m.pendingEvents.set(this.#pendingEvents);
   }
 
-  /** Starts the sync and progress timers. */
+  /** Starts the periodic sync and progress checks on the clock. */
   start(): void {
     if (this.#started) return;
     this.#started = true;
+    const clock = this.#options.clock;
     this.#timers.push(
-      setInterval(() => this.runSync(), SYNC_INTERVAL_MS),
-      setInterval(() => this.progressTick(), this.progressCheckMs),
+      clock.every(SYNC_INTERVAL_MS, () => this.runSync()),
+      clock.every(this.progressCheckMs, () => this.progressTick()),
     );
     const election = this.#options.electionTimeoutMs;
-    if (this.#options.hasLeader !== undefined && election !== undefined && election > 0) {
-      this.#timers.push(setInterval(() => this.leaderCheck(), election));
+    if (this.#ownsLeaderMonitor && election !== undefined && election > 0) {
+      this.#timers.push(clock.every(election, () => this.leaderCheck()));
     }
     if (this.store.hasBacklog) this.#wake();
   }
@@ -285,7 +269,7 @@ export class WatchHub implements WatchApi {
   /** Stops the timers and ends every session (their transports are told to finish). */
   stop(): void {
     this.#started = false;
-    for (const t of this.#timers) clearInterval(t);
+    for (const cancel of this.#timers) cancel();
     this.#timers = [];
     if (this.#immediate !== undefined) clearImmediate(this.#immediate);
     this.#immediate = undefined;

@@ -122,3 +122,20 @@ export interface Backend extends BackendReader, BackendWriter {
   /** Commits what is pending, waits until durable, and releases the engine. */
   close(): Promise<void>;
 }
+
+/**
+ * What raft snapshots need of a backend kept in a file: a consistent copy
+ * of it to send, values read back from such a copy (its metadata), and
+ * installing a received copy in its place. The copy's file format is the
+ * engine's business; callers only pass paths around.
+ */
+export interface SnapshotFiles {
+  /** Writes a consistent, compacted copy of everything committed (pending writes are committed first) to `path`. */
+  copyTo(path: string): Promise<void>;
+  /** The values of `keys` in `bucket` of the copy at `path` (undefined where absent); the copy is not kept open. */
+  readFromCopy(path: string, bucket: Bucket, keys: readonly Uint8Array[]): (Buffer | undefined)[];
+  /** Replaces the whole content with the copy at `path` (which is moved into place). */
+  replaceWith(path: string): Promise<void>;
+  /** Deletes a copy and whatever the engine keeps beside it. */
+  removeCopy(path: string): void;
+}

@@ -19,7 +19,7 @@ import { mkdirSync, renameSync, rmSync, statSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
-import type { Backend, BackendStats, Entry, KeyRange, PreCommitHook } from "./backend.js";
+import type { Backend, BackendStats, Entry, KeyRange, PreCommitHook, SnapshotFiles } from "./backend.js";
 import { hashBuckets } from "./hash.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange, toBuffer } from "./write-buffer.js";
@@ -70,7 +70,7 @@ function openEngine(path: string, mapSize: number): Engine {
   return { root, dbs };
 }
 
-export class LmdbBackend implements Backend {
+export class LmdbBackend implements Backend, SnapshotFiles {
   readonly batchLimit: number;
   readonly path: string;
   readonly #mapSize: number;
@@ -220,9 +220,28 @@ export class LmdbBackend implements Backend {
    */
   async copyTo(path: string): Promise<void> {
     await this.commit();
+    this.removeCopy(path);
+    await this.#engine.root.backup(path, true);
+  }
+
+  /** Opens the copy at `path` read-only just long enough to read `keys` of `bucket`. */
+  readFromCopy(path: string, bucket: Bucket, keys: readonly Uint8Array[]): (Buffer | undefined)[] {
+    const root = open<Buffer, Buffer>({ path, noSubdir: true, readOnly: true, keyEncoding: "binary", encoding: "binary", maxDbs: BUCKETS.length + 2 });
+    try {
+      const db = root.openDB<Buffer, Buffer>(bucket, { keyEncoding: "binary", encoding: "binary" });
+      return keys.map((key) => {
+        const value = db.getBinary(toBuffer(key));
+        return value === undefined ? undefined : Buffer.from(value);
+      });
+    } finally {
+      void root.close();
+    }
+  }
+
+  /** A copy is its data file plus the lock file LMDB keeps beside it. */
+  removeCopy(path: string): void {
     rmSync(path, { force: true });
     rmSync(`${path}-lock`, { force: true });
-    await this.#engine.root.backup(path, true);
   }
 
   /**

@@ -36,6 +36,8 @@ export const META_KEYS = {
   scheduledCompactRev: Buffer.from("scheduledCompactRev"),
   /** Revision (17-byte revision key) of the last compaction whose deletes are done. */
   finishedCompactRev: Buffer.from("finishedCompactRev"),
+  /** Raft's membership configuration as of the consistent index, etcd's ConfState JSON (etcd 3.5+). */
+  confState: Buffer.from("confState"),
 } as const;
 
 /** A bucket/key pair left out of {@link Backend.hash}. */

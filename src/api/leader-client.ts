@@ -1,7 +1,9 @@
 /**
- * Requests only the leader can answer (lease keepalive and TimeToLive, learner
- * promotion), sent on by a follower to the leader's client URL over gRPC —
- * the same API a client would use, so the leader applies its own rules.
+ * The server's {@link LeaderForwarder} over gRPC: requests only the leader
+ * can answer (lease keepalive and TimeToLive, learner promotion), sent on by
+ * a follower to the leader's client URL — the same API a client would use,
+ * so the leader applies its own rules. Created by the composition root and
+ * handed to the server, which knows only the interface.
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
@@ -13,16 +15,9 @@ import {
   type LeaseTimeToLiveResponse,
   type MemberPromoteRequest,
   type MemberPromoteResponse,
-} from "../../gen/etcdserverpb/rpc.js";
-import { EtcdError, RelayedError } from "../../pkg/errors.js";
-import type { LeaseForwarder } from "../lease/requests.js";
-
-export interface LeaderLocator {
-  /** The leader's member id, 0 when none is known. */
-  leader(): bigint;
-  /** Client URLs a member published (empty until it started). */
-  clientUrls(id: bigint): readonly string[];
-}
+} from "../gen/etcdserverpb/rpc.js";
+import { EtcdError, RelayedError } from "../pkg/errors.js";
+import type { LeaderForwarder, LeaderLocator } from "../server/api.js";
 
 interface Clients {
   target: string;
@@ -30,7 +25,7 @@ interface Clients {
   cluster: InstanceType<typeof ClusterClient>;
 }
 
-export class LeaderClient implements LeaseForwarder {
+export class LeaderClient implements LeaderForwarder {
   readonly #locator: LeaderLocator;
   #clients: Clients | undefined;
 
@@ -59,13 +54,13 @@ export class LeaderClient implements LeaseForwarder {
 
   async timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal): Promise<LeaseTimeToLiveResponse | undefined> {
     const { lease } = this.#connect();
-    const resp = await unaryCall<LeaseTimeToLiveRequest, LeaseTimeToLiveResponse>((cb) => lease.leaseTimeToLive(req, new grpc.Metadata(), deadline(), cb), signal);
+    const resp = await unaryCall<LeaseTimeToLiveResponse>((cb) => lease.leaseTimeToLive(req, new grpc.Metadata(), deadline(), cb), signal);
     return resp.TTL === -1n ? undefined : resp;
   }
 
   async memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse> {
     const { cluster } = this.#connect();
-    return unaryCall<MemberPromoteRequest, MemberPromoteResponse>((cb) => cluster.memberPromote(req, new grpc.Metadata(), deadline(), cb), signal);
+    return unaryCall<MemberPromoteResponse>((cb) => cluster.memberPromote(req, new grpc.Metadata(), deadline(), cb), signal);
   }
 
   close(): void {
@@ -93,7 +88,7 @@ function deadline(): grpc.CallOptions {
   return { deadline: Date.now() + 5_000 };
 }
 
-function unaryCall<Req, Res>(start: (cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall, signal?: AbortSignal): Promise<Res> {
+function unaryCall<Res>(start: (cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall, signal?: AbortSignal): Promise<Res> {
   return new Promise((resolve, reject) => {
     const call = start((err, res) => {
       signal?.removeEventListener("abort", onAbort);

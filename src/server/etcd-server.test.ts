@@ -1,0 +1,91 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { RangeRequest } from "../gen/etcdserverpb/rpc.js";
+import { ManualClock } from "../pkg/clock.js";
+import { EtcdError } from "../pkg/errors.js";
+import { nullLogger } from "../pkg/logger.js";
+import { SeededRandom } from "../pkg/random.js";
+import type { LeaderForwarder } from "./api.js";
+import { defaultWalDir } from "./bootstrap/bootstrap.js";
+import type { ServerConfig } from "./config.js";
+import { EtcdServer } from "./etcd-server.js";
+
+const b = (s: string): Buffer => Buffer.from(s);
+
+/** A single member never forwards: it leads. */
+const noForwarding: LeaderForwarder = {
+  renew: () => Promise.reject(new EtcdError("NotLeader")),
+  timeToLive: () => Promise.reject(new EtcdError("NotLeader")),
+  memberPromote: () => Promise.reject(new EtcdError("NotLeader")),
+  close: () => {},
+};
+
+function singleMember(dataDir: string): ServerConfig {
+  return {
+    name: "solo",
+    dataDir,
+    walDir: defaultWalDir(dataDir),
+    initialCluster: [{ name: "solo", peerUrls: ["http://127.0.0.1:0"] }],
+    initialClusterToken: "etcd-cluster",
+    initialClusterState: "new",
+    advertiseClientUrls: ["http://127.0.0.1:2379"],
+    listenPeerUrls: ["http://127.0.0.1:0"],
+    initialAdvertisePeerUrls: ["http://127.0.0.1:0"],
+    heartbeatIntervalMs: 100,
+    electionTimeoutMs: 1000,
+    preVote: true,
+    forceNewCluster: false,
+    strictReconfigCheck: true,
+    maxLearners: 1,
+    snapshotCount: 10_000,
+    maxSnapshots: 5,
+    maxWals: 5,
+    quotaBackendBytes: 0,
+    backendBatchIntervalMs: 0,
+    backendBatchLimit: 0,
+    maxRequestBytes: 1.5 * 1024 * 1024,
+    maxTxnOps: 128,
+    compactionBatchLimit: 0,
+    lease: { checkpoint: false, checkpointPersist: false },
+    watchProgressNotifyIntervalMs: 0,
+  };
+}
+
+function rangeOne(key: string): RangeRequest {
+  return { key: b(key), rangeEnd: Buffer.alloc(0), limit: 0n, revision: 0n, sortOrder: 0, sortTarget: 0, serializable: true, keysOnly: false, countOnly: false, minModRevision: 0n, maxModRevision: 0n, minCreateRevision: 0n, maxCreateRevision: 0n };
+}
+
+/** Waits (in real time: the apply path writes the WAL) until `cond` holds. */
+async function until(cond: () => Promise<boolean>, what: string): Promise<void> {
+  for (let i = 0; i < 400; i++) {
+    if (await cond()) return;
+    await new Promise((r) => setTimeout(r, 5));
+  }
+  assert.fail(`timed out waiting for ${what}`);
+}
+
+test("a single member runs its periodic duties on the injected clock: a lease expires only as the clock advances; stop cancels them all", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
+  const clock = new ManualClock();
+  const server = await EtcdServer.start(singleMember(dataDir), { logger: nullLogger, clock, random: new SeededRandom(7), leaderForwarder: () => noForwarding });
+  try {
+    assert.equal(server.hasLeader(), true);
+    assert.equal(server.clusterVersion(), "3.6.0");
+    const { ID } = await server.lease.grant({ ID: 0n, TTL: 5n });
+    await server.kv.put({ key: b("k"), value: b("v"), lease: ID, prevKv: false, ignoreValue: false, ignoreLease: false });
+    clock.advance(4000);
+    await new Promise((r) => setTimeout(r, 20));
+    assert.equal((await server.kv.range(rangeOne("k"))).count, 1n, "4 s into a 5 s lease");
+    // Past the TTL plus the extension a new leader grants (one election timeout), in heartbeat steps.
+    for (let i = 0; i < 40; i++) clock.advance(100);
+    await until(async () => (await server.kv.range(rangeOne("k"))).count === 0n, "the expired lease's key to go");
+    assert.equal((await server.lease.timeToLive({ ID, keys: false })).TTL, -1n);
+  } finally {
+    await server.stop();
+    assert.equal(clock.pendingTimers, 0, "stop cancels every periodic duty");
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
