@@ -47,7 +47,7 @@ before(async () => {
       // Two responses per request; a cancel request ends the stream from the server side,
       // else it lasts until the client cancels it (as a watch stream does after a half-close).
       watch: async (requests, sink, ctx) => {
-        const cancelled = new Promise((resolve) => ctx.cancellation.addEventListener("abort", resolve));
+        const cancelled = new Promise<void>((resolve) => ctx.cancellation.addEventListener("abort", () => resolve()));
         for await (const req of requests) {
           if (req.requestUnion?.$case === "cancelRequest") return;
           if (req.requestUnion?.$case === "progressRequest") {
