@@ -6,6 +6,8 @@ import { ElectionService, LeaderRequest, type LeaderResponse } from "../gen/v3el
 import type { ElectionApi } from "../server/api.js";
 import { electionHandlers } from "./election-service.js";
 import { leaderLossSource, serveForTest, until } from "./grpc/test-support.js";
+import { leaderInterceptor } from "./interceptors.js";
+import { bindService } from "./rpc/methods.js";
 
 const header = { clusterId: 1n, memberId: 2n, revision: 3n, raftTerm: 4n };
 
@@ -30,7 +32,7 @@ function observe(client: grpc.Client, requireLeader: boolean) {
 
 test("Election.Observe: a stream that requires a leader ends with 'no leader' when the member loses it; others go on", async () => {
   const { listeners, source } = leaderLossSource(header);
-  const s = await serveForTest([[ElectionService, electionHandlers(election, source)]]);
+  const s = await serveForTest(bindService(ElectionService, electionHandlers(election), [leaderInterceptor(source)]));
   try {
     const strict = observe(s.client, true);
     const relaxed = observe(s.client, false);

@@ -1,78 +1,32 @@
 /**
- * v3electionpb.Election over gRPC. Observe is a server stream: it pulls the
- * next leader value only when the previous one was written (and grpc-js's
- * buffer drained), so a slow reader costs one pending value, and it ends
- * when the client cancels.
+ * v3electionpb.Election. Observe is a server stream: it pulls the next
+ * leader value only when the previous one was written (and the transport
+ * had room for it), so a slow reader costs one pending value, and it ends
+ * when the call does.
  * @module
  */
-import type * as grpc from "@grpc/grpc-js";
-import type {
-  CampaignRequest,
-  CampaignResponse,
-  LeaderRequest,
-  LeaderResponse,
-  ProclaimRequest,
-  ProclaimResponse,
-  ResignRequest,
-  ResignResponse,
-} from "../gen/v3electionpb/v3election.js";
-import type { ElectionApi, HeaderSource } from "../server/api.js";
-import { drained, grpcErrorOf, unary } from "./grpc-adapter.js";
-import { EtcdError } from "../pkg/errors.js";
-import { admitStream, checkLeaderRequirement, monitorLeader } from "./interceptors.js";
+import type { ElectionService } from "../gen/v3electionpb/v3election.js";
+import type { ElectionApi } from "../server/api.js";
 import { asServiceError } from "./lock-service.js";
+import type { ServiceHandlers } from "./rpc/contract.js";
 import { toWireError } from "./status.js";
 
-export function electionHandlers(api: ElectionApi, header: HeaderSource) {
+export function electionHandlers(api: ElectionApi): ServiceHandlers<typeof ElectionService> {
   return {
-    campaign: unary<CampaignRequest, CampaignResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
-      return asServiceError(api.campaign(req, ctx.signal));
-    }),
-    proclaim: unary<ProclaimRequest, ProclaimResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
-      return asServiceError(api.proclaim(req, ctx.signal));
-    }),
-    leader: unary<LeaderRequest, LeaderResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
-      return asServiceError(api.leader(req, ctx.signal));
-    }),
-    resign: unary<ResignRequest, ResignResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
-      return asServiceError(api.resign(req, ctx.signal));
-    }),
-    observe: observeHandler(api, header),
+    campaign: async (req, ctx) => asServiceError(api.campaign(req, ctx.signal)),
+    proclaim: async (req, ctx) => asServiceError(api.proclaim(req, ctx.signal)),
+    leader: async (req, ctx) => asServiceError(api.leader(req, ctx.signal)),
+    resign: async (req, ctx) => asServiceError(api.resign(req, ctx.signal)),
+    observe: async (req, sink, ctx) => {
+      try {
+        for await (const resp of api.observe(req, ctx.signal)) {
+          if (!sink.write(resp)) await sink.ready();
+          if (sink.closed) return;
+        }
+      } catch (err) {
+        // As for the unary calls: the service's errors reach the client as Unknown with etcd's text.
+        throw new Error(toWireError(err).message, { cause: err });
+      }
+    },
   };
-}
-
-type ObserveCall = grpc.ServerWritableStream<LeaderRequest, LeaderResponse>;
-
-function observeHandler(api: ElectionApi, header: HeaderSource): grpc.handleServerStreamingCall<LeaderRequest, LeaderResponse> {
-  return (call) => {
-    void observe(api, header, call);
-  };
-}
-
-async function observe(api: ElectionApi, header: HeaderSource, call: ObserveCall): Promise<void> {
-  const ctx = admitStream(call, header);
-  if (ctx === undefined) return;
-  const stop = new AbortController();
-  let leaderLost = false;
-  monitorLeader(call, ctx, header, () => {
-    leaderLost = true;
-    stop.abort();
-  });
-  try {
-    for await (const resp of api.observe(call.request, AbortSignal.any([ctx.signal, stop.signal]))) {
-      if (call.cancelled || leaderLost) break;
-      if (!call.write(resp)) await drained(call);
-    }
-    if (call.cancelled) return;
-    if (leaderLost) call.emit("error", grpcErrorOf(new EtcdError("NoLeader")));
-    else call.end();
-  } catch (err) {
-    if (call.cancelled) return;
-    // As for the unary calls: the service's errors reach the client as Unknown with etcd's text.
-    call.emit("error", grpcErrorOf(leaderLost ? new EtcdError("NoLeader") : new Error(toWireError(err).message)));
-  }
 }

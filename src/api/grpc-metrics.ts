@@ -4,17 +4,16 @@
  * is listed from the start (all codes at 0), and each call is counted by
  * its type, service, method and final code.
  *
- * The hot path only bumps plain numbers in a per-method object found once,
- * at registration: unary handlers made by the adapter carry an observer
- * slot (no wrapper, no allocation per call); stream handlers are wrapped,
- * which costs a few closures per stream, not per message. The numbers move
- * into the prom-client counters when /metrics is scraped ({@link flush}).
+ * An interceptor (src/api/rpc/methods.ts): the per-method counts are found
+ * once, at registration, so a call only bumps plain numbers — no lookup, no
+ * allocation on the unary path; a stream gets a counting sink and request
+ * iterator. The numbers move into the prom-client counters when /metrics is
+ * scraped ({@link GrpcMetrics.flush}).
  * @module
  */
-import type { EventEmitter } from "node:events";
-import * as grpc from "@grpc/grpc-js";
-import { observeUnary, type CallObserver } from "./grpc-adapter.js";
-import type { ServiceRegistry } from "./grpc-server.js";
+import type { CallContext, ResponseSink } from "./rpc/contract.js";
+import type { AnyBidiStream, AnyServerStream, AnyUnary, Interceptor, MethodInfo, MethodKind } from "./rpc/methods.js";
+import { toWireError } from "./status.js";
 
 /** The prom-client counters this fills (ServerMetrics' grpc* fields fit). */
 export interface GrpcCounters {
@@ -28,21 +27,6 @@ interface CounterLike {
   inc(labels: Record<string, string>, value?: number): void;
 }
 
-type GrpcType = "unary" | "client_stream" | "server_stream" | "bidi_stream";
-
-const COUNTS = Symbol("grpcMethodCounts");
-
-/**
- * For a stream handler that writes framed messages to the HTTP/2 stream
- * itself instead of through `call.write` (the watch fast path): counts `n`
- * messages sent on `call` in grpc_server_msg_sent_total. A no-op when the
- * server is not instrumented.
- */
-export function countMessagesSent(call: object, n: number): void {
-  const counts = (call as { [COUNTS]?: MethodCounts })[COUNTS];
-  if (counts !== undefined) counts.sent += n;
-}
-
 /** Go's codes.Code names, by number. */
 const CODE_NAMES = [
   "OK", "Canceled", "Unknown", "InvalidArgument", "DeadlineExceeded", "NotFound", "AlreadyExists",
@@ -52,7 +36,7 @@ const CODE_NAMES = [
 const UNKNOWN = 2;
 
 /** One method's counts since start, and what has been handed to prom-client already. */
-export class MethodCounts implements CallObserver {
+export class MethodCounts {
   started = 0;
   received = 0;
   sent = 0;
@@ -60,21 +44,19 @@ export class MethodCounts implements CallObserver {
   readonly #exported = { started: 0, received: 0, sent: 0, handled: CODE_NAMES.map(() => 0) };
   readonly #labels: Record<string, string>;
   readonly #codeLabels: Record<string, string>[];
-  /** One request per call: counted when it starts. */
-  readonly #oneRequest: boolean;
   /** One response per successful call: counted when it ends OK. */
   readonly #oneResponse: boolean;
 
-  constructor(type: GrpcType, service: string, method: string) {
+  constructor(type: MethodKind, service: string, method: string) {
     this.#labels = { grpc_type: type, grpc_service: service, grpc_method: method };
     this.#codeLabels = CODE_NAMES.map((code) => ({ ...this.#labels, grpc_code: code }));
-    this.#oneRequest = type === "unary" || type === "server_stream";
-    this.#oneResponse = type === "unary" || type === "client_stream";
+    this.#oneResponse = type === "unary";
   }
 
-  callStarted(): void {
+  /** A call started; `withRequest` when its one request came with it (unary, server stream). */
+  callStarted(withRequest: boolean): void {
     this.started++;
-    if (this.#oneRequest) this.received++;
+    if (withRequest) this.received++;
   }
 
   callFinished(code: number): void {
@@ -106,7 +88,17 @@ export class MethodCounts implements CallObserver {
   }
 }
 
-export class GrpcMetrics {
+/**
+ * The status a call ended with: the transport's when the call ended before
+ * its handler did (cancelled, deadline), else the handler's.
+ */
+function codeOf(ctx: CallContext, err: unknown): number {
+  const reason = ctx.cancellation.reason;
+  if (reason !== undefined) return reason.code;
+  return err === undefined ? 0 : toWireError(err).code;
+}
+
+export class GrpcMetrics implements Interceptor {
   readonly #counters: GrpcCounters;
   readonly #methods = new Map<string, MethodCounts>();
 
@@ -114,29 +106,47 @@ export class GrpcMetrics {
     this.#counters = counters;
   }
 
-  /** Makes every service added to `server` from now on counted. Call before the first addService. */
-  instrument(server: ServiceRegistry): void {
-    const addService = server.addService.bind(server);
-    server.addService = (service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void => {
-      addService(service, this.wrapService(service, implementation));
+  unary(method: MethodInfo, next: AnyUnary): AnyUnary {
+    const counts = this.#countsFor(method);
+    return async (request, ctx) => {
+      counts.callStarted(true);
+      try {
+        const response = await next(request, ctx);
+        counts.callFinished(codeOf(ctx, undefined));
+        return response;
+      } catch (err) {
+        counts.callFinished(codeOf(ctx, err));
+        throw err;
+      }
     };
   }
 
-  /** The implementation with every method counted (unimplemented ones answer UNIMPLEMENTED, counted too). */
-  wrapService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): grpc.UntypedServiceImplementation {
-    const wrapped: grpc.UntypedServiceImplementation = {};
-    for (const [name, def] of Object.entries(service)) {
-      const { serviceName, methodName } = splitPath(def.path);
-      const type: GrpcType = def.requestStream ? (def.responseStream ? "bidi_stream" : "client_stream") : def.responseStream ? "server_stream" : "unary";
-      const counts = new MethodCounts(type, serviceName, methodName);
-      counts.register(this.#counters);
-      this.#methods.set(def.path, counts);
-      const handler = implementation[name] ?? (def.originalName !== undefined ? implementation[def.originalName] : undefined);
-      if (handler === undefined) wrapped[name] = unimplemented(type, def.path, counts);
-      else if (type === "unary" && observeUnary(handler, counts)) wrapped[name] = (handler as AnyHandler).bind(implementation) as grpc.UntypedHandleCall;
-      else wrapped[name] = countedHandler(type, handler, implementation, counts);
-    }
-    return wrapped;
+  serverStream(method: MethodInfo, next: AnyServerStream): AnyServerStream {
+    const counts = this.#countsFor(method);
+    return async (request, sink, ctx) => {
+      counts.callStarted(true);
+      try {
+        await next(request, countingSink(sink, counts), ctx);
+        counts.callFinished(codeOf(ctx, undefined));
+      } catch (err) {
+        counts.callFinished(codeOf(ctx, err));
+        throw err;
+      }
+    };
+  }
+
+  bidiStream(method: MethodInfo, next: AnyBidiStream): AnyBidiStream {
+    const counts = this.#countsFor(method);
+    return async (requests, sink, ctx) => {
+      counts.callStarted(false);
+      try {
+        await next(countingRequests(requests, counts), countingSink(sink, counts), ctx);
+        counts.callFinished(codeOf(ctx, undefined));
+      } catch (err) {
+        counts.callFinished(codeOf(ctx, err));
+        throw err;
+      }
+    };
   }
 
   /** Counts for one method path (`/etcdserverpb.KV/Range`), for tests. */
@@ -148,85 +158,47 @@ export class GrpcMetrics {
   flush(): void {
     for (const m of this.#methods.values()) m.flush(this.#counters);
   }
-}
 
-function splitPath(path: string): { serviceName: string; methodName: string } {
-  const slash = path.lastIndexOf("/");
-  return { serviceName: path.slice(1, slash), methodName: path.slice(slash + 1) };
-}
-
-type AnyHandler = (...args: never[]) => void;
-
-/**
- * A non-unary handler (or a unary one not made by the adapter) counted from
- * outside: the call's own methods are wrapped for messages in and out, and
- * its end (status sent, or cancelled) is counted once.
- */
-function countedHandler(type: GrpcType, handler: grpc.UntypedHandleCall, self: object, counts: MethodCounts): grpc.UntypedHandleCall {
-  const original = handler as unknown as AnyHandler;
-  if (type === "unary" || type === "client_stream") {
-    return ((call: grpc.ServerUnaryCall<unknown, unknown>, callback: grpc.sendUnaryData<unknown>) => {
-      counts.callStarted();
-      if (type === "client_stream") countReceived(call as unknown as StreamCall, counts);
-      original.call(self, ...([call, (err: grpc.ServerErrorResponse | null, value?: unknown) => {
-        counts.callFinished(err ? (typeof err.code === "number" ? err.code : UNKNOWN) : 0);
-        callback(err, value);
-      }] as unknown as never[]));
-    }) as unknown as grpc.UntypedHandleCall;
+  #countsFor(method: MethodInfo): MethodCounts {
+    let counts = this.#methods.get(method.path);
+    if (counts === undefined) {
+      counts = new MethodCounts(method.kind, method.service, method.name);
+      counts.register(this.#counters);
+      this.#methods.set(method.path, counts);
+    }
+    return counts;
   }
-  return ((call: StreamCall) => {
-    counts.callStarted();
-    (call as { [COUNTS]?: MethodCounts })[COUNTS] = counts;
-    if (type === "bidi_stream") countReceived(call, counts);
-    const write = call.write;
-    call.write = function (this: StreamCall, ...args: unknown[]): boolean {
-      counts.sent++;
-      return write.apply(this, args);
-    };
-    let code = 0;
-    let done = false;
-    const finish = (final: number): void => {
-      if (done) return;
-      done = true;
-      counts.callFinished(final);
-    };
-    call.on("error", (err: { code?: unknown }) => {
-      code = typeof err?.code === "number" ? err.code : UNKNOWN;
-    });
-    call.once("finish", () => finish(code));
-    call.once("cancelled", () => finish(1));
-    call.once("close", () => finish(code));
-    original.call(self, ...([call] as unknown as never[]));
-  }) as unknown as grpc.UntypedHandleCall;
 }
 
-interface StreamCall extends EventEmitter {
-  write(...args: unknown[]): boolean;
-  push(chunk: unknown, encoding?: BufferEncoding): boolean;
-}
-
-/** Counts messages as grpc-js pushes them into the call's readable side. */
-function countReceived(call: StreamCall, counts: MethodCounts): void {
-  const push = call.push;
-  call.push = function (this: StreamCall, chunk: unknown, encoding?: BufferEncoding): boolean {
-    if (chunk !== null) counts.received++;
-    return push.call(this, chunk, encoding);
+function countingSink<Res>(sink: ResponseSink<Res>, counts: MethodCounts): ResponseSink<Res> {
+  return {
+    write(response) {
+      if (!sink.closed) counts.sent++;
+      return sink.write(response);
+    },
+    writeBatch(responses) {
+      if (!sink.closed) counts.sent += responses.length;
+      return sink.writeBatch(responses);
+    },
+    ready: () => sink.ready(),
+    get closed() {
+      return sink.closed;
+    },
   };
 }
 
-/** grpc-js's answer for a method the service object lacks, counted. */
-function unimplemented(type: GrpcType, path: string, counts: MethodCounts): grpc.UntypedHandleCall {
-  const status = { code: grpc.status.UNIMPLEMENTED, details: `The server does not implement the method ${path.slice(path.lastIndexOf("/") + 1)}` };
-  if (type === "unary" || type === "client_stream") {
-    return ((_call: unknown, callback: grpc.sendUnaryData<unknown>) => {
-      counts.callStarted();
-      counts.callFinished(status.code);
-      callback(status as grpc.ServerErrorResponse, null);
-    }) as unknown as grpc.UntypedHandleCall;
-  }
-  return ((call: EventEmitter) => {
-    counts.callStarted();
-    counts.callFinished(status.code);
-    call.emit("error", status);
-  }) as unknown as grpc.UntypedHandleCall;
+function countingRequests<Req>(requests: AsyncIterable<Req>, counts: MethodCounts): AsyncIterable<Req> {
+  return {
+    [Symbol.asyncIterator]() {
+      const inner = requests[Symbol.asyncIterator]();
+      return {
+        next: async () => {
+          const step = await inner.next();
+          if (step.done !== true) counts.received++;
+          return step;
+        },
+        return: async () => (await inner.return?.()) ?? { value: undefined, done: true },
+      };
+    },
+  };
 }

@@ -1,27 +1,28 @@
 /**
  * Builds the gRPC server with etcd's services and limits: ours (src/api/grpc,
- * over our own HTTP/2) or, when asked for, grpc-js's. Connections come from
+ * over our own HTTP/2) or, when asked for, grpc-js's. Either serves the same
+ * methods — the services' handlers wrapped once in the interceptor chain
+ * (the caller's, then etcd's leader/learner checks). Connections come from
  * {@link ClientListener}, which owns the sockets.
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import type { Http2Server } from "./client-listener.js";
-import { GrpcJsConnections } from "./grpc-js-connections.js";
-import { GrpcServer, type ServiceDefinition, type ServiceImplementation } from "./grpc/server.js";
-import { ClusterService, KVService, MaintenanceService } from "../gen/etcdserverpb/rpc.js";
-import type { ApiLimits, ClusterApi, HeaderSource, KvApi, MaintenanceApi } from "../server/api.js";
-import { clusterHandlers } from "./cluster-service.js";
-import { kvHandlers } from "./kv-service.js";
-import { maintenanceHandlers } from "./maintenance-service.js";
-import { LeaseService } from "../gen/etcdserverpb/rpc.js";
-import type { LeaseApi } from "../server/api.js";
-import { leaseHandlers } from "./lease-service.js";
-import { LockService } from "../gen/v3lockpb/v3lock.js";
+import { ClusterService, KVService, LeaseService, MaintenanceService } from "../gen/etcdserverpb/rpc.js";
 import { ElectionService } from "../gen/v3electionpb/v3election.js";
-import type { ElectionApi, LockApi } from "../server/api.js";
-import { lockHandlers } from "./lock-service.js";
+import { LockService } from "../gen/v3lockpb/v3lock.js";
+import type { ApiLimits, ClusterApi, ElectionApi, HeaderSource, KvApi, LeaseApi, LockApi, MaintenanceApi, WatchApi } from "../server/api.js";
+import type { Http2Server } from "./client-listener.js";
+import { clusterHandlers } from "./cluster-service.js";
 import { electionHandlers } from "./election-service.js";
-import type { WatchApi } from "../server/api.js";
+import { registerWithGrpcJs } from "./grpc-js-adapter.js";
+import { GrpcJsConnections } from "./grpc-js-connections.js";
+import { GrpcServer } from "./grpc/server.js";
+import { leaderInterceptor } from "./interceptors.js";
+import { kvHandlers } from "./kv-service.js";
+import { leaseHandlers } from "./lease-service.js";
+import { lockHandlers } from "./lock-service.js";
+import { maintenanceHandlers } from "./maintenance-service.js";
+import { bindService, type Interceptor, type Method } from "./rpc/methods.js";
 import { WATCH_SERVICE, watchHandlers } from "./watch-service.js";
 
 /** etcd lets a gRPC message exceed --max-request-bytes by this much, so the server (not gRPC) answers "request is too large". */
@@ -37,13 +38,8 @@ export interface GrpcServerOptions extends ApiLimits {
   implementation?: GrpcImplementation;
   /** Told of an unexpected exception that closed a client connection (our server only). */
   onInternalError?: (err: unknown) => void;
-  /** Called with the new server before any service is added (the gRPC metrics hook in here). */
-  onCreate?: (server: ServiceRegistry) => void;
-}
-
-/** Where services are added: grpc-js's Server has this method, and so does ours behind an adapter. */
-export interface ServiceRegistry {
-  addService(service: grpc.ServiceDefinition, implementation: grpc.UntypedServiceImplementation): void;
+  /** Run around every call, outermost first, before etcd's own checks (the gRPC metrics go here). */
+  interceptors?: readonly Interceptor[];
 }
 
 export interface GrpcEndpoint {
@@ -64,11 +60,25 @@ export interface ApiBackends {
   watch?: WatchApi;
 }
 
+/** Every method of etcd's services present in `backends`, each wrapped once in the interceptor chain. */
+function etcdMethods(backends: ApiBackends, options: GrpcServerOptions): Method[] {
+  const chain = [...(options.interceptors ?? []), leaderInterceptor(backends.header)];
+  const methods = [
+    ...bindService(KVService, kvHandlers(backends.kv, options), chain),
+    ...bindService(MaintenanceService, maintenanceHandlers(backends.maintenance), chain),
+    ...bindService(ClusterService, clusterHandlers(backends.cluster), chain),
+  ];
+  if (backends.lease !== undefined) methods.push(...bindService(LeaseService, leaseHandlers(backends.lease), chain));
+  if (backends.lock !== undefined) methods.push(...bindService(LockService, lockHandlers(backends.lock), chain));
+  if (backends.election !== undefined) methods.push(...bindService(ElectionService, electionHandlers(backends.election), chain));
+  if (backends.watch !== undefined) methods.push(...bindService(WATCH_SERVICE, watchHandlers(backends.watch), chain));
+  return methods;
+}
+
 export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptions): GrpcEndpoint {
   const maxReceiveBytes = options.maxRequestBytes + GRPC_OVERHEAD_BYTES;
   const maxConcurrentStreams = options.maxConcurrentStreams > 0 && options.maxConcurrentStreams < 2 ** 31 ? options.maxConcurrentStreams : 2 ** 31 - 1;
-  let registry: ServiceRegistry;
-  let endpoint: GrpcEndpoint;
+  const methods = etcdMethods(backends, options);
   if (options.implementation === "grpc-js") {
     const server = new grpc.Server({
       "grpc.max_receive_message_length": maxReceiveBytes,
@@ -80,33 +90,23 @@ export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptio
       // channelz bookkeeping costs an allocation-heavy wrapper per call; nothing reads it.
       "grpc.enable_channelz": 0,
     });
+    registerWithGrpcJs(server, methods);
     const connections = new GrpcJsConnections(server.createConnectionInjector(grpc.ServerCredentials.createInsecure()));
-    registry = server;
-    endpoint = {
+    return {
       connections,
       shutdown: () => {
         connections.close();
         server.forceShutdown();
       },
     };
-  } else {
-    const server = new GrpcServer({
-      maxReceiveBytes,
-      maxConcurrentStreams,
-      keepaliveIntervalMs: options.keepaliveIntervalMs,
-      keepaliveTimeoutMs: options.keepaliveTimeoutMs,
-      ...(options.onInternalError !== undefined ? { onInternalError: options.onInternalError } : {}),
-    });
-    registry = { addService: (service, impl) => server.addService(service as unknown as ServiceDefinition, impl as unknown as ServiceImplementation) };
-    endpoint = { connections: server, shutdown: () => server.forceShutdown() };
   }
-  options.onCreate?.(registry);
-  registry.addService(KVService, kvHandlers(backends.kv, backends.header, options));
-  registry.addService(MaintenanceService, maintenanceHandlers(backends.maintenance, backends.header));
-  registry.addService(ClusterService, clusterHandlers(backends.cluster, backends.header));
-  if (backends.lease !== undefined) registry.addService(LeaseService, leaseHandlers(backends.lease, backends.header));
-  if (backends.lock !== undefined) registry.addService(LockService, lockHandlers(backends.lock, backends.header));
-  if (backends.election !== undefined) registry.addService(ElectionService, electionHandlers(backends.election, backends.header));
-  if (backends.watch !== undefined) registry.addService(WATCH_SERVICE, watchHandlers(backends.watch, backends.header));
-  return endpoint;
+  const server = new GrpcServer({
+    maxReceiveBytes,
+    maxConcurrentStreams,
+    keepaliveIntervalMs: options.keepaliveIntervalMs,
+    keepaliveTimeoutMs: options.keepaliveTimeoutMs,
+    ...(options.onInternalError !== undefined ? { onInternalError: options.onInternalError } : {}),
+  });
+  server.addMethods(methods);
+  return { connections: server, shutdown: () => server.forceShutdown() };
 }

@@ -1,50 +1,77 @@
 /**
- * Checks etcd applies to every call before its handler runs (etcd's unary and
- * stream interceptors): a learner serves only Status and serializable Range
- * ("rpc not supported for learner"); a client that sets the `hasleader`
+ * etcd's own interceptor (v3rpc/interceptor.go): before any handler runs, a
+ * learner refuses everything but Maintenance.Status and serializable Range
+ * ("rpc not supported for learner"), and a client that set the `hasleader`
  * metadata to "true" is refused with "no leader" while the member has none.
+ * A stream opened with `hasleader: true` is ended with "no leader" once the
+ * member has been without a leader for three election timeouts
+ * (monitorLeader), so its client moves to a member that has one.
  * @module
  */
-import type { EventEmitter } from "node:events";
+import type { RangeRequest } from "../gen/etcdserverpb/rpc.js";
 import { EtcdError } from "../pkg/errors.js";
 import type { HeaderSource } from "../server/api.js";
-import type { CallContext } from "./call-context.js";
-import { contextOf, grpcErrorOf, type AnyServerCall } from "./grpc-adapter.js";
+import type { CallContext } from "./rpc/contract.js";
+import type { Interceptor } from "./rpc/methods.js";
 
 export const REQUIRE_LEADER_KEY = "hasleader";
 
-/**
- * Every handler calls this first. `learnerAllowed` is true only for the
- * requests a learner may serve (Status, serializable Range).
- */
-export function checkLeaderRequirement(ctx: CallContext, header: HeaderSource, learnerAllowed = false): void {
-  if (!learnerAllowed && header.isLearner?.() === true) throw new EtcdError("NotSupportedForLearner");
-  if (ctx.metadata(REQUIRE_LEADER_KEY) === "true" && !header.hasLeader()) throw new EtcdError("NoLeader");
+const STATUS = "/etcdserverpb.Maintenance/Status";
+const RANGE = "/etcdserverpb.KV/Range";
+
+/** Why a call is refused before its handler runs; undefined to admit it. */
+function refusal(header: HeaderSource, ctx: CallContext, learnerAllowed: boolean): EtcdError | undefined {
+  if (!learnerAllowed && header.isLearner?.() === true) return new EtcdError("NotSupportedForLearner");
+  if (ctx.metadata(REQUIRE_LEADER_KEY) === "true" && !header.hasLeader()) return new EtcdError("NoLeader");
+  return undefined;
+}
+
+export function leaderInterceptor(header: HeaderSource): Interceptor {
+  return {
+    unary(method, next) {
+      if (method.path === STATUS) {
+        return (request, ctx) => {
+          const refused = refusal(header, ctx, true);
+          return refused === undefined ? next(request, ctx) : Promise.reject(refused);
+        };
+      }
+      if (method.path === RANGE) {
+        return (request, ctx) => {
+          const refused = refusal(header, ctx, (request as RangeRequest).serializable);
+          return refused === undefined ? next(request, ctx) : Promise.reject(refused);
+        };
+      }
+      return (request, ctx) => {
+        const refused = refusal(header, ctx, false);
+        return refused === undefined ? next(request, ctx) : Promise.reject(refused);
+      };
+    },
+    serverStream(_method, next) {
+      return (request, sink, ctx) => {
+        const refused = refusal(header, ctx, false);
+        if (refused !== undefined) return Promise.reject(refused);
+        return whileLeaderKept(header, ctx, next(request, sink, ctx));
+      };
+    },
+    bidiStream(_method, next) {
+      return (requests, sink, ctx) => {
+        const refused = refusal(header, ctx, false);
+        if (refused !== undefined) return Promise.reject(refused);
+        return whileLeaderKept(header, ctx, next(requests, sink, ctx));
+      };
+    },
+  };
 }
 
 /**
- * The start of every stream handler: the same checks as for unary calls.
- * A refused stream is ended with etcd's error and `undefined` is returned.
+ * The stream's run, or "no leader" if the member loses its leader first
+ * (for a stream that required one). The handler then sees its call end.
  */
-export function admitStream(call: AnyServerCall, header: HeaderSource): CallContext | undefined {
-  const ctx = contextOf(call);
-  try {
-    checkLeaderRequirement(ctx, header);
-  } catch (err) {
-    call.emit("error", grpcErrorOf(err));
-    return undefined;
-  }
-  return ctx;
-}
-
-/**
- * etcd's monitorLeader, for a stream opened with `hasleader: true`: `onLost`
- * runs when the member has been without a leader for three election
- * timeouts, so the client can move to a member that has one. The
- * subscription ends with the call.
- */
-export function monitorLeader(call: EventEmitter, ctx: CallContext, header: HeaderSource, onLost: () => void): void {
-  if (ctx.metadata(REQUIRE_LEADER_KEY) !== "true" || header.onLeaderLost === undefined) return;
-  const off = header.onLeaderLost(onLost);
-  for (const event of ["close", "cancelled", "error", "finish"]) call.once(event, off);
+function whileLeaderKept(header: HeaderSource, ctx: CallContext, run: Promise<void>): Promise<void> {
+  if (ctx.metadata(REQUIRE_LEADER_KEY) !== "true" || header.onLeaderLost === undefined) return run;
+  let off: (() => void) | undefined;
+  const lost = new Promise<never>((_, reject) => {
+    off = header.onLeaderLost?.(() => reject(new EtcdError("NoLeader")));
+  });
+  return Promise.race([run, lost]).finally(() => off?.());
 }

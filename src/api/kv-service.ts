@@ -1,51 +1,32 @@
 /**
- * etcdserverpb.KV over gRPC: validate as etcd's API layer does, then hand the
- * request to the server. Validation happens here, before anything is
- * proposed, so a bad request changes nothing anywhere.
+ * etcdserverpb.KV: validate as etcd's API layer does, then hand the request
+ * to the server with the call's cancellation. Validation happens here,
+ * before anything is proposed, so a bad request changes nothing anywhere.
  * @module
  */
-import type {
-  CompactionRequest,
-  CompactionResponse,
-  DeleteRangeRequest,
-  DeleteRangeResponse,
-  PutRequest,
-  PutResponse,
-  RangeRequest,
-  RangeResponse,
-  TxnRequest,
-  TxnResponse,
-} from "../gen/etcdserverpb/rpc.js";
-import type { ApiLimits, HeaderSource, KvApi } from "../server/api.js";
+import type { KVService } from "../gen/etcdserverpb/rpc.js";
+import type { ApiLimits, KvApi } from "../server/api.js";
 import { checkDeleteRequest, checkPutRequest, checkRangeRequest, checkTxnRequest } from "../server/txn/validate.js";
-import { checkLeaderRequirement } from "./interceptors.js";
-import { unary } from "./grpc-adapter.js";
+import type { ServiceHandlers } from "./rpc/contract.js";
 
-export function kvHandlers(api: KvApi, header: HeaderSource, limits: ApiLimits) {
+export function kvHandlers(api: KvApi, limits: ApiLimits): ServiceHandlers<typeof KVService> {
   return {
-    range: unary<RangeRequest, RangeResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header, req.serializable);
+    range: async (req, ctx) => {
       checkRangeRequest(req);
-      return api.range(req);
-    }),
-    put: unary<PutRequest, PutResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
+      return api.range(req, ctx.cancellation);
+    },
+    put: async (req, ctx) => {
       checkPutRequest(req);
-      return api.put(req);
-    }),
-    deleteRange: unary<DeleteRangeRequest, DeleteRangeResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
+      return api.put(req, ctx.cancellation);
+    },
+    deleteRange: async (req, ctx) => {
       checkDeleteRequest(req);
-      return api.deleteRange(req);
-    }),
-    txn: unary<TxnRequest, TxnResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
+      return api.deleteRange(req, ctx.cancellation);
+    },
+    txn: async (req, ctx) => {
       checkTxnRequest(req, limits.maxTxnOps);
-      return api.txn(req);
-    }),
-    compact: unary<CompactionRequest, CompactionResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
-      return api.compact(req);
-    }),
+      return api.txn(req, ctx.cancellation);
+    },
+    compact: async (req, ctx) => api.compact(req, ctx.cancellation),
   };
 }

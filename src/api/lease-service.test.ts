@@ -5,6 +5,8 @@ import * as grpc from "@grpc/grpc-js";
 import { LeaseKeepAliveRequest, LeaseService, type LeaseKeepAliveResponse } from "../gen/etcdserverpb/rpc.js";
 import type { LeaseApi } from "../server/api.js";
 import { leaderLossSource, serveForTest, until } from "./grpc/test-support.js";
+import { leaderInterceptor } from "./interceptors.js";
+import { bindService } from "./rpc/methods.js";
 import { leaseHandlers } from "./lease-service.js";
 
 const header = { clusterId: 1n, memberId: 2n, revision: 3n, raftTerm: 4n };
@@ -33,7 +35,7 @@ function keepAlives(client: grpc.Client, requireLeader: boolean): KeepAlives {
 
 test("LeaseKeepAlive: a stream that requires a leader ends with 'no leader' when the member loses it; others go on", async () => {
   const { listeners, source } = leaderLossSource(header);
-  const s = await serveForTest([[LeaseService, leaseHandlers(leases, source)]]);
+  const s = await serveForTest(bindService(LeaseService, leaseHandlers(leases), [leaderInterceptor(source)]));
   try {
     const strict = keepAlives(s.client, true);
     const relaxed = keepAlives(s.client, false);
@@ -61,7 +63,7 @@ test("LeaseKeepAlive: a stream that requires a leader ends with 'no leader' when
 
 test("LeaseKeepAlive: a stream that requires a leader and ends normally unsubscribes", async () => {
   const { listeners, source } = leaderLossSource(header);
-  const s = await serveForTest([[LeaseService, leaseHandlers(leases, source)]]);
+  const s = await serveForTest(bindService(LeaseService, leaseHandlers(leases), [leaderInterceptor(source)]));
   try {
     const k = keepAlives(s.client, true);
     k.stream.write(LeaseKeepAliveRequest.fromPartial({ ID: 1n }));

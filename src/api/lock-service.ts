@@ -1,8 +1,7 @@
-/** v3lockpb.Lock over gRPC. @module */
-import type { LockRequest, LockResponse, UnlockRequest, UnlockResponse } from "../gen/v3lockpb/v3lock.js";
-import type { HeaderSource, LockApi } from "../server/api.js";
-import { checkLeaderRequirement } from "./interceptors.js";
-import { unary } from "./grpc-adapter.js";
+/** v3lockpb.Lock. @module */
+import type { LockService } from "../gen/v3lockpb/v3lock.js";
+import type { LockApi } from "../server/api.js";
+import type { ServiceHandlers } from "./rpc/contract.js";
 import { toWireError } from "./status.js";
 
 /**
@@ -20,15 +19,9 @@ export async function asServiceError<T>(run: Promise<T>): Promise<T> {
   }
 }
 
-export function lockHandlers(api: LockApi, header: HeaderSource) {
+export function lockHandlers(api: LockApi): ServiceHandlers<typeof LockService> {
   return {
-    lock: unary<LockRequest, LockResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
-      return asServiceError(api.lock(req, ctx.signal));
-    }),
-    unlock: unary<UnlockRequest, UnlockResponse>(async (req, ctx) => {
-      checkLeaderRequirement(ctx, header);
-      return asServiceError(api.unlock(req, ctx.signal));
-    }),
+    lock: async (req, ctx) => asServiceError(api.lock(req, ctx.signal)),
+    unlock: async (req, ctx) => asServiceError(api.unlock(req, ctx.signal)),
   };
 }

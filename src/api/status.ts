@@ -7,6 +7,7 @@
  */
 import { status as Status } from "@grpc/grpc-js";
 import { type ErrorKind, isEtcdError, RelayedError } from "../pkg/errors.js";
+import { RpcError } from "./rpc/contract.js";
 
 export interface WireError {
   readonly code: Status;
@@ -111,12 +112,13 @@ export function wireErrorOf(kind: ErrorKind): WireError {
 
 /**
  * The wire form of anything thrown by a handler: an EtcdError maps through the
- * table; anything else goes out as Unknown with its message, as etcd does for
- * errors it has no mapping for.
+ * table; an RpcError or RelayedError carries its own status; anything else
+ * goes out as Unknown with its message, as etcd does for errors it has no
+ * mapping for.
  */
 export function toWireError(err: unknown): WireError {
   if (isEtcdError(err)) return table[err.kind];
-  if (err instanceof RelayedError) return { code: err.code, message: err.message };
+  if (err instanceof RelayedError || err instanceof RpcError) return { code: err.code, message: err.message };
   const message = err instanceof Error ? err.message : String(err);
   return { code: Status.UNKNOWN, message };
 }

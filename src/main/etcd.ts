@@ -113,7 +113,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
       keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
       implementation,
       onInternalError: (err) => logger.error({ error: String(err) }, "closed a client connection after an internal error"),
-      onCreate: (s) => grpcMetrics.instrument(s),
+      interceptors: [grpcMetrics],
     },
   );
   const http = createHttpApi({

@@ -39,12 +39,25 @@ import type {
   TxnResponse,
 } from "../gen/etcdserverpb/rpc.js";
 
+/**
+ * The part of an AbortSignal a waiter uses: whether the caller gave up, and
+ * a listener for when it does. An AbortSignal is one. The gRPC edge passes
+ * its call's own (src/api/rpc) on the KV hot path instead of an AbortSignal,
+ * because creating an AbortSignal per call costs more CPU than the rest of a
+ * unary Put on our server (measured: ~25 µs against ~15 µs).
+ */
+export interface Cancellation {
+  readonly aborted: boolean;
+  addEventListener(type: "abort", listener: () => void, options?: { once?: boolean }): void;
+  removeEventListener(type: "abort", listener: () => void): void;
+}
+
 export interface KvApi {
-  range(req: RangeRequest, signal?: AbortSignal): Promise<RangeResponse>;
-  put(req: PutRequest, signal?: AbortSignal): Promise<PutResponse>;
-  deleteRange(req: DeleteRangeRequest, signal?: AbortSignal): Promise<DeleteRangeResponse>;
-  txn(req: TxnRequest, signal?: AbortSignal): Promise<TxnResponse>;
-  compact(req: CompactionRequest, signal?: AbortSignal): Promise<CompactionResponse>;
+  range(req: RangeRequest, signal?: Cancellation): Promise<RangeResponse>;
+  put(req: PutRequest, signal?: Cancellation): Promise<PutResponse>;
+  deleteRange(req: DeleteRangeRequest, signal?: Cancellation): Promise<DeleteRangeResponse>;
+  txn(req: TxnRequest, signal?: Cancellation): Promise<TxnResponse>;
+  compact(req: CompactionRequest, signal?: Cancellation): Promise<CompactionResponse>;
 }
 
 export interface MaintenanceApi {

@@ -1,16 +1,20 @@
 /**
- * The Watch gRPC service in process, over a real HTTP/2 socket, on both of
- * its write paths: the batched raw-frame path (plain grpc-js server) and the
- * `call.write` fallback (taken when grpc-js wraps the call, here with a
- * pass-through server interceptor). Both must give the client the same
- * responses, honour the client's flow control, and free the session when the
- * client goes away. Also: the hasleader check refuses a stream when there is
- * no leader.
+ * The Watch gRPC service in process, over a real HTTP/2 socket, on both
+ * transports: our gRPC server (a batch of responses framed into one write)
+ * and the grpc-js fallback (one write per response). Both must give the
+ * client the same responses, honour the client's flow control, and free the
+ * session when the client goes away. Also: the hasleader check refuses a
+ * stream when there is no leader.
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as grpc from "@grpc/grpc-js";
 import type { WatchResponse } from "../../src/gen/etcdserverpb/rpc.js";
+import { registerWithGrpcJs } from "../../src/api/grpc-js-adapter.js";
+import { GrpcServer } from "../../src/api/grpc/server.js";
+import { listenForTest } from "../../src/api/grpc/test-support.js";
+import { leaderInterceptor } from "../../src/api/interceptors.js";
+import { bindService } from "../../src/api/rpc/methods.js";
 import { WATCH_SERVICE, watchHandlers } from "../../src/api/watch-service.js";
 import { ManualClock } from "../../src/pkg/clock.js";
 import { SeededRandom } from "../../src/pkg/random.js";
@@ -29,7 +33,9 @@ interface Rig {
   close(): Promise<void>;
 }
 
-async function rig(intercepted: boolean): Promise<Rig> {
+type Transport = "ours" | "grpc-js";
+
+async function rig(transport: Transport): Promise<Rig> {
   const backend = new MemoryBackend();
   let hub: WatchHub | undefined;
   const kv = new KVStore({ backend, onCommit: (events, rev) => hub!.notify(events, rev) });
@@ -44,12 +50,29 @@ async function rig(intercepted: boolean): Promise<Rig> {
   });
   hub.start();
   const leader = { has: true };
-  const passThrough: grpc.ServerInterceptor = (_method, call) => new grpc.ServerInterceptingCall(call);
-  const server = new grpc.Server(intercepted ? { interceptors: [passThrough] } : {});
-  server.addService(WATCH_SERVICE, watchHandlers(hub, { header: (revision) => ({ clusterId: 1n, memberId: 2n, revision: revision ?? kv.rev, raftTerm: 3n }), hasLeader: () => leader.has }));
-  const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+  const header = {
+    header: (revision?: bigint) => ({ clusterId: 1n, memberId: 2n, revision: revision ?? kv.rev, raftTerm: 3n }),
+    hasLeader: () => leader.has,
+    onLeaderLost: (listener: () => void) => hub!.onLeaderLost(listener),
+  };
+  const methods = bindService(WATCH_SERVICE, watchHandlers(hub), [leaderInterceptor(header)]);
+  let endpoint: string;
+  let stopServer: () => Promise<void>;
+  if (transport === "ours") {
+    const server = new GrpcServer({ maxConcurrentStreams: 100, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 20_000, maxReceiveBytes: 4 << 20 });
+    server.addMethods(methods);
+    const listening = await listenForTest(server);
+    endpoint = listening.address;
+    stopServer = () => listening.close();
+  } else {
+    const server = new grpc.Server();
+    registerWithGrpcJs(server, methods);
+    const port = await new Promise<number>((resolve, reject) => server.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (e, p) => (e ? reject(e) : resolve(p))));
+    endpoint = `127.0.0.1:${port}`;
+    stopServer = async () => server.forceShutdown();
+  }
   return {
-    endpoint: `127.0.0.1:${port}`,
+    endpoint,
     hub,
     leader,
     put(key, value) {
@@ -62,7 +85,7 @@ async function rig(intercepted: boolean): Promise<Rig> {
     },
     async close() {
       hub!.stop();
-      server.forceShutdown();
+      await stopServer();
     },
   };
 }
@@ -75,8 +98,8 @@ async function until(cond: () => boolean, what: string): Promise<void> {
   }
 }
 
-async function scenario(intercepted: boolean): Promise<string[]> {
-  const r = await rig(intercepted);
+async function scenario(transport: Transport): Promise<string[]> {
+  const r = await rig(transport);
   const client = newWatchClient(r.endpoint);
   try {
     const s = new WatchStreamClient(client);
@@ -95,7 +118,7 @@ async function scenario(intercepted: boolean): Promise<string[]> {
     await until(() => r.hub.sessions === 0, "session closed after the client cancelled");
     const describe = (x: WatchResponse): string[] =>
       x.created ? [`created ${x.watchId}`] : x.events.map((e) => `${x.watchId} ${e.kv!.key}=${e.kv!.value.toString().slice(0, 6)}@${e.kv!.modRevision} prev=${e.prevKv?.value.toString().slice(0, 6) ?? "-"}`);
-    // Per watcher, in order (batching may differ between the two paths).
+    // Per watcher, in order (batching may differ between the two transports).
     return [...s.responses.filter((x) => x.created || x.watchId === 0n), ...s.responses.filter((x) => !x.created && x.watchId === 1n)].flatMap(describe);
   } finally {
     client.close();
@@ -103,9 +126,9 @@ async function scenario(intercepted: boolean): Promise<string[]> {
   }
 }
 
-test("Watch service: the raw-frame path and the call.write fallback give the same responses, with flow control", { timeout: 60_000 }, async () => {
-  const raw = await scenario(false);
-  const fallback = await scenario(true);
+test("Watch service: our transport (batched frames) and the grpc-js fallback give the same responses, with flow control", { timeout: 60_000 }, async () => {
+  const raw = await scenario("ours");
+  const fallback = await scenario("grpc-js");
   assert.equal(raw.length, 2 + 3000 + 1000);
   assert.deepEqual(raw.slice(0, 4), ["created 0", "created 1", "0 k0=v0....@2 prev=-", "0 k1=v1....@3 prev=-"]);
   assert.equal(raw.at(-1), "1 k1=v2998.@3000 prev=v2995.");
@@ -113,7 +136,7 @@ test("Watch service: the raw-frame path and the call.write fallback give the sam
 });
 
 test("Watch service: hasleader=true without a leader is refused with 'no leader', and ended when the leader is gone", { timeout: 30_000 }, async () => {
-  const r = await rig(false);
+  const r = await rig("ours");
   const client = newWatchClient(r.endpoint);
   try {
     r.leader.has = false;

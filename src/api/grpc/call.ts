@@ -1,258 +1,240 @@
 /**
- * One gRPC call on an HTTP/2 stream, with the surface of grpc-js's server
- * call objects that our handlers use, so the same handler runs on either
- * server: `request`, `metadata`, `cancelled`; for streams `write` (false =
- * wait for 'drain'), `end`, `pause`/`resume`, and the events 'data', 'end',
- * 'cancelled', 'drain', 'finish', 'close'. A handler ends a call with an
- * error by emitting 'error' with `{ code, details }`, as with grpc-js.
+ * One gRPC call on an HTTP/2 stream, served to a contract handler
+ * (src/api/rpc): the call is the handler's context, its response sink and —
+ * for a bidi stream — the source of its request queue. The handler's
+ * promise decides the status: resolved is OK (with the response, for a
+ * unary call), rejected is the error's status through status.ts.
  * @module
  */
-import { EventEmitter } from "node:events";
 import type { H2Stream, StreamListener } from "../h2/connection.js";
-import { ErrorCode } from "../h2/frames.js";
-import type { RequestMetadata } from "./metadata.js";
-import { Code, frameMessage, MessageReader, OK_TRAILERS, RESPONSE_HEADERS, statusBlock, StatusError } from "./wire.js";
+import { CallCancellationBase } from "../rpc/call-cancellation.js";
+import type { CallContext, Peer, ResponseSink } from "../rpc/contract.js";
+import { RpcError } from "../rpc/contract.js";
+import type { AnyBidiStream, AnyServerStream, AnyUnary, Method } from "../rpc/methods.js";
+import { RequestQueue } from "../rpc/request-queue.js";
+import { toWireError } from "../status.js";
+import { metadataValue } from "./metadata.js";
+import { Code, frameMessage, MessageReader, OK_TRAILERS, RESPONSE_HEADERS, statusBlock } from "./wire.js";
 
 /** The longest delay setTimeout honours. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
-export type MethodKind = "unary" | "client_stream" | "server_stream" | "bidi_stream";
-
-/** What a registered method needs from its definition. */
-export interface MethodCodec {
-  requestDeserialize(bytes: Buffer): unknown;
-  responseSerialize(value: unknown): Buffer;
-}
-
-export type UnaryCallback = (err: { code?: number; details?: string; message?: string } | null, value?: unknown) => void;
-
 export interface CallOptions {
-  kind: MethodKind;
-  codec: MethodCodec;
   maxReceiveBytes: number;
   encoding: string | undefined;
   timeoutMs: number | undefined;
-  peer: string;
-  /** Runs the handler: for unary and server streams once the request message is in. */
-  start(call: ServerCall): void;
+  peer: Peer;
 }
 
-export class ServerCall extends EventEmitter implements StreamListener {
-  readonly metadata: RequestMetadata;
-  request: unknown = undefined;
-  cancelled = false;
+export class ServerCall extends CallCancellationBase implements CallContext, ResponseSink<unknown>, StreamListener {
+  readonly peer: Peer;
   readonly #stream: H2Stream;
-  readonly #options: CallOptions;
+  readonly #method: Method;
   readonly #reader: MessageReader;
-  #started = false;
+  /** Bidi streams: the requests, as the handler reads them. */
+  readonly #requests: RequestQueue<unknown> | undefined;
+  /** Unary and server streams: the one request message. */
+  #request: unknown = undefined;
+  #received = 0;
   #done = false;
-  #paused = false;
-  #inputEnded = false;
-  #endEmitted = false;
-  readonly #inbox: unknown[] = [];
-  #deadline: NodeJS.Timeout | undefined;
+  readonly #deadline: number | undefined;
+  #timer: NodeJS.Timeout | undefined;
+  #drainWaiters: (() => void)[] | undefined;
 
-  constructor(stream: H2Stream, metadata: RequestMetadata, options: CallOptions) {
+  constructor(stream: H2Stream, method: Method, options: CallOptions) {
     super();
     this.#stream = stream;
-    this.metadata = metadata;
-    this.#options = options;
+    this.#method = method;
+    this.peer = options.peer;
     this.#reader = new MessageReader(options.maxReceiveBytes, options.encoding);
-    // A handler ends the call with a status by emitting 'error' (grpc-js's convention).
-    this.on("error", (err: { code?: unknown; details?: unknown; message?: unknown }) => {
-      const code = typeof err?.code === "number" ? err.code : Code.UNKNOWN;
-      const details = typeof err?.details === "string" ? err.details : typeof err?.message === "string" ? err.message : "";
-      this.sendStatus(code, details);
-    });
-    // setTimeout fires at once for delays past 2^31-1 ms (~24.8 days): a deadline that far is no deadline.
-    if (options.timeoutMs !== undefined && options.timeoutMs <= MAX_TIMER_MS) {
-      this.#deadline = setTimeout(() => this.#expire(), options.timeoutMs);
+    if (options.timeoutMs !== undefined) {
+      this.#deadline = Date.now() + options.timeoutMs;
+      // setTimeout fires at once for delays past 2^31-1 ms (~24.8 days): a deadline that far is no deadline.
+      if (options.timeoutMs <= MAX_TIMER_MS) this.#timer = setTimeout(() => this.#expire(), options.timeoutMs);
     }
-    if (options.kind === "client_stream" || options.kind === "bidi_stream") this.#start();
+    if (method.kind === "bidi_stream") {
+      this.#requests = new RequestQueue({ pause: () => stream.pauseInput(), resume: () => stream.resumeInput() });
+      void this.#runBidi(method.handler, this.#requests);
+    }
   }
 
-  getPeer(): string {
-    return this.#options.peer;
+  // ---- the context -------------------------------------------------------------------
+
+  get method(): string {
+    return this.#method.info.path;
   }
 
-  // ---- the HTTP/2 stream's events ---------------------------------------------------
+  get deadline(): number | undefined {
+    return this.#deadline;
+  }
+
+  metadata(key: string): string | undefined {
+    return metadataValue(this.#stream.headers, key);
+  }
+
+  // ---- the HTTP/2 stream's events ------------------------------------------------------
 
   onData(chunk: Buffer): void {
     if (this.#done) return;
     try {
       this.#reader.push(chunk, (bytes) => this.#onMessage(bytes));
     } catch (err) {
-      const e = err instanceof StatusError ? err : new StatusError(Code.INTERNAL, String(err));
-      this.sendStatus(e.code, e.details);
+      const e = err instanceof RpcError ? err : new RpcError(Code.INTERNAL, String(err));
+      this.#endWith(e.code, e.message);
     }
   }
 
   onEnd(): void {
     if (this.#done) return;
     if (this.#reader.partial) {
-      this.sendStatus(Code.INTERNAL, "grpc: stream ended in the middle of a message");
+      this.#endWith(Code.INTERNAL, "grpc: stream ended in the middle of a message");
       return;
     }
-    this.#inputEnded = true;
-    if (this.#started) {
-      this.#deliver();
+    if (this.#requests !== undefined) {
+      this.#requests.end();
       return;
     }
     // Unary and server streams: exactly one request message.
-    if (this.#inbox.length !== 1) {
-      this.sendStatus(Code.INTERNAL, this.#inbox.length === 0 ? "grpc: no request message" : "grpc: more than one request message for a unary method");
+    if (this.#received !== 1) {
+      this.#endWith(Code.INTERNAL, this.#received === 0 ? "grpc: no request message" : "grpc: more than one request message for a unary method");
       return;
     }
-    this.request = this.#inbox.shift();
-    this.#start();
+    const method = this.#method;
+    if (method.kind === "unary") void this.#runUnary(method.handler);
+    else if (method.kind === "server_stream") void this.#runServerStream(method.handler);
   }
 
   onReset(): void {
-    this.#cancel();
+    // Nothing can be sent on a reset stream: the call just ends.
+    this.#finish(Code.CANCELLED, "context canceled");
   }
 
   onDrain(): void {
-    this.emit("drain");
+    const waiters = this.#drainWaiters;
+    this.#drainWaiters = undefined;
+    if (waiters !== undefined) for (const w of waiters) w();
   }
 
   #onMessage(bytes: Buffer): void {
     let message: unknown;
     try {
-      message = this.#options.codec.requestDeserialize(bytes);
+      message = this.#method.decode(bytes);
     } catch (err) {
-      throw new StatusError(Code.INTERNAL, `grpc: error unmarshalling request: ${(err as Error).message}`);
+      throw new RpcError(Code.INTERNAL, `grpc: error unmarshalling request: ${(err as Error).message}`);
     }
-    if (!this.#started) {
-      if (this.#inbox.length > 0) throw new StatusError(Code.INTERNAL, "grpc: more than one request message for a unary method");
-      this.#inbox.push(message);
+    if (this.#requests !== undefined) {
+      this.#requests.push(message);
       return;
     }
-    this.push(message);
+    if (this.#received++ > 0) throw new RpcError(Code.INTERNAL, "grpc: more than one request message for a unary method");
+    this.#request = message;
   }
 
-  #start(): void {
-    this.#started = true;
-    this.#options.start(this);
-  }
+  // ---- running the handler ---------------------------------------------------------------
 
-  // ---- the readable side (streams from the client) ----------------------------------
-
-  /** Delivers one request message (null = the client's end); grpc-js's name, which metrics hook. */
-  push(message: unknown): boolean {
-    if (message === null) {
-      this.#inputEnded = true;
-    } else {
-      this.#inbox.push(message);
+  async #runUnary(handler: AnyUnary): Promise<void> {
+    let response: unknown;
+    try {
+      response = await handler(this.#request as never, this);
+    } catch (err) {
+      this.#fail(err);
+      return;
     }
-    this.#deliver();
-    return !this.#paused;
+    this.#respond(response);
   }
 
-  #deliver(): void {
-    while (!this.#paused && this.#inbox.length > 0 && !this.#done) this.emit("data", this.#inbox.shift());
-    if (!this.#paused && this.#inputEnded && this.#inbox.length === 0 && !this.#endEmitted && !this.#done) {
-      this.#endEmitted = true;
-      this.emit("end");
+  async #runServerStream(handler: AnyServerStream): Promise<void> {
+    try {
+      await handler(this.#request as never, this, this);
+    } catch (err) {
+      this.#fail(err);
+      return;
     }
+    this.#endWith(Code.OK, "");
   }
 
-  pause(): this {
-    if (!this.#paused) {
-      this.#paused = true;
-      this.#stream.pauseInput();
+  async #runBidi(handler: AnyBidiStream, requests: RequestQueue<unknown>): Promise<void> {
+    try {
+      await handler(requests as AsyncIterable<never>, this, this);
+    } catch (err) {
+      this.#fail(err);
+      return;
     }
-    return this;
+    this.#endWith(Code.OK, "");
   }
 
-  resume(): this {
-    if (this.#paused) {
-      this.#paused = false;
-      this.#stream.resumeInput();
-      this.#deliver();
-    }
-    return this;
-  }
+  // ---- the sink ----------------------------------------------------------------------------
 
-  isPaused(): boolean {
-    return this.#paused;
-  }
-
-  // ---- the writable side ------------------------------------------------------------
-
-  /** Sends one response message; false when the caller should wait for 'drain'. */
-  write(message: unknown): boolean {
+  write(response: unknown): boolean {
     if (this.#done) return false;
-    return this.writeFramed(frameMessage(this.#options.codec.responseSerialize(message)));
-  }
-
-  /** Sends bytes that are already gRPC-framed messages (the watch fast path). */
-  writeFramed(frames: Buffer): boolean {
-    if (this.#done) return false;
+    const bytes = frameMessage(this.#method.encode(response as never));
     this.#stream.sendHeaders(RESPONSE_HEADERS);
-    return this.#stream.write(frames);
+    return this.#stream.write(bytes);
   }
 
-  /** Ends a stream with OK. */
-  end(): void {
-    this.sendStatus(Code.OK, "");
+  writeBatch(responses: readonly unknown[]): boolean {
+    if (this.#done) return false;
+    if (responses.length === 0) return this.#stream.writable;
+    const frame = this.#method.frameBatch;
+    const bytes =
+      frame !== undefined
+        ? frame(responses as readonly never[])
+        : Buffer.concat(responses.map((r) => frameMessage(this.#method.encode(r as never))));
+    this.#stream.sendHeaders(RESPONSE_HEADERS);
+    return this.#stream.write(bytes);
   }
 
-  /** The unary answer: the response, or an error status. */
-  readonly callback: UnaryCallback = (err, value) => {
+  ready(): Promise<void> {
+    if (this.#done || this.#stream.writable) return Promise.resolve();
+    this.#stream.wantsDrain = true;
+    return new Promise((resolve) => (this.#drainWaiters ??= []).push(resolve));
+  }
+
+  get closed(): boolean {
+    return this.#done;
+  }
+
+  // ---- ending --------------------------------------------------------------------------------
+
+  #respond(response: unknown): void {
     if (this.#done) return;
-    if (err !== null && err !== undefined) {
-      const code = typeof err.code === "number" ? err.code : Code.UNKNOWN;
-      this.sendStatus(code, err.details ?? err.message ?? "");
-      return;
-    }
     let body: Buffer;
     try {
-      body = frameMessage(this.#options.codec.responseSerialize(value));
+      body = frameMessage(this.#method.encode(response as never));
     } catch (e) {
-      this.sendStatus(Code.INTERNAL, `grpc: error while marshaling: ${(e as Error).message}`);
+      this.#endWith(Code.INTERNAL, `grpc: error while marshaling: ${(e as Error).message}`);
       return;
     }
-    this.#finish();
+    this.#finish(Code.OK, "");
     this.#stream.respond(RESPONSE_HEADERS, body, OK_TRAILERS);
-    this.emit("finish");
-    this.emit("close");
-  };
-
-  sendStatus(code: number, details: string): void {
-    if (this.#done) return;
-    const headersSent = this.#stream.headersSent;
-    this.#finish();
-    if (code === Code.OK && headersSent) this.#stream.end(OK_TRAILERS);
-    else this.#stream.end(statusBlock(code, details, !headersSent));
-    this.emit("finish");
-    this.emit("close");
   }
 
-  #finish(): void {
+  #fail(err: unknown): void {
+    if (this.#done) return;
+    const wire = toWireError(err);
+    this.#endWith(wire.code, wire.message);
+  }
+
+  /** Ends the call with a status. */
+  #endWith(code: number, message: string): void {
+    if (this.#done) return;
+    const headersSent = this.#stream.headersSent;
+    this.#finish(code, message);
+    if (code === Code.OK && headersSent) this.#stream.end(OK_TRAILERS);
+    else this.#stream.end(statusBlock(code, message, !headersSent));
+  }
+
+  #finish(code: number, message: string): void {
+    if (this.#done) return;
     this.#done = true;
-    clearTimeout(this.#deadline);
-    this.#inbox.length = 0;
+    if (this.#timer !== undefined) clearTimeout(this.#timer);
+    this.#request = undefined;
+    this.#requests?.close();
+    this.onDrain();
+    this.abortCall(code, message);
   }
 
   #expire(): void {
-    if (this.#done) return;
-    this.sendStatus(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
-    this.cancelled = true;
-    this.emit("cancelled", "deadline");
-  }
-
-  #cancel(): void {
-    if (this.#done) return;
-    this.#finish();
-    this.cancelled = true;
-    this.emit("cancelled", "cancelled");
-    this.emit("close");
-  }
-
-  /** Resets the stream without a status (the server is going away). */
-  abort(): void {
-    if (this.#done) return;
-    this.#stream.reset(ErrorCode.Cancel);
-    this.#cancel();
+    this.#endWith(Code.DEADLINE_EXCEEDED, "context deadline exceeded");
   }
 }

@@ -1,43 +1,20 @@
 /**
- * A request's custom metadata: the header fields that are neither pseudo
- * headers nor reserved by the gRPC transport. The subset of grpc-js's
- * Metadata that handlers read (`get`, `getMap`), over the decoded list.
+ * Request metadata: the custom header fields of a call, read straight from
+ * its decoded header list (no per-call copy).
  * @module
  */
 import type { HeaderList } from "../h2/hpack.js";
 
-const RESERVED = new Set(["content-type", "te", "user-agent", "grpc-timeout", "grpc-encoding", "grpc-accept-encoding", "host", "connection"]);
-
-export class RequestMetadata {
-  readonly #fields: HeaderList;
-
-  /** `fields` is the request's whole header list; reserved and pseudo headers are skipped on read. */
-  constructor(fields: HeaderList) {
-    this.#fields = fields;
+/**
+ * The first value of `key` (lower-case) in `fields`, as UTF-8 text; a
+ * `-bin` key's value is base64 on the wire and is decoded.
+ */
+export function metadataValue(fields: HeaderList, key: string): string | undefined {
+  for (let i = 0; i < fields.length; i += 2) {
+    if (fields[i] !== key) continue;
+    const value = fields[i + 1]!;
+    if (key.endsWith("-bin")) return Buffer.from(value.split(",")[0]!.trim(), "base64").toString("utf8");
+    return Buffer.from(value, "latin1").toString("utf8");
   }
-
-  /** Every value of `key` (lower-case): strings, or bytes for `-bin` keys (base64 on the wire). */
-  get(key: string): (string | Buffer)[] {
-    const name = key.toLowerCase();
-    const out: (string | Buffer)[] = [];
-    const fields = this.#fields;
-    for (let i = 0; i < fields.length; i += 2) {
-      if (fields[i] !== name) continue;
-      const value = fields[i + 1]!;
-      if (name.endsWith("-bin")) for (const part of value.split(",")) out.push(Buffer.from(part.trim(), "base64"));
-      else out.push(Buffer.from(value, "latin1").toString("utf8"));
-    }
-    return out;
-  }
-
-  getMap(): Record<string, string | Buffer> {
-    const out: Record<string, string | Buffer> = {};
-    const fields = this.#fields;
-    for (let i = 0; i < fields.length; i += 2) {
-      const name = fields[i]!;
-      if (name.startsWith(":") || RESERVED.has(name) || name in out) continue;
-      out[name] = this.get(name)[0]!;
-    }
-    return out;
-  }
+  return undefined;
 }

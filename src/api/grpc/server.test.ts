@@ -15,10 +15,12 @@ import {
   WatchResponse,
   WatchService,
 } from "../../gen/etcdserverpb/rpc.js";
-import type { ServerCall, UnaryCallback } from "./call.js";
-import { GrpcServer, type GrpcServerOptions, type ServiceDefinition, type ServiceImplementation } from "./server.js";
+import type { CallContext, ResponseSink } from "../rpc/contract.js";
+import { RpcError } from "../rpc/contract.js";
+import { bindService, type Method as ServedMethod } from "../rpc/methods.js";
+import { GrpcServer, type GrpcServerOptions } from "./server.js";
 import { listenForTest, type ListeningForTest } from "./test-support.js";
-import { Code, frameMessage, MessageReader, parseTimeout, percentEncode, StatusError } from "./wire.js";
+import { Code, frameMessage, MessageReader, parseTimeout, percentEncode } from "./wire.js";
 
 const MiB = 1024 * 1024;
 
@@ -34,8 +36,8 @@ after(async () => {
   for (const h of openHarnesses) await h.close();
 });
 
-/** A GrpcServer with `services`, listening on a free loopback port. */
-async function startServer(services: [ServiceDefinition, ServiceImplementation][], options: Partial<GrpcServerOptions> = {}): Promise<Harness> {
+/** A GrpcServer with `methods` (see bindService), listening on a free loopback port. */
+async function startServer(methods: readonly ServedMethod[], options: Partial<GrpcServerOptions> = {}): Promise<Harness> {
   const grpcServer = new GrpcServer({
     maxConcurrentStreams: 2 ** 31 - 1,
     keepaliveIntervalMs: 0,
@@ -43,7 +45,7 @@ async function startServer(services: [ServiceDefinition, ServiceImplementation][
     maxReceiveBytes: 4 * MiB,
     ...options,
   });
-  for (const [definition, implementation] of services) grpcServer.addService(definition, implementation);
+  grpcServer.addMethods(methods);
   const listening = await listenForTest(grpcServer);
   const closeListening = listening.close;
   const harness: Harness = Object.assign(listening, {
@@ -115,49 +117,40 @@ function deferred<T = void>(): { promise: Promise<T>; resolve(value: T): void } 
 const key = (text: string): Buffer => Buffer.from(text);
 
 /** A tiny KV: Put stores, Range reads one key; DeleteRange's key picks an error behaviour. */
-function kvService(seen: { hasleader?: (string | Buffer)[] } = {}): [ServiceDefinition, ServiceImplementation] {
+function kvService(seen: { hasleader?: string | undefined } = {}): ServedMethod[] {
   const store = new Map<string, Buffer>();
-  return [
-    KVService,
-    {
-      put(call: ServerCall, callback: UnaryCallback) {
-        const req = call.request as PutRequest;
-        store.set(req.key.toString("latin1"), req.value);
-        const answer = (): void => callback(null, PutResponse.fromPartial({ header: { revision: BigInt(req.value.length), raftTerm: BigInt(req.lease) } }));
-        if (req.lease % 2n === 0n) answer();
-        else setImmediate(answer);
-      },
-      range(call: ServerCall, callback: UnaryCallback) {
-        const req = call.request as RangeRequest;
-        seen.hasleader = call.metadata.get("hasleader");
-        const value = store.get(req.key.toString("latin1"));
-        callback(
-          null,
-          RangeResponse.fromPartial({
-            kvs: value === undefined ? [] : [{ key: req.key, value }],
-            count: value === undefined ? 0n : 1n,
-          }),
-        );
-      },
-      deleteRange(call: ServerCall, callback: UnaryCallback) {
-        const req = call.request as DeleteRangeRequest;
-        const what = req.key.toString();
-        if (what === "throw") throw new Error("handler blew up");
-        if (what === "emit") {
-          call.emit("error", { code: grpc.status.FAILED_PRECONDITION, details: req.rangeEnd.toString("utf8") });
-          return;
-        }
-        callback({ code: grpc.status.INVALID_ARGUMENT, details: req.rangeEnd.toString("utf8") });
-      },
+  return bindService(KVService, {
+    put: async (req) => {
+      store.set(req.key.toString("latin1"), req.value);
+      // Odd leases answer on a later turn of the event loop.
+      if (req.lease % 2n !== 0n) await new Promise((r) => setImmediate(r));
+      return PutResponse.fromPartial({ header: { revision: BigInt(req.value.length), raftTerm: BigInt(req.lease) } });
     },
-  ];
+    range: async (req, ctx) => {
+      seen.hasleader = ctx.metadata("hasleader");
+      const value = store.get(req.key.toString("latin1"));
+      return RangeResponse.fromPartial({
+        kvs: value === undefined ? [] : [{ key: req.key, value }],
+        count: value === undefined ? 0n : 1n,
+      });
+    },
+    // "throw": a handler that throws instead of returning a promise; "reject": a rejected promise; else an async throw.
+    deleteRange: (req) => {
+      const what = req.key.toString();
+      if (what === "throw") throw new Error("handler blew up");
+      if (what === "reject") return Promise.reject(new RpcError(grpc.status.FAILED_PRECONDITION, req.rangeEnd.toString("utf8")));
+      return (async () => {
+        throw new RpcError(grpc.status.INVALID_ARGUMENT, req.rangeEnd.toString("utf8"));
+      })();
+    },
+  });
 }
 
 // ---- unary ---------------------------------------------------------------------------
 
 test("unary: Put then Range, with request metadata visible to the handler", async () => {
-  const seen: { hasleader?: (string | Buffer)[] } = {};
-  const h = await startServer([kvService(seen)]);
+  const seen: { hasleader?: string | undefined } = {};
+  const h = await startServer(kvService(seen));
   const c = client(h);
   const put = await unary(c, KVService.put, PutRequest.fromPartial({ key: key("foo"), value: key("bar"), lease: 2n }));
   assert.equal(put.header?.revision, 3n);
@@ -167,10 +160,10 @@ test("unary: Put then Range, with request metadata visible to the handler", asyn
   const got = await unary(c, KVService.range, RangeRequest.fromPartial({ key: key("foo") }), md);
   assert.equal(got.count, 1n);
   assert.equal(got.kvs[0]?.value.toString(), "bar");
-  assert.deepEqual(seen.hasleader, ["true"]);
+  assert.equal(seen.hasleader, "true");
   const missing = await unary(c, KVService.range, RangeRequest.fromPartial({ key: key("nope") }));
   assert.equal(missing.count, 0n);
-  assert.deepEqual(seen.hasleader, []);
+  assert.equal(seen.hasleader, undefined);
   // An empty request message (zero bytes) and an empty response.
   const empty = await unary(c, KVService.range, RangeRequest.fromPartial({}));
   assert.deepEqual(empty.kvs, []);
@@ -179,11 +172,11 @@ test("unary: Put then Range, with request metadata visible to the handler", asyn
 });
 
 test("unary: error statuses round-trip code and details exactly", async () => {
-  const h = await startServer([kvService()]);
+  const h = await startServer(kvService());
   const c = client(h);
   const details = "étcdserver: 100% 失败 %41 %%25 #?&=+;/ tab\there 😀 end";
   await rejectsWith(unary(c, KVService.deleteRange, DeleteRangeRequest.fromPartial({ key: key("cb"), rangeEnd: key(details) })), grpc.status.INVALID_ARGUMENT, details);
-  await rejectsWith(unary(c, KVService.deleteRange, DeleteRangeRequest.fromPartial({ key: key("emit"), rangeEnd: key(details) })), grpc.status.FAILED_PRECONDITION, details);
+  await rejectsWith(unary(c, KVService.deleteRange, DeleteRangeRequest.fromPartial({ key: key("reject"), rangeEnd: key(details) })), grpc.status.FAILED_PRECONDITION, details);
   await rejectsWith(unary(c, KVService.deleteRange, DeleteRangeRequest.fromPartial({ key: key("throw") })), grpc.status.UNKNOWN, /handler blew up/);
   // Spaces at either end (which an HTTP/2 field value may not have raw).
   for (const spaced of [" leading", "trailing ", "  both  ", " "]) {
@@ -200,7 +193,7 @@ test("unary: error statuses round-trip code and details exactly", async () => {
 });
 
 test("unary: unknown method and unknown service are UNIMPLEMENTED with grpc-go's words", async () => {
-  const h = await startServer([kvService()]);
+  const h = await startServer(kvService());
   const c = client(h);
   const raw = (path: string): Method<Buffer, Buffer> => ({ path, requestSerialize: (b) => b, responseDeserialize: (b) => b });
   await rejectsWith(unary(c, raw("/etcdserverpb.KV/Foo"), Buffer.alloc(0)), grpc.status.UNIMPLEMENTED, "unknown method Foo for service etcdserverpb.KV");
@@ -215,7 +208,7 @@ test("unary: unknown method and unknown service are UNIMPLEMENTED with grpc-go's
 // ---- large messages ----------------------------------------------------------------
 
 test("large messages both ways; over the limit is RESOURCE_EXHAUSTED and the connection lives on", async () => {
-  const h = await startServer([kvService()], { maxReceiveBytes: 4 * MiB });
+  const h = await startServer(kvService(), { maxReceiveBytes: 4 * MiB });
   const c = client(h, { "grpc.max_receive_message_length": 8 * MiB });
   const value = Buffer.alloc(3 * MiB);
   for (let i = 0; i < value.length; i++) value[i] = (i * 7 + (i >> 11)) & 0xff;
@@ -243,7 +236,7 @@ test("large messages both ways; over the limit is RESOURCE_EXHAUSTED and the con
 });
 
 test("compressed requests from grpc-js (gzip) are decoded", async () => {
-  const h = await startServer([kvService()]);
+  const h = await startServer(kvService());
   const c = client(h, { "grpc.default_compression_algorithm": 2 });
   const value = Buffer.alloc(200_000, 0x41);
   const put = await unary(c, KVService.put, PutRequest.fromPartial({ key: key("gz"), value }));
@@ -258,7 +251,7 @@ test("compressed requests from grpc-js (gzip) are decoded", async () => {
 // ---- concurrency -------------------------------------------------------------------
 
 test("2,000 concurrent unary calls on one connection are all answered correctly", async () => {
-  const h = await startServer([kvService()]);
+  const h = await startServer(kvService());
   const c = client(h);
   const calls = Array.from({ length: 2000 }, (_, i) =>
     unary(c, KVService.put, PutRequest.fromPartial({ key: key(`k${i}`), value: Buffer.alloc(i % 300, 1), lease: BigInt(i) })),
@@ -277,21 +270,15 @@ test("maxConcurrentStreams 4: 100 calls still complete", async () => {
   let inFlight = 0;
   let most = 0;
   const h = await startServer(
-    [
-      [
-        KVService,
-        {
-          put(call: ServerCall, callback: UnaryCallback) {
-            inFlight++;
-            most = Math.max(most, inFlight);
-            setTimeout(() => {
-              inFlight--;
-              callback(null, PutResponse.fromPartial({ header: { revision: (call.request as PutRequest).lease } }));
-            }, 1);
-          },
-        },
-      ],
-    ],
+    bindService(KVService, {
+      put: async (req) => {
+        inFlight++;
+        most = Math.max(most, inFlight);
+        await sleep(1);
+        inFlight--;
+        return PutResponse.fromPartial({ header: { revision: req.lease } });
+      },
+    }),
     { maxConcurrentStreams: 4 },
   );
   const c = client(h);
@@ -308,28 +295,22 @@ const watchReq = (n: number): WatchRequest => WatchRequest.fromPartial({ request
 const watchRes = (n: number, pad = 0): WatchResponse => WatchResponse.fromPartial({ watchId: BigInt(n), cancelReason: "x".repeat(pad) });
 const reqNumber = (r: WatchRequest): number => (r.requestUnion?.$case === "createRequest" ? Number(r.requestUnion.value.key.toString()) : -1);
 
-test("bidi: messages in order both ways; half-close is 'end'; end() is status OK", async () => {
+test("bidi: messages in order both ways; half-close ends the requests; resolving is status OK", async () => {
   const serverGot: number[] = [];
   const ended = deferred();
-  const h = await startServer([
-    [
-      WatchService,
-      {
-        watch(call: ServerCall) {
-          call.on("data", (r: WatchRequest) => {
-            const n = reqNumber(r);
-            serverGot.push(n);
-            call.write(watchRes(n * 2));
-          });
-          call.on("end", () => {
-            ended.resolve();
-            call.write(watchRes(-1));
-            call.end();
-          });
-        },
+  const h = await startServer(
+    bindService(WatchService, {
+      watch: async (requests, sink) => {
+        for await (const r of requests) {
+          const n = reqNumber(r);
+          serverGot.push(n);
+          sink.write(watchRes(n * 2));
+        }
+        ended.resolve();
+        sink.write(watchRes(-1));
       },
-    ],
-  ]);
+    }),
+  );
   const c = client(h);
   const s = bidi(c, WatchService.watch);
   const got: number[] = [];
@@ -347,7 +328,7 @@ test("bidi: messages in order both ways; half-close is 'end'; end() is status OK
   await h.close();
 });
 
-test("bidi: write() returns false while the client does not read; 'drain' after it reads; nothing lost", async () => {
+test("bidi: write() returns false while the client does not read; ready() after it reads; nothing lost", async () => {
   let next = 0;
   let total = -1;
   let clientReading = false;
@@ -355,36 +336,28 @@ test("bidi: write() returns false while the client does not read; 'drain' after 
   let lastFalseAt = 0;
   let falses = 0;
   const drainedAfterRead = deferred();
-  const h = await startServer([
-    [
-      WatchService,
-      {
-        watch(call: ServerCall) {
-          const fill = (): void => {
-            while (call.write(watchRes(next++, 1000))) {
-              if (next > 100_000) throw new Error("write() never returned false");
-            }
-            falses++;
-            lastFalseAt = Date.now();
-            waiting = true;
-          };
-          call.once("data", fill);
-          call.on("drain", () => {
-            waiting = false;
-            // The client's transport takes in some of what it is sent before its reader stops it: keep filling.
-            if (!clientReading) {
-              fill();
-              return;
-            }
-            drainedAfterRead.resolve();
-            for (let k = 0; k < 20; k++) call.write(watchRes(next++, 1000));
-            total = next;
-            call.end();
-          });
-        },
+  const h = await startServer(
+    bindService(WatchService, {
+      watch: async (requests, sink) => {
+        await requests[Symbol.asyncIterator]().next();
+        // The client's transport takes in some of what it is sent before its reader stops it: keep filling.
+        for (;;) {
+          while (sink.write(watchRes(next++, 1000))) {
+            if (next > 100_000) throw new Error("write() never returned false");
+          }
+          falses++;
+          lastFalseAt = Date.now();
+          waiting = true;
+          await sink.ready();
+          waiting = false;
+          if (clientReading) break;
+        }
+        drainedAfterRead.resolve();
+        for (let k = 0; k < 20; k++) sink.write(watchRes(next++, 1000));
+        total = next;
       },
-    ],
-  ]);
+    }),
+  );
   const c = client(h);
   const s = bidi(c, WatchService.watch);
   const status = once(s, "status");
@@ -395,7 +368,7 @@ test("bidi: write() returns false while the client does not read; 'drain' after 
     if (got.length === 1) s.pause();
   });
   s.write(watchReq(0));
-  // Stalled: write() said false and no 'drain' has come for a while.
+  // Stalled: write() said false and ready() has not resolved for a while.
   await until(() => waiting && Date.now() - lastFalseAt > 150, "the server's writes to stall");
   assert.ok(falses < 50, `the client stopped taking data (${falses} refills)`);
   const stalledAt = next;
@@ -413,72 +386,69 @@ test("bidi: write() returns false while the client does not read; 'drain' after 
   await h.close();
 });
 
-test("bidi: client cancel → server 'cancelled', call.cancelled", async () => {
-  const started = deferred<ServerCall>();
+test("bidi: client cancel → the call's cancellation aborts, its requests end, its sink closes", async () => {
+  const started = deferred<{ sink: ResponseSink<WatchResponse>; ctx: CallContext }>();
   const cancelled = deferred();
-  const h = await startServer([
-    [
-      WatchService,
-      {
-        watch(call: ServerCall) {
-          call.on("data", () => started.resolve(call));
-          call.on("cancelled", () => cancelled.resolve());
-        },
+  const requestsEnded = deferred();
+  const h = await startServer(
+    bindService(WatchService, {
+      watch: async (requests, sink, ctx) => {
+        ctx.cancellation.addEventListener("abort", () => cancelled.resolve());
+        for await (const _ of requests) started.resolve({ sink, ctx });
+        requestsEnded.resolve();
       },
-    ],
-  ]);
+    }),
+  );
   const c = client(h);
   const s = bidi(c, WatchService.watch);
   const err = once(s, "error");
   s.write(watchReq(1));
-  const call = await started.promise;
-  assert.equal(call.cancelled, false);
+  const { sink, ctx } = await started.promise;
+  assert.equal(ctx.cancellation.aborted, false);
+  assert.equal(sink.closed, false);
   s.cancel();
   await cancelled.promise;
-  assert.equal(call.cancelled, true);
+  await requestsEnded.promise;
+  assert.equal(ctx.cancellation.aborted, true);
+  assert.equal(ctx.cancellation.reason?.code, grpc.status.CANCELLED);
+  assert.equal(ctx.signal.aborted, true, "a signal asked for after the cancel is already aborted");
+  assert.equal(sink.closed, true);
   const [e] = (await err) as [grpc.ServiceError];
   assert.equal(e.code, grpc.status.CANCELLED);
   // A write after the cancel is refused quietly.
-  assert.equal(call.write(watchRes(1)), false);
+  assert.equal(sink.write(watchRes(1)), false);
   closeClient(c);
   await h.close();
 });
 
-test("bidi: pause() stops 'data', resume() delivers what queued, in order", async () => {
+test("bidi: requests are delivered only as the handler reads them, in order", async () => {
   const got: number[] = [];
-  const first = deferred<ServerCall>();
+  const first = deferred();
+  const readMore = deferred();
   const ended = deferred();
-  const h = await startServer([
-    [
-      WatchService,
-      {
-        watch(call: ServerCall) {
-          call.on("data", (r: WatchRequest) => {
-            got.push(reqNumber(r));
-            if (got.length === 1) {
-              call.pause();
-              first.resolve(call);
-            }
-          });
-          call.on("end", () => {
-            ended.resolve();
-            call.end();
-          });
-        },
+  const h = await startServer(
+    bindService(WatchService, {
+      watch: async (requests) => {
+        const it = requests[Symbol.asyncIterator]();
+        const r0 = await it.next();
+        got.push(reqNumber(r0.value!));
+        first.resolve();
+        await readMore.promise;
+        for (let r = await it.next(); r.done !== true; r = await it.next()) got.push(reqNumber(r.value));
+        ended.resolve();
       },
-    ],
-  ]);
+    }),
+  );
   const c = client(h);
   const s = bidi(c, WatchService.watch);
   const status = once(s, "status");
   s.write(watchReq(0));
-  const call = await first.promise;
+  await first.promise;
   for (let i = 1; i <= 50; i++) s.write(watchReq(i));
   s.end();
   await sleep(100);
   assert.deepEqual(got, [0]);
-  assert.equal(call.isPaused(), true);
-  call.resume();
+  readMore.resolve();
   await ended.promise;
   assert.deepEqual(got, Array.from({ length: 51 }, (_, i) => i));
   const [st] = (await status) as [grpc.StatusObject];
@@ -487,26 +457,23 @@ test("bidi: pause() stops 'data', resume() delivers what queued, in order", asyn
   await h.close();
 });
 
-test("bidi: a paused reader pushes back on a flooding client (flow control), then catches up", async () => {
+test("bidi: a handler that does not read pushes back on a flooding client (flow control), then catches up", async () => {
   const got: number[] = [];
-  const first = deferred<ServerCall>();
-  const h = await startServer([
-    [
-      WatchService,
-      {
-        watch(call: ServerCall) {
-          call.on("data", (r: WatchRequest) => {
-            got.push(reqNumber(r));
-            if (got.length === 1) {
-              call.pause();
-              first.resolve(call);
-            }
-          });
-          call.on("end", () => call.end());
-        },
+  const first = deferred();
+  const readMore = deferred();
+  const h = await startServer(
+    bindService(WatchService, {
+      watch: async (requests) => {
+        for await (const r of requests) {
+          got.push(reqNumber(r));
+          if (got.length === 1) {
+            first.resolve();
+            await readMore.promise;
+          }
+        }
       },
-    ],
-  ]);
+    }),
+  );
   const c = client(h);
   const s = bidi(c, WatchService.watch);
   const status = once(s, "status");
@@ -514,16 +481,16 @@ test("bidi: a paused reader pushes back on a flooding client (flow control), the
   const big = (n: number): WatchRequest =>
     WatchRequest.fromPartial({ requestUnion: { $case: "createRequest", value: { key: key(String(n)), rangeEnd: key(pad) } } });
   s.write(big(0));
-  const call = await first.promise;
+  await first.promise;
   // 4 MiB against a 1 MiB stream window: the client must stop after about 1 MiB.
   const N = 256;
   for (let i = 1; i < N; i++) s.write(big(i));
   s.end();
   await sleep(200);
   const [socket] = [...h.sockets];
-  assert.ok(socket!.bytesRead < 1.5 * MiB, `the server took in ${socket!.bytesRead} bytes while paused`);
+  assert.ok(socket!.bytesRead < 1.5 * MiB, `the server took in ${socket!.bytesRead} bytes while the handler did not read`);
   assert.deepEqual(got, [0]);
-  call.resume();
+  readMore.resolve();
   const [st] = (await status) as [grpc.StatusObject];
   assert.equal(st.code, grpc.status.OK);
   assert.deepEqual(got, Array.from({ length: N }, (_, i) => i));
@@ -533,37 +500,43 @@ test("bidi: a paused reader pushes back on a flooding client (flow control), the
 
 // ---- deadlines -----------------------------------------------------------------------
 
+/** A Range handler that never answers and reports its context, then its abort. */
+function hangingRange(arrived: { resolve(ctx: CallContext): void }, aborted: { resolve(ctx: CallContext): void }): ServedMethod[] {
+  return bindService(KVService, {
+    range: (_req, ctx) =>
+      new Promise(() => {
+        ctx.cancellation.addEventListener("abort", () => aborted.resolve(ctx));
+        arrived.resolve(ctx);
+      }),
+  });
+}
+
 test("deadline: a handler that never answers → DEADLINE_EXCEEDED, and the server call is cancelled", async () => {
-  const cancelled = deferred<ServerCall>();
-  const h = await startServer([
-    [
-      KVService,
-      {
-        range(call: ServerCall) {
-          call.on("cancelled", () => cancelled.resolve(call));
-        },
-      },
-    ],
-  ]);
+  const arrived = deferred<CallContext>();
+  const cancelled = deferred<CallContext>();
+  const h = await startServer(hangingRange(arrived, cancelled));
   const c = client(h);
-  await rejectsWith(unary(c, KVService.range, RangeRequest.fromPartial({ key: key("x") }), new grpc.Metadata(), { deadline: Date.now() + 100 }), grpc.status.DEADLINE_EXCEEDED);
-  const call = await cancelled.promise;
-  assert.equal(call.cancelled, true);
+  const pending = unary(c, KVService.range, RangeRequest.fromPartial({ key: key("x") }), new grpc.Metadata(), { deadline: Date.now() + 100 });
+  const seen = await arrived.promise;
+  assert.ok(seen.deadline !== undefined && seen.deadline > Date.now() - 1000 && seen.deadline <= Date.now() + 200, "the context carries the deadline");
+  assert.equal(seen.method, "/etcdserverpb.KV/Range");
+  await rejectsWith(pending, grpc.status.DEADLINE_EXCEEDED);
+  const ctx = await cancelled.promise;
+  assert.equal(ctx.cancellation.aborted, true);
+  assert.equal(ctx.cancellation.reason?.code, grpc.status.DEADLINE_EXCEEDED);
   closeClient(c);
   await h.close();
 });
 
 test("deadline: a deadline past setTimeout's range (30 days) does not expire at once", async () => {
-  const h = await startServer([
-    [
-      KVService,
-      {
-        put(call: ServerCall, callback: UnaryCallback) {
-          setTimeout(() => callback(null, PutResponse.fromPartial({ header: { revision: 7n } })), 30);
-        },
+  const h = await startServer(
+    bindService(KVService, {
+      put: async () => {
+        await sleep(30);
+        return PutResponse.fromPartial({ header: { revision: 7n } });
       },
-    ],
-  ]);
+    }),
+  );
   const c = client(h);
   const farAway = Date.now() + 30 * 24 * 3600 * 1000;
   const put = await unary(c, KVService.put, PutRequest.fromPartial({ key: key("far") }), new grpc.Metadata(), { deadline: farAway });
@@ -576,7 +549,7 @@ test("deadline: a deadline past setTimeout's range (30 days) does not expire at 
 
 test("keepalive: a grpc-js client (which answers pings) stays connected", async () => {
   // A generous answer timeout: a loaded machine must not make this flaky.
-  const h = await startServer([kvService()], { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 2000 });
+  const h = await startServer(kvService(), { keepaliveIntervalMs: 50, keepaliveTimeoutMs: 2000 });
   const c = client(h);
   await unary(c, KVService.put, PutRequest.fromPartial({ key: key("a"), value: key("b") }));
   await sleep(400);
@@ -588,22 +561,13 @@ test("keepalive: a grpc-js client (which answers pings) stays connected", async 
 });
 
 test("forceShutdown closes connections; in-flight calls fail and are cancelled on the server", async () => {
-  const cancelled = deferred();
-  const arrived = deferred();
-  const h = await startServer([
-    [
-      KVService,
-      {
-        range(call: ServerCall) {
-          call.on("cancelled", () => cancelled.resolve());
-          arrived.resolve();
-        },
-      },
-    ],
-  ]);
+  const arrived = deferred<CallContext>();
+  const cancelled = deferred<CallContext>();
+  const h = await startServer(hangingRange(arrived, cancelled));
   const c = client(h);
   const pending = unary(c, KVService.range, RangeRequest.fromPartial({ key: key("x") }));
-  await arrived.promise;
+  const ctx = await arrived.promise;
+  assert.match(ctx.peer.address, /^127\.0\.0\.1:\d+$/);
   h.grpc.forceShutdown();
   await rejectsWith(pending, grpc.status.UNAVAILABLE);
   await cancelled.promise;
@@ -613,24 +577,19 @@ test("forceShutdown closes connections; in-flight calls fail and are cancelled o
 });
 
 test("close() sends GOAWAY; in-flight calls complete, then the connection closes", async () => {
-  const arrived = deferred<UnaryCallback>();
-  const h = await startServer([
-    [
-      KVService,
-      {
-        range(_call: ServerCall, callback: UnaryCallback) {
-          arrived.resolve(callback);
-        },
-      },
-    ],
-  ]);
+  const arrived = deferred<(response: RangeResponse) => void>();
+  const h = await startServer(
+    bindService(KVService, {
+      range: () => new Promise<RangeResponse>((resolve) => arrived.resolve(resolve)),
+    }),
+  );
   const c = client(h);
   const pending = unary(c, KVService.range, RangeRequest.fromPartial({ key: key("x") }));
-  const callback = await arrived.promise;
+  const answer = await arrived.promise;
   h.grpc.close();
   await sleep(50);
   assert.equal(h.sockets.size, 1, "the connection stays while a call is open");
-  callback(null, RangeResponse.fromPartial({ count: 42n }));
+  answer(RangeResponse.fromPartial({ count: 42n }));
   const res = await pending;
   assert.equal(res.count, 42n);
   await until(() => h.sockets.size === 0, "the connection to close after its last call");
@@ -656,7 +615,7 @@ test("wire: MessageReader splits messages at any chunk boundary, and refuses an 
   const small = new MessageReader(100, undefined);
   assert.throws(
     () => small.push(frameMessage(Buffer.alloc(101)).subarray(0, 5), () => {}),
-    (e: StatusError) => e.code === Code.RESOURCE_EXHAUSTED,
+    (e: RpcError) => e.code === Code.RESOURCE_EXHAUSTED,
   );
 });
 

@@ -1,40 +1,22 @@
 /**
- * Our gRPC server: service definitions and handlers in grpc-js's shapes
- * (ts-proto generates the definitions; the handlers in src/api are written
- * against grpc-js's types), served over our own HTTP/2 (src/api/h2). The
- * client listener hands it each connection that opened with the HTTP/2
+ * Our gRPC server: contract handlers (src/api/rpc) registered by method
+ * path, with the request decoder and response encoder of the ts-proto
+ * generated service definitions, served over our own HTTP/2 (src/api/h2).
+ * The client listener hands it each connection that opened with the HTTP/2
  * preface.
  * @module
  */
 import type { Socket } from "node:net";
+import type { Http2Server } from "../client-listener.js";
 import { H2Connection, type H2Options, type H2Stream } from "../h2/connection.js";
-import { ServerCall, type MethodCodec, type MethodKind, type UnaryCallback } from "./call.js";
-import { RequestMetadata } from "./metadata.js";
+import type { Peer, ServiceHandlers } from "../rpc/contract.js";
+import { bindService, type Interceptor, type Method, type ServiceDefinition } from "../rpc/methods.js";
+import { ServerCall } from "./call.js";
 import { Code, parseTimeout, statusBlock } from "./wire.js";
-
-/** A method as ts-proto's generated service definition describes it (grpc-js's MethodDefinition). */
-export interface MethodDefinition {
-  path: string;
-  requestStream: boolean;
-  responseStream: boolean;
-  requestDeserialize(bytes: Buffer): unknown;
-  responseSerialize(value: never): Buffer;
-  originalName?: string;
-}
-
-export type ServiceDefinition = Record<string, MethodDefinition>;
-type Handler = (...args: never[]) => void;
-export type ServiceImplementation = Record<string, Handler | undefined>;
 
 export interface GrpcServerOptions extends Omit<H2Options, "streamWindow" | "connectionWindow" | "maxHeaderListSize"> {
   /** Largest request message accepted (grpc's max receive message length). */
   maxReceiveBytes: number;
-}
-
-interface RegisteredMethod {
-  kind: MethodKind;
-  codec: MethodCodec;
-  handler: Handler;
 }
 
 /** Per-stream receive window: a few large requests in flight without waiting for window updates. */
@@ -42,10 +24,10 @@ const STREAM_WINDOW = 1024 * 1024;
 const CONNECTION_WINDOW = 16 * 1024 * 1024;
 const MAX_HEADER_LIST = 1024 * 1024;
 
-export class GrpcServer {
+export class GrpcServer implements Http2Server {
   readonly #options: GrpcServerOptions;
   readonly #h2: H2Options;
-  readonly #methods = new Map<string, RegisteredMethod>();
+  readonly #methods = new Map<string, Method>();
   readonly #services = new Set<string>();
   readonly #connections = new Set<H2Connection>();
   #closing = false;
@@ -55,24 +37,22 @@ export class GrpcServer {
     this.#h2 = { ...options, streamWindow: STREAM_WINDOW, connectionWindow: CONNECTION_WINDOW, maxHeaderListSize: MAX_HEADER_LIST };
   }
 
-  addService(service: ServiceDefinition, implementation: ServiceImplementation): void {
-    for (const [name, def] of Object.entries(service)) {
-      const handler = implementation[name] ?? (def.originalName !== undefined ? implementation[def.originalName] : undefined);
-      const slash = def.path.lastIndexOf("/");
-      this.#services.add(def.path.slice(1, slash));
-      if (handler === undefined) continue;
-      const kind: MethodKind = def.requestStream ? (def.responseStream ? "bidi_stream" : "client_stream") : def.responseStream ? "server_stream" : "unary";
-      this.#methods.set(def.path, {
-        kind,
-        codec: def as unknown as MethodCodec,
-        handler: handler.bind(implementation) as Handler,
-      });
+  /** Serves `methods` (see bindService) by their paths. */
+  addMethods(methods: readonly Method[]): void {
+    for (const m of methods) {
+      this.#services.add(m.info.service);
+      this.#methods.set(m.info.path, m);
     }
+  }
+
+  /** Serves a service's handlers, wrapped by `interceptors` (the first is outermost). */
+  addService<S extends ServiceDefinition>(definition: S, handlers: ServiceHandlers<S>, interceptors: readonly Interceptor[] = []): void {
+    this.addMethods(bindService(definition, handlers, interceptors));
   }
 
   /** Serves a connection whose client preface has been read; `afterPreface` is what came with it. */
   serve(socket: Socket, afterPreface: Buffer): void {
-    const peer = `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`;
+    const peer: Peer = { address: `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`, certificate: undefined };
     const conn = new H2Connection(socket, this.#h2, (stream) => this.#onStream(stream, peer));
     this.#connections.add(conn);
     conn.onClose(() => this.#connections.delete(conn));
@@ -92,7 +72,7 @@ export class GrpcServer {
     this.#connections.clear();
   }
 
-  #onStream(stream: H2Stream, peer: string): void {
+  #onStream(stream: H2Stream, peer: Peer): void {
     const headers = stream.headers;
     let path = "";
     let contentType = "";
@@ -114,16 +94,12 @@ export class GrpcServer {
       stream.end(statusBlock(Code.UNIMPLEMENTED, this.#unknownMethod(path), true));
       return;
     }
-    const call = new ServerCall(stream, new RequestMetadata(headers), {
-      kind: method.kind,
-      codec: method.codec,
+    stream.listener = new ServerCall(stream, method, {
       maxReceiveBytes: this.#options.maxReceiveBytes,
       encoding,
       timeoutMs: timeout === undefined ? undefined : parseTimeout(timeout),
       peer,
-      start: (c) => invoke(method, c),
     });
-    stream.listener = call;
   }
 
   /** grpc-go's words for a path it has no handler for. */
@@ -133,15 +109,5 @@ export class GrpcServer {
     const service = path.slice(1, slash);
     const method = path.slice(slash + 1);
     return this.#services.has(service) ? `unknown method ${method} for service ${service}` : `unknown service ${service}`;
-  }
-}
-
-function invoke(method: RegisteredMethod, call: ServerCall): void {
-  const handler = method.handler as (call: ServerCall, callback?: UnaryCallback) => void;
-  try {
-    if (method.kind === "unary" || method.kind === "client_stream") handler(call, call.callback);
-    else handler(call);
-  } catch (err) {
-    call.sendStatus(Code.UNKNOWN, err instanceof Error ? err.message : String(err));
   }
 }

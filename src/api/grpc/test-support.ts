@@ -8,7 +8,8 @@ import { once } from "node:events";
 import { createServer, type Socket } from "node:net";
 import * as grpc from "@grpc/grpc-js";
 import { CLIENT_PREFACE } from "../h2/frames.js";
-import { GrpcServer, type ServiceDefinition, type ServiceImplementation } from "./server.js";
+import type { Method } from "../rpc/methods.js";
+import { GrpcServer } from "./server.js";
 
 export interface ListeningForTest {
   port: number;
@@ -65,9 +66,10 @@ export interface ServedForTest {
   close(): Promise<void>;
 }
 
-export async function serveForTest(services: readonly (readonly [unknown, unknown])[]): Promise<ServedForTest> {
+/** Serves `methods` (see bindService) on a free loopback port, with a grpc-js client connected to it. */
+export async function serveForTest(methods: readonly Method[]): Promise<ServedForTest> {
   const server = new GrpcServer({ maxConcurrentStreams: 100, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 20_000, maxReceiveBytes: 1 << 20 });
-  for (const [definition, implementation] of services) server.addService(definition as ServiceDefinition, implementation as ServiceImplementation);
+  server.addMethods(methods);
   const listening = await listenForTest(server);
   const client = new grpc.Client(listening.address, grpc.credentials.createInsecure());
   return {

@@ -6,6 +6,7 @@
  */
 import { gunzipSync, inflateSync } from "node:zlib";
 import { encodeHeaders } from "../h2/hpack.js";
+import { RpcError } from "../rpc/contract.js";
 
 export const MESSAGE_PREFIX = 5;
 
@@ -22,14 +23,6 @@ export const Code = {
   UNAVAILABLE: 14,
 } as const;
 
-export class StatusError extends Error {
-  constructor(
-    readonly code: number,
-    readonly details: string,
-  ) {
-    super(details);
-  }
-}
 
 /** Response headers of every call: `:status: 200`, `content-type: application/grpc`. */
 export const RESPONSE_HEADERS = encodeHeaders([
@@ -106,7 +99,7 @@ export class MessageReader {
     this.#encoding = encoding;
   }
 
-  /** Calls `onMessage` for each complete message; throws {@link StatusError} for a bad one. */
+  /** Calls `onMessage` for each complete message; throws {@link RpcError} for a bad one. */
   push(chunk: Buffer, onMessage: (message: Buffer) => void): void {
     let buf = chunk;
     if (this.#buffered > 0) {
@@ -120,7 +113,7 @@ export class MessageReader {
     while (buf.length >= MESSAGE_PREFIX) {
       const length = buf.readUInt32BE(1);
       if (length > this.#maxLength) {
-        throw new StatusError(Code.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${this.#maxLength})`);
+        throw new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${this.#maxLength})`);
       }
       const end = MESSAGE_PREFIX + length;
       if (buf.length < end) break;
@@ -148,17 +141,17 @@ export class MessageReader {
       if (this.#encoding === "gzip") out = gunzipSync(body, limit);
       else if (this.#encoding === "deflate") out = inflateSync(body, limit);
       else if (this.#encoding === undefined || this.#encoding === "identity") {
-        throw new StatusError(Code.INTERNAL, "grpc: compressed flag set with identity or empty encoding");
-      } else throw new StatusError(Code.UNIMPLEMENTED, `grpc: Decompressor is not installed for grpc-encoding "${this.#encoding}"`);
+        throw new RpcError(Code.INTERNAL, "grpc: compressed flag set with identity or empty encoding");
+      } else throw new RpcError(Code.UNIMPLEMENTED, `grpc: Decompressor is not installed for grpc-encoding "${this.#encoding}"`);
     } catch (err) {
-      if (err instanceof StatusError) throw err;
+      if (err instanceof RpcError) throw err;
       if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-        throw new StatusError(Code.RESOURCE_EXHAUSTED, `grpc: received message after decompression larger than max (${this.#maxLength})`);
+        throw new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: received message after decompression larger than max (${this.#maxLength})`);
       }
-      throw new StatusError(Code.INTERNAL, `grpc: failed to decompress the received message: ${(err as Error).message}`);
+      throw new RpcError(Code.INTERNAL, `grpc: failed to decompress the received message: ${(err as Error).message}`);
     }
     if (out.length > this.#maxLength) {
-      throw new StatusError(Code.RESOURCE_EXHAUSTED, `grpc: received message after decompression larger than max (${out.length} vs. ${this.#maxLength})`);
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: received message after decompression larger than max (${out.length} vs. ${this.#maxLength})`);
     }
     return out;
   }

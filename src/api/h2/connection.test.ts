@@ -7,7 +7,6 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { gzipSync } from "node:zlib";
 import { KVService, PutRequest, PutResponse, RangeRequest, RangeResponse, WatchService } from "../../gen/etcdserverpb/rpc.js";
 import { ClientListener } from "../client-listener.js";
-import type { ServerCall, UnaryCallback } from "../grpc/call.js";
 import { GrpcServer, type GrpcServerOptions } from "../grpc/server.js";
 import { listenForTest } from "../grpc/test-support.js";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType, Setting } from "./frames.js";
@@ -26,30 +25,21 @@ after(async () => {
 });
 
 /** A GrpcServer with a small KV behind a net server that strips the preface. */
-async function startServer(options: Partial<GrpcServerOptions> = {}): Promise<{ port: number; grpc: GrpcServer; sockets: Set<Socket>; pending: UnaryCallback[]; close(): Promise<void> }> {
+async function startServer(options: Partial<GrpcServerOptions> = {}): Promise<{ port: number; grpc: GrpcServer; sockets: Set<Socket>; pending: ((response: RangeResponse) => void)[]; close(): Promise<void> }> {
   const grpcServer = new GrpcServer({ maxConcurrentStreams: 100, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 20_000, maxReceiveBytes: 1024 * 1024, ...options });
-  const pending: UnaryCallback[] = [];
+  const pending: ((response: RangeResponse) => void)[] = [];
   grpcServer.addService(KVService, {
     // Put echoes the value's length as the revision and the key back as the prev kv.
-    put(call: ServerCall, callback: UnaryCallback) {
-      const req = call.request as PutRequest;
-      callback(null, PutResponse.fromPartial({ header: { revision: BigInt(req.value.length) }, prevKv: { key: req.key, value: req.value } }));
-    },
+    put: async (req) => PutResponse.fromPartial({ header: { revision: BigInt(req.value.length) }, prevKv: { key: req.key, value: req.value } }),
     // Range answers with a value of `limit` bytes; limit 0 holds the call until the test answers it.
-    range(call: ServerCall, callback: UnaryCallback) {
-      const req = call.request as RangeRequest;
-      if (req.limit === 0n) {
-        pending.push(callback);
-        return;
-      }
-      callback(null, RangeResponse.fromPartial({ kvs: [{ key: req.key, value: Buffer.alloc(Number(req.limit), 0x61) }], count: req.limit }));
+    range: async (req) => {
+      if (req.limit === 0n) return new Promise<RangeResponse>((resolve) => pending.push(resolve));
+      return RangeResponse.fromPartial({ kvs: [{ key: req.key, value: Buffer.alloc(Number(req.limit), 0x61) }], count: req.limit });
     },
   });
-  // Watch: the handler never reads (it pauses at once), to exercise the receive window.
+  // Watch: the handler never reads, to exercise the receive window.
   grpcServer.addService(WatchService, {
-    watch(call: ServerCall) {
-      call.pause();
-    },
+    watch: (_requests, _sink, ctx) => new Promise((resolve) => ctx.cancellation.addEventListener("abort", resolve)),
   });
   const listening = await listenForTest(grpcServer);
   const close = async (): Promise<void> => {
@@ -449,7 +439,7 @@ test("raw: streams past SETTINGS_MAX_CONCURRENT_STREAMS are refused, and the HPA
   assert.equal(refused.payload.readUInt32BE(0), ErrorCode.RefusedStream);
   await sleep(20);
   // …the held calls finish, and stream 7 refers to the entry by index.
-  for (const cb of s.pending.splice(0)) cb(null, RangeResponse.fromPartial({ count: 1n }));
+  for (const cb of s.pending.splice(0)) cb(RangeResponse.fromPartial({ count: 1n }));
   assert.equal((await c.response(1)).trailers.get("grpc-status"), "0");
   assert.equal((await c.response(3)).trailers.get("grpc-status"), "0");
   c.send(FrameType.Headers, Flag.EndHeaders, 7, Buffer.concat([requestHeaders(KVService.put.path), Buffer.from([0xbe])]));
@@ -470,7 +460,7 @@ test("raw: RST_STREAM from the client cancels the call; later DATA on it is igno
   c.send(FrameType.RstStream, 0, 1, rst);
   c.send(FrameType.Data, 0, 1, Buffer.alloc(10));
   await sleep(20);
-  s.pending[0]!(null, RangeResponse.fromPartial({}));
+  s.pending[0]!(RangeResponse.fromPartial({}));
   sendUnary(c, 3, KVService.put.path, putMessage("k", "v"));
   assertPutOk(await c.response(3), "k", 1);
   assert.equal(c.frames.filter((f) => f.streamId === 1).length, 0, "nothing is sent on a reset stream");
@@ -497,10 +487,7 @@ test("raw: DATA past the stream's receive window (reader paused) → RST_STREAM 
 test("ClientListener: a preface that arrives in pieces, frames in the same chunk as its end; HTTP/1 goes to the HTTP handler", async () => {
   const grpcServer = new GrpcServer({ maxConcurrentStreams: 10, keepaliveIntervalMs: 0, keepaliveTimeoutMs: 1000, maxReceiveBytes: 1 << 20 });
   grpcServer.addService(KVService, {
-    put(call: ServerCall, callback: UnaryCallback) {
-      const req = call.request as PutRequest;
-      callback(null, PutResponse.fromPartial({ header: { revision: BigInt(req.value.length) }, prevKv: { key: req.key } }));
-    },
+    put: async (req) => PutResponse.fromPartial({ header: { revision: BigInt(req.value.length) }, prevKv: { key: req.key } }),
   });
   const listener = new ClientListener(grpcServer, (_req, res) => res.end("http/1 here"));
   const stop = async (): Promise<void> => {
@@ -611,7 +598,7 @@ test("close(): GOAWAY NO_ERROR with the last stream id; open calls finish; new s
   assert.equal(refused.type, FrameType.RstStream);
   assert.equal(refused.payload.readUInt32BE(0), ErrorCode.RefusedStream);
   assert.equal(c.closed, false);
-  s.pending[0]!(null, RangeResponse.fromPartial({ count: 5n }));
+  s.pending[0]!(RangeResponse.fromPartial({ count: 5n }));
   const r = await c.response(1);
   assert.equal(r.trailers.get("grpc-status"), "0");
   assert.equal(RangeResponse.decode(decodeMessages(r.body)[0]!).count, 5n);

@@ -34,3 +34,28 @@ test("a proposal raft refuses rejects the caller and leaves no unhandled rejecti
     process.off("unhandledRejection", onUnhandled);
   }
 });
+
+test("a proposal whose caller gives up releases its waiter, also when it gave up before proposing", async () => {
+  const waits = new WaitRegistry<ApplyResult>();
+  const proposed: Buffer[] = [];
+  const proposer = new Proposer(
+    { propose: (data) => proposed.push(data), proposeConfChange: () => {}, wake: () => {}, committedIndex: () => 0n, appliedIndex: () => 0n },
+    new IdGenerator(1n, 0),
+    waits,
+    { maxRequestBytes: 1 << 20, requestTimeoutMs: 60_000 },
+  );
+  const put = { put: { key: Buffer.from("k"), value: Buffer.alloc(0), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } };
+  const canceled = (e: unknown): boolean => e instanceof EtcdError && e.kind === "Timeout" && e.message.includes("canceled");
+
+  const caller = new AbortController();
+  const pending = proposer.propose(put, caller.signal);
+  await new Promise((r) => setImmediate(r));
+  assert.equal(waits.size, 1);
+  caller.abort();
+  await assert.rejects(pending, canceled);
+  assert.equal(waits.size, 0, "the waiter is released");
+
+  await assert.rejects(proposer.propose(put, AbortSignal.abort()), canceled);
+  assert.equal(waits.size, 0);
+  assert.equal(proposed.length, 2);
+});

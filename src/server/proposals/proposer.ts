@@ -13,6 +13,7 @@ import type { Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { IdGenerator } from "../../pkg/id-generator.js";
 import type { WaitRegistry } from "../../pkg/wait.js";
+import type { Cancellation } from "../api.js";
 import type { ApplyResult } from "../apply/apply-result.js";
 import { encodeProposal, type LocalRequest, type RaftRequestBody } from "./codec.js";
 
@@ -64,7 +65,7 @@ export class Proposer {
   }
 
   /** Proposes `body` and resolves with its apply result; rejects with an EtcdError. */
-  async propose(body: RaftRequestBody, signal?: AbortSignal): Promise<ApplyResult> {
+  async propose(body: RaftRequestBody, signal?: Cancellation): Promise<ApplyResult> {
     if (this.#target.committedIndex() > this.#target.appliedIndex() + MAX_GAP_BETWEEN_APPLY_AND_COMMIT) {
       throw new EtcdError("TooManyRequests");
     }
@@ -90,13 +91,13 @@ export class Proposer {
    * Proposes a membership change (its id is assigned here) and resolves with
    * the outcome of applying it: applied, or refused by validation.
    */
-  async proposeConfChange(cc: Omit<ConfChange, "id">, signal?: AbortSignal): Promise<ApplyResult> {
+  async proposeConfChange(cc: Omit<ConfChange, "id">, signal?: Cancellation): Promise<ApplyResult> {
     const id = this.#ids.next();
     const change: ConfChange = { ...cc, id };
     return this.#waitFor(id, () => this.#target.proposeConfChange(change), signal);
   }
 
-  async #waitFor(id: bigint, propose: () => void, signal?: AbortSignal): Promise<ApplyResult> {
+  async #waitFor(id: bigint, propose: () => void, signal?: Cancellation): Promise<ApplyResult> {
     const result = this.#waits.register(id);
     try {
       propose();
@@ -113,7 +114,9 @@ export class Proposer {
     const onAbort = (): void => {
       this.#waits.cancel(id, new EtcdError("Timeout", { detail: "request canceled by client" }));
     };
-    signal?.addEventListener("abort", onAbort, { once: true });
+    // An AbortSignal does not replay an abort that already happened.
+    if (signal?.aborted === true) onAbort();
+    else signal?.addEventListener("abort", onAbort, { once: true });
     try {
       return await result;
     } finally {

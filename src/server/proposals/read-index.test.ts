@@ -60,3 +60,44 @@ test("an unanswered round is re-sent, then times out; a leader change fails only
   reads.onReadStates([{ index: 1n, requestCtx: sent[sent.length - 1]! }]);
   await d;
 });
+
+test("a read whose caller gives up stops waiting and leaves its round; the others are still served", async () => {
+  const { sent, applied, reads } = setup();
+  const canceledRead = (e: unknown): boolean => e instanceof EtcdError && e.kind === "Timeout" && e.message.includes("canceled");
+
+  // Given up while queued for the next round.
+  const queued = new AbortController();
+  const a = reads.barrier(queued.signal);
+  const b = reads.barrier();
+  assert.equal(reads.waiting, 2);
+  queued.abort();
+  await assert.rejects(a, canceledRead);
+  assert.equal(reads.waiting, 1, "the read left the queue");
+
+  // Given up while its round is in flight.
+  await tick();
+  const inFlight = new AbortController();
+  const c = reads.barrier(inFlight.signal);
+  await tick();
+  reads.onReadStates([{ index: 5n, requestCtx: sent[0]! }]);
+  await b;
+  assert.equal(sent.length, 2, "the later read started its own round");
+  inFlight.abort();
+  await assert.rejects(c, canceledRead);
+  assert.equal(reads.waiting, 0, "nothing is left waiting");
+
+  // Given up before asking: refused at once, nothing queued.
+  await assert.rejects(reads.barrier(AbortSignal.abort()), canceledRead);
+  assert.equal(reads.waiting, 0);
+
+  // An abort after the read was served changes nothing.
+  const late = new AbortController();
+  const d = reads.barrier(late.signal);
+  await tick();
+  reads.onReadStates([{ index: 6n, requestCtx: sent[sent.length - 1]! }]); // the round the read that gave up had left
+  reads.onReadStates([{ index: 6n, requestCtx: sent[sent.length - 1]! }]); // the round of `d`
+  applied.advance(6n);
+  await d;
+  late.abort();
+  assert.equal(reads.waiting, 0);
+});

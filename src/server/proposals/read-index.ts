@@ -7,6 +7,7 @@
  * @module
  */
 import { EtcdError } from "../../pkg/errors.js";
+import type { Cancellation } from "../api.js";
 import type { AppliedIndex } from "../apply/applied-index.js";
 import type { ReadState } from "../raftnode/node.js";
 
@@ -16,13 +17,18 @@ export interface ReadIndexSource {
   wake(): void;
 }
 
+interface Waiter {
+  resolve(): void;
+  reject(err: Error): void;
+}
+
 interface Round {
   ctx: Buffer;
   /** Ticks since the request was (re)sent to raft. */
   age: number;
   /** Ticks since the round started. */
   total: number;
-  waiters: { resolve(): void; reject(err: Error): void }[];
+  waiters: Waiter[];
 }
 
 export class LinearizableReads {
@@ -30,7 +36,7 @@ export class LinearizableReads {
   readonly #applied: AppliedIndex;
   #nextId = 1n;
   #inFlight: Round | undefined;
-  #next: Round["waiters"] = [];
+  #next: Waiter[] = [];
   #startScheduled = false;
 
   constructor(source: ReadIndexSource, applied: AppliedIndex) {
@@ -41,11 +47,38 @@ export class LinearizableReads {
   /**
    * Resolves when a read issued now may be served locally. The round starts
    * after the current I/O callbacks, so every read that arrived meanwhile
-   * shares it (all of them arrived before the leader is asked).
+   * shares it (all of them arrived before the leader is asked). When
+   * `signal` aborts first (the client gave up), the read stops waiting and
+   * rejects; its place in the round is given up.
    */
-  barrier(): Promise<void> {
+  barrier(signal?: Cancellation): Promise<void> {
+    if (signal?.aborted === true) return Promise.reject(canceled());
     return new Promise((resolve, reject) => {
-      this.#next.push({ resolve, reject });
+      let waiter: Waiter = { resolve, reject };
+      if (signal !== undefined) {
+        let settled = false;
+        const onAbort = (): void => {
+          settled = true;
+          this.#drop(waiter);
+          reject(canceled());
+        };
+        signal.addEventListener("abort", onAbort, { once: true });
+        const settle = (): boolean => {
+          if (settled) return false;
+          settled = true;
+          signal.removeEventListener("abort", onAbort);
+          return true;
+        };
+        waiter = {
+          resolve: () => {
+            if (settle()) resolve();
+          },
+          reject: (err) => {
+            if (settle()) reject(err);
+          },
+        };
+      }
+      this.#next.push(waiter);
       if (this.#inFlight === undefined && !this.#startScheduled) {
         this.#startScheduled = true;
         setImmediate(() => {
@@ -54,6 +87,22 @@ export class LinearizableReads {
         });
       }
     });
+  }
+
+  /** Reads waiting for a round to be sent or answered (a round being applied holds on to its reads apart). */
+  get waiting(): number {
+    return this.#next.length + (this.#inFlight?.waiters.length ?? 0);
+  }
+
+  /** Removes a read that gave up from the round it waits for, if it is still queued or in flight. */
+  #drop(waiter: Waiter): void {
+    for (const list of this.#inFlight === undefined ? [this.#next] : [this.#next, this.#inFlight.waiters]) {
+      const i = list.indexOf(waiter);
+      if (i >= 0) {
+        list.splice(i, 1);
+        return;
+      }
+    }
   }
 
   /** Read states from the Ready loop. */
@@ -115,4 +164,8 @@ export class LinearizableReads {
     this.#source.readIndex(ctx);
     this.#source.wake();
   }
+}
+
+function canceled(): EtcdError {
+  return new EtcdError("Timeout", { detail: "request canceled by client" });
 }

@@ -19,7 +19,7 @@ import type {
 } from "../../gen/etcdserverpb/rpc.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
-import type { HeaderSource, KvApi } from "../api.js";
+import type { Cancellation, HeaderSource, KvApi } from "../api.js";
 import type { Proposer, RaftRequestBody } from "../proposals/proposer.js";
 import type { LinearizableReads } from "../proposals/read-index.js";
 import * as ops from "./index.js";
@@ -42,27 +42,27 @@ export class KvRequests implements KvApi {
     this.#deps = deps;
   }
 
-  async range(req: RangeRequest): Promise<RangeResponse> {
-    if (!req.serializable) await this.#deps.reads.barrier();
+  async range(req: RangeRequest, signal?: Cancellation): Promise<RangeResponse> {
+    if (!req.serializable) await this.#deps.reads.barrier(signal);
     const resp = ops.range(this.#deps.store, req);
     resp.header = this.#fill(resp.header);
     return resp;
   }
 
-  async put(req: PutRequest, signal?: AbortSignal): Promise<PutResponse> {
+  async put(req: PutRequest, signal?: Cancellation): Promise<PutResponse> {
     await this.#admit(costOfPut(req));
     return this.#write<PutResponse>({ put: req }, signal);
   }
 
-  async deleteRange(req: DeleteRangeRequest, signal?: AbortSignal): Promise<DeleteRangeResponse> {
+  async deleteRange(req: DeleteRangeRequest, signal?: Cancellation): Promise<DeleteRangeResponse> {
     return this.#write<DeleteRangeResponse>({ deleteRange: req }, signal);
   }
 
-  async txn(req: TxnRequest, signal?: AbortSignal): Promise<TxnResponse> {
+  async txn(req: TxnRequest, signal?: Cancellation): Promise<TxnResponse> {
     await this.#admit(costOfTxn(req));
     // A txn that only reads is served like a range (etcd does the same).
     if (ops.isReadOnlyTxn(req)) {
-      if (!ops.isSerializableTxn(req)) await this.#deps.reads.barrier();
+      if (!ops.isSerializableTxn(req)) await this.#deps.reads.barrier(signal);
       const resp = ops.txn(this.#deps.store, req, ops.NO_LEASES);
       resp.header = this.#fill(resp.header);
       return resp;
@@ -70,7 +70,7 @@ export class KvRequests implements KvApi {
     return this.#write<TxnResponse>({ txn: req }, signal);
   }
 
-  async compact(req: CompactionRequest, signal?: AbortSignal): Promise<CompactionResponse> {
+  async compact(req: CompactionRequest, signal?: Cancellation): Promise<CompactionResponse> {
     const result = await this.#deps.proposer.propose({ compaction: req }, signal);
     if (!result.ok) throw result.error;
     if (req.physical && result.physical) await result.physical;
@@ -86,7 +86,7 @@ export class KvRequests implements KvApi {
     throw new EtcdError("NoSpace");
   }
 
-  async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: AbortSignal): Promise<T> {
+  async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: Cancellation): Promise<T> {
     const result = await this.#deps.proposer.propose(body, signal);
     if (!result.ok) throw result.error;
     const resp = result.response as T;
