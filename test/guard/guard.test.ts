@@ -19,7 +19,6 @@ import { repoRoot, tempDir } from "../harness/paths.js";
 
 const DEPCRUISE = join(repoRoot, "node_modules", "dependency-cruiser", "bin", "dependency-cruise.mjs");
 const DEPCRUISE_CONFIG = join(repoRoot, ".dependency-cruiser.cjs");
-const KNOWN_VIOLATIONS = join(repoRoot, ".dependency-cruiser-known-violations.json");
 const OXLINT = join(repoRoot, "node_modules", "oxlint", "bin", "oxlint");
 const OXLINT_CONFIG = join(repoRoot, ".oxlintrc.json");
 /** The type-aware half of oxlint, found from the repository wherever oxlint runs. */
@@ -41,12 +40,12 @@ const VIOLATION = /^\s+error ([\w-]+): (\S+) \u2192 ?(\S*)$/;
 
 /**
  * Cruises `paths` from `cwd` (the folder the rules' paths are relative to) as
- * `npm run lint` does, known violations ignored, and reads the violations
+ * `npm run lint` does, and reads the violations
  * ("rule: from -> to") from its report. A cycle's report names the next
  * module of the cycle on the following line.
  */
 function cruise(cwd: string, paths: readonly string[]): { status: number | null; violations: string[]; report: string } {
-  const r = run([DEPCRUISE, "--config", DEPCRUISE_CONFIG, "--ignore-known", KNOWN_VIOLATIONS, "--output-type", "err", ...paths], cwd);
+  const r = run([DEPCRUISE, "--config", DEPCRUISE_CONFIG, "--output-type", "err", ...paths], cwd);
   const lines = r.stdout.split("\n");
   const violations: string[] = [];
   lines.forEach((line, i) => {

@@ -23,13 +23,14 @@ export enum FrameType {
   Continuation = 0x9,
 }
 
-export enum Flag {
-  EndStream = 0x1,
-  Ack = 0x1,
-  EndHeaders = 0x4,
-  Padded = 0x8,
-  Priority = 0x20,
-}
+/** Frame flags; a bit means different things on different frame types (END_STREAM and ACK are both 0x1). */
+export const Flag = {
+  EndStream: 0x1,
+  Ack: 0x1,
+  EndHeaders: 0x4,
+  Padded: 0x8,
+  Priority: 0x20,
+} as const;
 
 export enum ErrorCode {
   NoError = 0x0,

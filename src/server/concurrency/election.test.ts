@@ -81,11 +81,9 @@ test("observe: current leader, each proclaimed value, the next leader after a re
   const [a, b] = [rig.grant(1n), rig.grant(2n)];
   const abort = new AbortController();
   const seen: string[] = [];
-  let wake: (() => void) | undefined;
   const iterate = (async () => {
     for await (const r of rig.election.observe({ name }, abort.signal)) {
       seen.push(`${(r as LeaderResponse).kv!.key.toString()}=${r.kv!.value.toString()}@${r.header!.revision}`);
-      wake?.();
     }
   })();
   await settle();

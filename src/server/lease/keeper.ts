@@ -170,7 +170,8 @@ export class LeaseKeeper {
     while (this.#inFlight < MAX_PENDING_REVOKES && this.#queue.length > 0 && !this.#stopped) {
       const id = this.#queue.shift()!;
       this.#inFlight++;
-      this.#revoke(id).finally(() => {
+      // #revoke never rejects: it logs its own failures.
+      void this.#revoke(id).finally(() => {
         this.#inFlight--;
         this.#pending.delete(id);
         this.#pump();

@@ -59,8 +59,7 @@ export class ClusterRequests implements ClusterApi {
   }
 
   async memberList(req: MemberListRequest, signal?: AbortSignal): Promise<MemberListResponse> {
-    if (req.linearizable) await this.#deps.reads.barrier();
-    void signal;
+    if (req.linearizable) await this.#deps.reads.barrier(signal);
     return { header: this.#header(), members: this.#wireMembers() };
   }
 

@@ -116,13 +116,14 @@ export class WatchHub implements WatchApi {
     this.#options = options;
     this.#log = options.logger ?? nullLogger;
     this.#source = options.source;
-    const hub = this;
+    // Getters, not copies: a snapshot install swaps the source under the view.
+    const source = (): WatchSource => this.#source;
     this.#sourceView = {
       get rev() {
-        return hub.#source.rev;
+        return source().rev;
       },
       get compactRev() {
-        return hub.#source.compactRev;
+        return source().compactRev;
       },
       range: (key, end, opts) => this.#source.range(key, end, opts),
     };
