@@ -1,6 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { EtcdError } from "../../pkg/errors.js";
+import { ManualClock } from "../../pkg/clock.js";
 import { IdGenerator } from "../../pkg/id-generator.js";
 import { WaitRegistry } from "../../pkg/wait.js";
 import type { ApplyResult } from "../apply/apply-result.js";
@@ -25,6 +26,7 @@ test("a proposal raft refuses rejects the caller and leaves no unhandled rejecti
       new IdGenerator(1n, 0),
       waits,
       { maxRequestBytes: 1 << 20, requestTimeoutMs: 1000 },
+      new ManualClock(),
     );
     await assert.rejects(proposer.propose({ put: { key: Buffer.from("k"), value: Buffer.alloc(0), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } }), (e: unknown) => e instanceof EtcdError && e.kind === "NoLeader");
     await new Promise((r) => setImmediate(r));
@@ -43,6 +45,7 @@ test("a proposal whose caller gives up releases its waiter, also when it gave up
     new IdGenerator(1n, 0),
     waits,
     { maxRequestBytes: 1 << 20, requestTimeoutMs: 60_000 },
+    new ManualClock(),
   );
   const put = { put: { key: Buffer.from("k"), value: Buffer.alloc(0), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } };
   const canceled = (e: unknown): boolean => e instanceof EtcdError && e.kind === "Timeout" && e.message.includes("canceled");
@@ -58,4 +61,30 @@ test("a proposal whose caller gives up releases its waiter, also when it gave up
   await assert.rejects(proposer.propose(put, AbortSignal.abort()), canceled);
   assert.equal(waits.size, 0);
   assert.equal(proposed.length, 2);
+});
+
+test("a proposal not applied within the request timeout fails with 'request timed out' at the first sweep past its deadline", async () => {
+  const waits = new WaitRegistry<ApplyResult>();
+  const clock = new ManualClock();
+  const proposer = new Proposer(
+    { propose: () => {}, proposeConfChange: () => {}, wake: () => {}, committedIndex: () => 0n, appliedIndex: () => 0n },
+    new IdGenerator(1n, 0),
+    waits,
+    { maxRequestBytes: 1 << 20, requestTimeoutMs: 1000 },
+    clock,
+  );
+  let settled: unknown;
+  const pending = proposer.propose({ put: { key: Buffer.from("k"), value: Buffer.alloc(0), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } }).then(
+    () => (settled = "applied"),
+    (e: unknown) => (settled = e),
+  );
+  clock.advance(999);
+  proposer.expire(clock.nowMs());
+  await new Promise((r) => setImmediate(r));
+  assert.equal(settled, undefined, "not before its deadline");
+  clock.advance(1);
+  proposer.expire(clock.nowMs());
+  const outcome: unknown = await pending;
+  assert.ok(outcome instanceof EtcdError && outcome.kind === "Timeout" && !outcome.message.includes("canceled"), String(outcome));
+  assert.equal(waits.size, 0);
 });

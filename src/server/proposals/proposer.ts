@@ -40,7 +40,7 @@ export class Proposer {
   readonly #ids: IdGenerator;
   readonly #waits: WaitRegistry<ApplyResult>;
   readonly #options: ProposerOptions;
-  readonly #clock: Pick<Clock, "nowMs"> | undefined;
+  readonly #clock: Pick<Clock, "nowMs">;
   /**
    * Requests proposed here and not yet applied, by id: when this member
    * applies its own entry it uses the object it encoded instead of decoding
@@ -56,7 +56,7 @@ export class Proposer {
    * `clock` is what deadlines are read on; without one a proposal waits for
    * its result or its caller's signal only (tests that drive no ticks).
    */
-  constructor(target: ProposalTarget, ids: IdGenerator, waits: WaitRegistry<ApplyResult>, options: ProposerOptions, clock?: Pick<Clock, "nowMs">) {
+  constructor(target: ProposalTarget, ids: IdGenerator, waits: WaitRegistry<ApplyResult>, options: ProposerOptions, clock: Pick<Clock, "nowMs">) {
     this.#target = target;
     this.#ids = ids;
     this.#waits = waits;
@@ -110,7 +110,7 @@ export class Proposer {
     }
     this.#target.wake();
 
-    if (this.#clock !== undefined) this.#deadlines.set(id, this.#clock.nowMs() + this.#options.requestTimeoutMs);
+    this.#deadlines.set(id, this.#clock.nowMs() + this.#options.requestTimeoutMs);
     const onAbort = (): void => {
       this.#waits.cancel(id, new EtcdError("Timeout", { detail: "request canceled by client" }));
     };
