@@ -51,7 +51,7 @@ import { RaftProposalTarget } from "./raftnode/proposal-target.js";
 import { LinearizableReads } from "./proposals/read-index.js";
 import { RaftDriver } from "./raftnode/driver.js";
 import { LastHardState } from "./raftnode/hard-state.js";
-import { LeaderMonitor } from "./watch/leader-monitor.js";
+import { LeaderMonitor } from "./raftnode/leader-monitor.js";
 import { Leadership } from "./raftnode/leadership.js";
 import { RaftLog } from "./raftnode/log.js";
 import { buildRaftNode, RaftRole, type RawNode, type SoftState } from "./raftnode/node.js";
@@ -211,7 +211,6 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     maxRequestBytes: config.maxRequestBytes,
     progressNotifyIntervalMs: config.watchProgressNotifyIntervalMs,
     ...(metrics !== undefined ? { metrics: watchGauges(metrics) } : {}),
-    leader: monitor,
     logger: log("watch"),
   });
 

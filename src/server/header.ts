@@ -8,7 +8,7 @@
  */
 import type { ResponseHeader } from "../gen/etcdserverpb/rpc.js";
 import type { HeaderSource } from "./api.js";
-import type { LeaderMonitor } from "./watch/leader-monitor.js";
+import type { LeaderMonitor } from "./raftnode/leader-monitor.js";
 
 export interface ServerHeaderDeps {
   memberId: bigint;

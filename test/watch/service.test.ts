@@ -18,6 +18,7 @@ import { bindService } from "../../src/api/rpc/methods.js";
 import { WATCH_SERVICE, watchHandlers } from "../../src/api/watch-service.js";
 import { ManualClock } from "../../src/pkg/clock.js";
 import { SeededRandom } from "../../src/pkg/random.js";
+import { LeaderMonitor } from "../../src/server/raftnode/leader-monitor.js";
 import { WatchHub } from "../../src/server/watch/hub.js";
 import { MemoryBackend } from "../../src/storage/backend/memory-backend.js";
 import { KVStore } from "../../src/storage/mvcc/kvstore.js";
@@ -28,6 +29,8 @@ const b = (s: string): Buffer => Buffer.from(s, "latin1");
 interface Rig {
   endpoint: string;
   hub: WatchHub;
+  /** The member's leader monitor; the test checks it in place of the server's ticker. */
+  monitor: LeaderMonitor;
   put(key: string, value: string): void;
   leader: { has: boolean };
   close(): Promise<void>;
@@ -46,14 +49,14 @@ async function rig(transport: Transport): Promise<Rig> {
     clock: new ManualClock(),
     random: new SeededRandom(1),
     maxRequestBytes: 1.5 * 1024 * 1024,
-    hasLeader: () => leader.has,
   });
   hub.start();
   const leader = { has: true };
+  const monitor = new LeaderMonitor(() => leader.has);
   const header = {
     header: (revision?: bigint) => ({ clusterId: 1n, memberId: 2n, revision: revision ?? kv.rev, raftTerm: 3n }),
     hasLeader: () => leader.has,
-    onLeaderLost: (listener: () => void) => hub!.onLeaderLost(listener),
+    onLeaderLost: (listener: () => void) => monitor.onLeaderLost(listener),
   };
   const methods = bindService(WATCH_SERVICE, watchHandlers(hub), [leaderInterceptor(header)]);
   let endpoint: string;
@@ -74,6 +77,7 @@ async function rig(transport: Transport): Promise<Rig> {
   return {
     endpoint,
     hub,
+    monitor,
     leader,
     put(key, value) {
       const t = kv.write();
@@ -157,7 +161,7 @@ test("Watch service: hasleader=true without a leader is refused with 'no leader'
     strict.create({ key: b("k") });
     await strict.count(1);
     r.leader.has = false;
-    for (let i = 0; i < 3; i++) r.hub.leaderCheck();
+    for (let i = 0; i < 3; i++) r.monitor.check();
     await until(() => strict.error !== undefined, "the no-leader end");
     assert.equal(strict.error!.code, grpc.status.UNAVAILABLE);
     assert.equal(strict.error!.details, "etcdserver: no leader");

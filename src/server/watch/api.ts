@@ -43,15 +43,6 @@ export interface WatchSessionApi extends AsyncIterable<WatchResponse> {
   readonly closed: boolean;
 }
 
-export interface WatchSessionOptions {
-  /**
-   * The client asked for a leader (gRPC metadata `hasleader=true`): the
-   * session is ended with "no leader" when the member has had none for
-   * three election timeouts (etcd's monitorLeader).
-   */
-  requireLeader?: boolean;
-}
-
 export interface WatchApi {
-  openSession(options?: WatchSessionOptions): WatchSessionApi;
+  openSession(): WatchSessionApi;
 }

@@ -13,11 +13,6 @@
  * - progress: every {@link progressCheckMs} the sessions check their
  *   progress_notify deadline (the interval itself is per session, with
  *   jitter, as etcd's per-stream ticker).
- * Sessions opened with `requireLeader` end with "no leader" when the
- * member's {@link LeaderMonitor} reports the leader lost (etcd's
- * monitorLeader); the server owns and checks that monitor. A hub used on its
- * own may instead be given `hasLeader` (and `electionTimeoutMs` to have it
- * checked once started).
  * @module
  */
 
@@ -28,10 +23,8 @@ import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import type { BackendReader } from "../../storage/backend/backend.js";
 import { WatchableStore, type WatchLimits, type WatchSource, type WatchStats } from "../../storage/mvcc/watch/index.js";
-import { EtcdError } from "../../pkg/errors.js";
-import { LeaderMonitor } from "./leader-monitor.js";
 import type { ServerMetrics } from "../metrics/metrics.js";
-import type { WatchApi, WatchSessionOptions } from "./api.js";
+import type { WatchApi } from "./api.js";
 import { WatchSession, type SessionLimits } from "./session.js";
 
 /** etcd's sync loop period. */
@@ -84,12 +77,6 @@ export interface WatchHubOptions {
   /** --experimental-watch-progress-notify-interval in ms; 0/absent = 10 minutes, below 100 ms = 100 ms. */
   progressNotifyIntervalMs?: number;
   metrics?: WatchGauges;
-  /** The member's leader monitor: sessions that required a leader end when it reports the leader lost. */
-  leader?: LeaderMonitor;
-  /** Without `leader`: whether the member knows one, for a monitor of the hub's own ({@link WatchHub.leaderCheck}). */
-  hasLeader?(): boolean;
-  /** With `hasLeader`: how often the hub's own monitor is checked once started. */
-  electionTimeoutMs?: number;
   logger?: Logger;
   limits?: Partial<WatchLimits>;
   sessionLimits?: Partial<SessionLimits>;
@@ -105,9 +92,6 @@ export class WatchHub implements WatchApi {
   readonly #sessions = new Set<WatchSession>();
   readonly #progressIntervalMs: number;
   #pendingEvents = 0;
-  readonly #leader: LeaderMonitor | undefined;
-  /** Whether the hub checks its leader monitor itself (it built it from `hasLeader`). */
-  readonly #ownsLeaderMonitor: boolean;
   #timers: Cancel[] = [];
   #immediate: NodeJS.Immediate | undefined;
   #started = false;
@@ -141,8 +125,6 @@ export class WatchHub implements WatchApi {
       interval = MIN_PROGRESS_NOTIFY_INTERVAL_MS;
     }
     this.#progressIntervalMs = interval;
-    this.#ownsLeaderMonitor = options.leader === undefined && options.hasLeader !== undefined;
-    this.#leader = options.leader ?? (options.hasLeader !== undefined ? new LeaderMonitor(options.hasLeader, this.#log) : undefined);
     options.metrics?.onScrape?.(() => this.updateMetrics());
   }
 
@@ -170,10 +152,9 @@ export class WatchHub implements WatchApi {
     return Math.min(1000, Math.max(10, Math.floor(this.#progressIntervalMs / 10)));
   }
 
-  openSession(options?: WatchSessionOptions): WatchSession {
+  openSession(): WatchSession {
     const o = this.#options;
     const session = new WatchSession({
-      requireLeader: options?.requireLeader === true,
       store: this.store,
       source: this.#sourceView,
       header: (rev) => o.header(rev),
@@ -187,11 +168,9 @@ export class WatchHub implements WatchApi {
       },
       onClose: (s) => {
         this.#sessions.delete(s);
-        stopMonitoring?.();
         this.updateMetrics();
       },
     });
-    const stopMonitoring = session.requireLeader ? this.#leader?.onLeaderLost(() => session.end(new EtcdError("NoLeader"))) : undefined;
     this.#sessions.add(session);
     this.updateMetrics();
     return session;
@@ -226,21 +205,6 @@ export class WatchHub implements WatchApi {
     for (const s of this.#sessions) s.progressTick(nowMs);
   }
 
-  /**
-   * One check of the leader monitor (see {@link LeaderMonitor.check}): after
-   * three in a row without a leader, sessions that required one end with
-   * "no leader", as do other streams subscribed with {@link onLeaderLost}.
-   * Returns how many streams were ended.
-   */
-  leaderCheck(): number {
-    return this.#leader?.check() ?? 0;
-  }
-
-  /** Subscribes a stream that required a leader to the monitor; returns the unsubscribe function. */
-  onLeaderLost(listener: () => void): () => void {
-    return this.#leader?.onLeaderLost(listener) ?? (() => undefined);
-  }
-
   updateMetrics(): void {
     const m = this.#options.metrics;
     if (m === undefined) return;
@@ -260,10 +224,6 @@ export class WatchHub implements WatchApi {
       clock.every(SYNC_INTERVAL_MS, () => this.runSync()),
       clock.every(this.progressCheckMs, () => this.progressTick()),
     );
-    const election = this.#options.electionTimeoutMs;
-    if (this.#ownsLeaderMonitor && election !== undefined && election > 0) {
-      this.#timers.push(clock.every(election, () => this.leaderCheck()));
-    }
     if (this.store.hasBacklog) this.#wake();
   }
 

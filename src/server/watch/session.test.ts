@@ -369,26 +369,3 @@ test("hub restore with a replaced store: watchers catch up from the new store, p
   await settle();
   assert.deepEqual(got.map(show), ["c0@2", "e0@4 PUT a=2 prev=1, PUT a=3 prev=2"]);
 });
-
-test("leader monitor: sessions that required a leader end with 'no leader' after three checks without one", async () => {
-  const leader = { has: true };
-  const { hub } = setup({ hasLeader: () => leader.has, electionTimeoutMs: 1000 });
-  const ended: (string | undefined)[] = [];
-  const strict = hub.openSession({ requireLeader: true });
-  strict.attach({ write: () => true, end: (err) => ended.push(err?.message) });
-  const lax = hub.openSession();
-  lax.attach({ write: () => true, end: (err) => ended.push(`lax ${err?.message}`) });
-  leader.has = false;
-  assert.equal(hub.leaderCheck(), 0);
-  assert.equal(hub.leaderCheck(), 0);
-  leader.has = true; // a leader in between starts the count again
-  assert.equal(hub.leaderCheck(), 0);
-  leader.has = false;
-  assert.equal(hub.leaderCheck(), 0);
-  assert.equal(hub.leaderCheck(), 0);
-  assert.equal(hub.leaderCheck(), 1);
-  assert.deepEqual(ended, ["NoLeader"]);
-  assert.equal(strict.closed, true);
-  assert.equal(lax.closed, false);
-  assert.equal(hub.sessions, 1);
-});

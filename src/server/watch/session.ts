@@ -81,8 +81,6 @@ export interface WatchSessionDeps {
   onClose?(session: WatchSession): void;
   /** Runs the flush off the caller's stack; default queueMicrotask. */
   schedule?(task: () => void): void;
-  /** See WatchSessionOptions.requireLeader. */
-  requireLeader?: boolean;
 }
 
 /** etcd's texts for a create that failed (sent as cancel_reason). */
@@ -134,11 +132,6 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
 
   get closed(): boolean {
     return this.#closed;
-  }
-
-  /** The client asked for a leader (hasleader metadata). */
-  get requireLeader(): boolean {
-    return this.#deps.requireLeader === true;
   }
 
   /** Responses waiting for the sink. */

@@ -1,9 +1,9 @@
 /**
- * etcd's monitorLeader, once per member (it lives beside the watch hub, its
- * first user): checked every election timeout,
+ * etcd's monitorLeader, once per member: checked every election timeout,
  * and after {@link MAX_NO_LEADER_CHECKS} checks in a row without a leader
- * every stream that required one (`hasleader` metadata: watch sessions,
- * lease keepalives, election observers) is told, so its client moves to a
+ * every stream that required one (`hasleader` metadata: watch, lease
+ * keepalive and election observe streams, through the API's leader
+ * interceptor) is told, so its client moves to a
  * member that has a leader. Streams subscribe; nothing here owns a timer —
  * the server's ticker calls {@link LeaderMonitor.check}.
  * @module
