@@ -29,8 +29,9 @@ export type ScanResult =
 /** Go's scanner refuses deeper nesting than this. */
 export const GO_JSON_MAX_DEPTH = 10000;
 
-class Incomplete {}
-const INCOMPLETE = new Incomplete();
+/** Thrown (one shared instance, no stack captured per throw) when the input ends inside a value. */
+class Incomplete extends Error {}
+const INCOMPLETE = new Incomplete("incomplete JSON value");
 
 /**
  * Reads the next value of a stream from `pos`, as json.Decoder.Decode does.
