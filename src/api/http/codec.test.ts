@@ -1,5 +1,13 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { create, type DescField, type DescMessage, type DescOneof, type MessageInitShape, ScalarType, toBinary } from "@bufbuild/protobuf";
+import {
+  type DescriptorProtoSchema,
+  type FieldDescriptorProtoSchema,
+  FieldDescriptorProto_Label as Label,
+  FieldDescriptorProto_Type as Type,
+  FileDescriptorSetSchema,
+} from "@bufbuild/protobuf/wkt";
 import {
   Compare,
   Compare_CompareResult,
@@ -20,11 +28,9 @@ import { SeededRandom } from "../../pkg/random.js";
 import { goJsonString, goQuote, JsonSyntaxError, parseWhole, scanNext } from "./go-json.js";
 import { decodeStdBase64, JsonDecodeError, jsonToProto } from "./json-to-proto.js";
 import { protoToJson } from "./proto-to-json.js";
-import { findProtoRoot, type FieldInfo, type MessageInfo, ProtoSchema } from "./proto-schema.js";
+import { goEnumName, ProtoSchema } from "./proto-schema.js";
 
-const root = findProtoRoot();
-assert.ok(root, "proto/ must be reachable from the compiled module");
-const schema = ProtoSchema.load(root);
+const schema = ProtoSchema.generated();
 
 function decodeJson(type: string, body: string): Buffer {
   const buf = Buffer.from(body);
@@ -49,21 +55,47 @@ test("schema: services, streaming flags, JSON names, Go enum names", () => {
   assert.equal(watch.path, "/etcdserverpb.Watch/Watch");
   assert.ok(watch.clientStreaming && watch.serverStreaming);
   assert.equal(schema.method("etcdserverpb.Maintenance/Snapshot").serverStreaming, true);
-  assert.equal(schema.method("etcdserverpb.KV/Range").input.fullName, "etcdserverpb.RangeRequest");
-  assert.equal(schema.method("v3electionpb.Election/Observe").output.fullName, "v3electionpb.LeaderResponse");
+  assert.equal(schema.method("etcdserverpb.KV/Range").input.typeName, "etcdserverpb.RangeRequest");
+  assert.equal(schema.method("v3electionpb.Election/Observe").output.typeName, "v3electionpb.LeaderResponse");
   const range = schema.message("etcdserverpb.RangeRequest");
   assert.equal(range.fields.find((f) => f.name === "range_end")?.jsonName, "rangeEnd");
   const grant = schema.message("etcdserverpb.LeaseGrantRequest");
   assert.deepEqual(grant.fields.map((f) => [f.name, f.jsonName]), [["TTL", "TTL"], ["ID", "ID"]]);
-  assert.equal(schema.enumType("etcdserverpb.RangeRequest.SortOrder").goName, "etcdserverpb.RangeRequest_SortOrder");
-  assert.equal(schema.enumType("mvccpb.Event.EventType").goName, "mvccpb.Event_EventType");
-  assert.equal(schema.enumType("etcdserverpb.AlarmType").goName, "etcdserverpb.AlarmType");
+  assert.equal(goEnumName(schema.enumType("etcdserverpb.RangeRequest.SortOrder")), "etcdserverpb.RangeRequest_SortOrder");
+  assert.equal(goEnumName(schema.enumType("mvccpb.Event.EventType")), "mvccpb.Event_EventType");
+  assert.equal(goEnumName(schema.enumType("etcdserverpb.AlarmType")), "etcdserverpb.AlarmType");
 });
 
+/** A one-file descriptor set: message M (as `message` describes it) served by S/Call, in proto3 unless told. */
+function descriptorSet(message: MessageInitShape<typeof DescriptorProtoSchema>, syntax = "proto3"): Uint8Array {
+  const file = {
+    name: "a.proto",
+    package: "a",
+    syntax,
+    messageType: [{ name: "M", ...message }],
+    service: [{ name: "S", method: [{ name: "Call", inputType: ".a.M", outputType: ".a.M" }] }],
+  };
+  return toBinary(FileDescriptorSetSchema, create(FileDescriptorSetSchema, { file: [file] }));
+}
+
+function stringField(name: string, number: number): MessageInitShape<typeof FieldDescriptorProtoSchema> {
+  return { name, number, type: Type.STRING, label: Label.OPTIONAL, jsonName: name };
+}
+
 test("schema: refuses what it cannot represent", () => {
-  assert.throws(() => ProtoSchema.parse(new Map([["a.proto", 'syntax = "proto3"; message M { map<string, string> m = 1; }']])), /map fields/);
-  assert.throws(() => ProtoSchema.parse(new Map([["a.proto", 'syntax = "proto3"; message M { Missing m = 1; }']])), /unknown type Missing/);
-  assert.throws(() => ProtoSchema.parse(new Map([["a.proto", 'syntax = "proto2"; message M {}']])), /only proto3/);
+  assert.ok(ProtoSchema.fromDescriptorSet(descriptorSet({ field: [stringField("a", 1), stringField("b", 2)] })).hasMethod("a.S/Call"));
+  const mapEntry = { name: "MEntry", field: [stringField("key", 1), stringField("value", 2)], options: { mapEntry: true } };
+  const map = { name: "m", number: 1, type: Type.MESSAGE, typeName: ".a.M.MEntry", label: Label.REPEATED, jsonName: "m" };
+  assert.throws(() => ProtoSchema.fromDescriptorSet(descriptorSet({ field: [map], nestedType: [mapEntry] })), /map field/);
+  const missing = { name: "m", number: 1, type: Type.MESSAGE, typeName: ".a.Missing", label: Label.OPTIONAL, jsonName: "m" };
+  assert.throws(() => ProtoSchema.fromDescriptorSet(descriptorSet({ field: [missing] })), /\.a\.Missing not found/);
+  assert.throws(() => ProtoSchema.fromDescriptorSet(descriptorSet({}, "proto2")), /not proto3/);
+});
+
+test("response fields are written in declaration order, as jsonpb does, not in number order", () => {
+  const outOfOrder = ProtoSchema.fromDescriptorSet(descriptorSet({ field: [stringField("b", 2), stringField("a", 1)] }));
+  const wire = Buffer.from([0x0a, 1, 0x78, 0x12, 1, 0x79]); // a = "x", b = "y"
+  assert.equal(protoToJson(outOfOrder.message("a.M"), wire), '{"b":"y","a":"x"}');
 });
 
 test("response JSON is grpc-gateway's: orig names, int64 strings, defaults omitted", () => {
@@ -228,19 +260,19 @@ interface Model {
   output: string;
 }
 
-function randomModel(type: MessageInfo, rnd: SeededRandom, depth: number): Model {
+function randomModel(type: DescMessage, rnd: SeededRandom, depth: number): Model {
   const inputs: string[] = [];
-  const outputs = new Map<FieldInfo, string>();
-  const oneofDone = new Set<string>();
+  const outputs = new Map<DescField, string>();
+  const oneofDone = new Set<DescOneof>();
   for (const field of type.fields) {
     if (rnd.intn(3) === 0) continue;
     if (field.oneof !== undefined) {
       if (oneofDone.has(field.oneof)) continue;
       oneofDone.add(field.oneof);
     }
-    if (field.type.kind === "message" && depth > 2) continue;
+    if (field.message !== undefined && depth > 2) continue;
     const name = rnd.intn(2) === 0 ? field.name : field.jsonName;
-    if (field.repeated) {
+    if (field.fieldKind === "list") {
       const n = rnd.intn(3);
       const items = Array.from({ length: n }, () => randomValue(field, rnd, depth, true));
       inputs.push(`"${name}":[${items.map((i) => i.input).join(",")}]`);
@@ -256,18 +288,16 @@ function randomModel(type: MessageInfo, rnd: SeededRandom, depth: number): Model
 }
 
 /** output "" means the field is left out of the answer (a default). */
-function randomValue(field: FieldInfo, rnd: SeededRandom, depth: number, keepZero: boolean): Model {
-  const t = field.type;
-  if (t.kind === "message") return randomModel(t.message, rnd, depth + 1);
-  if (t.kind === "enum") {
-    const names = [...t.enum.byName.keys()];
-    const name = names[rnd.intn(names.length)]!;
-    const value = t.enum.byName.get(name)!;
+function randomValue(field: DescField, rnd: SeededRandom, depth: number, keepZero: boolean): Model {
+  if (field.message !== undefined) return randomModel(field.message, rnd, depth + 1);
+  if (field.enum !== undefined) {
+    const { name, number: value } = field.enum.values[rnd.intn(field.enum.values.length)]!;
     const output = value === 0 && !keepZero ? "" : `"${name}"`;
     return { input: rnd.intn(2) === 0 ? `"${name}"` : String(value), output };
   }
   const zero = rnd.intn(4) === 0;
-  switch (t.scalar) {
+  const scalar = ScalarType[field.scalar!].toLowerCase();
+  switch (scalar) {
     case "bool":
       return zero ? { input: "false", output: keepZero ? "false" : "" } : { input: "true", output: "true" };
     case "string": {
@@ -279,8 +309,8 @@ function randomValue(field: FieldInfo, rnd: SeededRandom, depth: number, keepZer
       return { input: `"${b.toString("base64")}"`, output: b.length === 0 && !keepZero ? "" : `"${b.toString("base64")}"` };
     }
     default: {
-      const unsigned = t.scalar.startsWith("u") || t.scalar.startsWith("fixed");
-      const wide = t.scalar.endsWith("64");
+      const unsigned = scalar.startsWith("u") || scalar.startsWith("fixed");
+      const wide = scalar.endsWith("64");
       let v: bigint;
       if (zero) v = 0n;
       else if (wide) v = unsigned ? rnd.uint64() : BigInt.asIntN(64, rnd.uint64());

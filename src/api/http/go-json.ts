@@ -27,10 +27,11 @@ export type ScanResult =
   | { kind: "incomplete" };
 
 /** Go's scanner refuses deeper nesting than this. */
-const MAX_DEPTH = 10000;
+export const GO_JSON_MAX_DEPTH = 10000;
 
-class Incomplete {}
-const INCOMPLETE = new Incomplete();
+/** Thrown (one shared instance, no stack captured per throw) when the input ends inside a value. */
+class Incomplete extends Error {}
+const INCOMPLETE = new Incomplete("incomplete JSON value");
 
 /**
  * Reads the next value of a stream from `pos`, as json.Decoder.Decode does.
@@ -127,7 +128,7 @@ class Scanner {
   }
 
   #object(start: number, depth: number): JsonNode {
-    if (depth > MAX_DEPTH) throw syntaxError(0x7b, "exceeded max depth");
+    if (depth > GO_JSON_MAX_DEPTH) throw syntaxError(0x7b, "exceeded max depth");
     const entries: [JsonNode, JsonNode][] = [];
     let pos = this.skipSpace(start + 1);
     if (this.#at(pos) === 0x7d) return { t: "object", start, end: pos + 1, entries };
@@ -149,7 +150,7 @@ class Scanner {
   }
 
   #array(start: number, depth: number): JsonNode {
-    if (depth > MAX_DEPTH) throw syntaxError(0x5b, "exceeded max depth");
+    if (depth > GO_JSON_MAX_DEPTH) throw syntaxError(0x5b, "exceeded max depth");
     const items: JsonNode[] = [];
     let pos = this.skipSpace(start + 1);
     if (this.#at(pos) === 0x5d) return { t: "array", start, end: pos + 1, items };

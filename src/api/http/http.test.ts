@@ -48,8 +48,16 @@ before(async () => {
     timeoutMs: 200,
     logger: nullLogger,
     metrics: {
-      healthSuccess: { inc: () => void counted.success++ },
-      healthFailures: { inc: () => void counted.failures++ },
+      healthSuccess: {
+        inc: () => {
+          counted.success++;
+        },
+      },
+      healthFailures: {
+        inc: () => {
+          counted.failures++;
+        },
+      },
       healthCheck: { set: () => {} },
       healthChecks: { inc: (l) => void counted.checks.push(`${l.type}/${l.name}/${l.status}`) },
     },

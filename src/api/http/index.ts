@@ -13,7 +13,7 @@ import { GRPC_OVERHEAD_BYTES } from "../grpc-server.js";
 import { AccessControl } from "./access-control.js";
 import { Gateway } from "./gateway.js";
 import { HealthChecks, type HealthMetrics } from "./health.js";
-import { findProtoRoot, ProtoSchema } from "./proto-schema.js";
+import { ProtoSchema } from "./proto-schema.js";
 import { createHttpRouter, type HttpHandler, type MetricsEndpoint, type Versions } from "./router.js";
 
 export { Gateway } from "./gateway.js";
@@ -46,8 +46,6 @@ export interface HttpApiOptions {
   /** --host-whitelist */
   hostWhitelist: readonly string[];
   logger: Logger;
-  /** Where the .proto files are; found from this module's location when absent. */
-  protoRoot?: string;
 }
 
 export interface HttpApi {
@@ -65,10 +63,8 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
   let target: string | undefined;
   let gateway: Gateway | undefined;
   if (options.enableGateway) {
-    const root = options.protoRoot ?? findProtoRoot();
-    if (root === undefined) throw new Error("gateway: proto/ directory not found next to the installation");
     gateway = new Gateway({
-      schema: ProtoSchema.load(root),
+      schema: ProtoSchema.generated(),
       target: () => {
         if (target === undefined) throw new Error("gateway: no client address bound yet");
         return target;

@@ -3,13 +3,20 @@
  * accepting what grpc-gateway v1 (golang/protobuf jsonpb, AllowUnknownFields)
  * accepts and refusing the rest with the same words: field names as
  * declared or in lowerCamel (camel wins when both are given), 64-bit numbers
- * as strings or numbers, enums by name or number, bytes in standard base64,
- * `null` meaning "not set", unknown fields ignored.
+ * as strings or numbers, enums by name or number, bytes in standard base64
+ * (or as an array of byte values), `null` meaning "not set", unknown fields
+ * ignored. This side is ours rather than @bufbuild/protobuf's fromJson:
+ * the canonical mapping accepts some of what Go refuses (unpadded or
+ * URL-safe base64), refuses some of what Go accepts (bytes as an array of
+ * numbers) and words its errors its own way, while etcd's clients see Go's
+ * texts (the differential test compares them). The message shapes come from
+ * the descriptors; the bytes are written with the library's BinaryWriter.
  * @module
  */
-import type { EnumInfo, FieldInfo, MessageInfo, ScalarType } from "./proto-schema.js";
+import { type DescEnum, type DescField, type DescMessage, ScalarType } from "@bufbuild/protobuf";
+import { BinaryWriter, WireType } from "@bufbuild/protobuf/wire";
 import { goKindOf, goQuote, type JsonNode, parseWhole, rawText, unescapeString } from "./go-json.js";
-import { ProtoWriter } from "./proto-wire.js";
+import { goEnumName } from "./proto-schema.js";
 
 /** A request the gateway cannot turn into a message; the message is Go's. */
 export class JsonDecodeError extends Error {
@@ -17,17 +24,18 @@ export class JsonDecodeError extends Error {
 }
 
 /** Encodes the JSON value `node` (from `buf`) as message `type`. */
-export function jsonToProto(type: MessageInfo, buf: Uint8Array, node: JsonNode): Buffer {
-  const w = new ProtoWriter();
+export function jsonToProto(type: DescMessage, buf: Uint8Array, node: JsonNode): Buffer {
+  const w = new BinaryWriter();
   writeMessage(w, type, buf, node);
-  return w.finish();
+  const bytes = w.finish();
+  return Buffer.from(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 function typeError(node: JsonNode, goType: string): JsonDecodeError {
   return new JsonDecodeError(`json: cannot unmarshal ${goKindOf(node)} into Go value of type ${goType}`);
 }
 
-function writeMessage(w: ProtoWriter, type: MessageInfo, buf: Uint8Array, node: JsonNode): void {
+function writeMessage(w: BinaryWriter, type: DescMessage, buf: Uint8Array, node: JsonNode): void {
   if (node.t === "null") return;
   if (node.t !== "object") throw typeError(node, "map[string]json.RawMessage");
   const given = new Map<string, JsonNode>();
@@ -36,20 +44,14 @@ function writeMessage(w: ProtoWriter, type: MessageInfo, buf: Uint8Array, node: 
   for (const pass of [false, true]) {
     for (const field of type.fields) {
       if ((field.oneof !== undefined) !== pass) continue;
-      const value = takeField(given, field);
+      const value = given.get(field.jsonName) ?? given.get(field.name);
       if (value !== undefined) writeField(w, field, buf, value);
     }
   }
 }
 
-function takeField(given: Map<string, JsonNode>, field: FieldInfo): JsonNode | undefined {
-  const orig = given.get(field.name);
-  const camel = given.get(field.jsonName);
-  return camel ?? orig;
-}
-
-function writeField(w: ProtoWriter, field: FieldInfo, buf: Uint8Array, node: JsonNode): void {
-  if (field.repeated) {
+function writeField(w: BinaryWriter, field: DescField, buf: Uint8Array, node: JsonNode): void {
+  if (field.fieldKind === "list") {
     if (node.t === "null") return;
     if (node.t !== "array") throw typeError(node, "[]json.RawMessage");
     for (const item of node.items) writeOne(w, field, buf, item, true);
@@ -58,97 +60,117 @@ function writeField(w: ProtoWriter, field: FieldInfo, buf: Uint8Array, node: Jso
   writeOne(w, field, buf, node, field.oneof !== undefined);
 }
 
-/** One value of a field; `keepZero` for repeated elements and oneof members, which exist even when zero. */
-function writeOne(w: ProtoWriter, field: FieldInfo, buf: Uint8Array, node: JsonNode, keepZero: boolean): void {
-  const t = field.type;
-  switch (t.kind) {
-    case "message": {
-      if (node.t === "null" && !field.repeated) return;
-      const sub = new ProtoWriter();
-      writeMessage(sub, t.message, buf, node);
-      w.bytes(field.number, sub.finish());
-      return;
-    }
-    case "enum": {
-      const value = enumValue(t.enum, buf, node);
-      if (value !== 0 || keepZero) w.varint(field.number, BigInt(value));
-      return;
-    }
-    case "scalar":
-      writeScalar(w, field.number, t.scalar, buf, node, keepZero);
+/** One value of a field; `keepZero` for list elements and oneof members, which exist even when zero. */
+function writeOne(w: BinaryWriter, field: DescField, buf: Uint8Array, node: JsonNode, keepZero: boolean): void {
+  const repeated = field.fieldKind === "list";
+  const kind = repeated ? field.listKind : field.fieldKind;
+  if (kind === "message" && field.message !== undefined) {
+    if (node.t === "null" && !repeated) return;
+    w.tag(field.number, WireType.LengthDelimited).fork();
+    writeMessage(w, field.message, buf, node);
+    w.join();
+    return;
   }
+  if (kind === "enum" && field.enum !== undefined) {
+    const value = enumValue(field.enum, buf, node);
+    if (value !== 0 || keepZero) w.tag(field.number, WireType.Varint).int32(value);
+    return;
+  }
+  if (field.scalar === undefined) throw new Error(`proto schema: ${field.toString()} cannot be transcoded`);
+  writeScalar(w, field.number, field.scalar, buf, node, keepZero);
 }
 
-function enumValue(e: EnumInfo, buf: Uint8Array, node: JsonNode): number {
+function enumValue(e: DescEnum, buf: Uint8Array, node: JsonNode): number {
   if (node.t === "string") {
     // jsonpb looks the name up without unescaping it.
     const name = rawText(buf, node).slice(1, -1);
-    const value = e.byName.get(name);
-    if (value === undefined) throw new JsonDecodeError(`unknown value ${goQuote(Buffer.from(name, "latin1").toString("utf8"))} for enum ${e.goName}`);
-    return value;
+    const value = e.values.find((v) => v.name === name);
+    if (value === undefined) throw new JsonDecodeError(`unknown value ${goQuote(Buffer.from(name, "latin1").toString("utf8"))} for enum ${goEnumName(e)}`);
+    return value.number;
   }
-  return Number(numberValue(buf, node, "int32", e.goName));
+  return Number(numberValue(buf, node, "int32", e));
 }
 
-function writeScalar(w: ProtoWriter, num: number, scalar: ScalarType, buf: Uint8Array, node: JsonNode, keepZero: boolean): void {
+function writeScalar(w: BinaryWriter, num: number, scalar: ScalarType, buf: Uint8Array, node: JsonNode, keepZero: boolean): void {
   switch (scalar) {
-    case "string": {
-      if (node.t === "null") return keepZero ? w.bytes(num, Buffer.alloc(0)) : undefined;
+    case ScalarType.STRING: {
+      if (node.t === "null") {
+        if (keepZero) w.tag(num, WireType.LengthDelimited).string("");
+        return;
+      }
       if (node.t !== "string") throw typeError(node, "string");
-      const bytes = unescapeString(buf, node);
       // Go replaces invalid UTF-8 with U+FFFD when it decodes into a string.
-      const text = Buffer.from(bytes.toString("utf8"), "utf8");
-      if (text.length > 0 || keepZero) w.bytes(num, text);
+      const text = unescapeString(buf, node).toString("utf8");
+      if (text.length > 0 || keepZero) w.tag(num, WireType.LengthDelimited).string(text);
       return;
     }
-    case "bytes": {
-      if (node.t === "null") return keepZero ? w.bytes(num, Buffer.alloc(0)) : undefined;
+    case ScalarType.BYTES: {
+      if (node.t === "null") {
+        if (keepZero) w.tag(num, WireType.LengthDelimited).bytes(new Uint8Array(0));
+        return;
+      }
       const bytes = bytesValue(buf, node);
-      if (bytes.length > 0 || keepZero) w.bytes(num, bytes);
+      if (bytes.length > 0 || keepZero) w.tag(num, WireType.LengthDelimited).bytes(bytes);
       return;
     }
-    case "bool": {
-      if (node.t === "null") return keepZero ? w.varint(num, 0n) : undefined;
+    case ScalarType.BOOL: {
+      if (node.t === "null") {
+        if (keepZero) w.tag(num, WireType.Varint).bool(false);
+        return;
+      }
       if (node.t !== "true" && node.t !== "false") throw typeError(node, "bool");
-      if (node.t === "true" || keepZero) w.varint(num, node.t === "true" ? 1n : 0n);
+      if (node.t === "true" || keepZero) w.tag(num, WireType.Varint).bool(node.t === "true");
       return;
     }
     default: {
-      const value = numberValue(buf, node, goNumberType(scalar), goNumberType(scalar));
-      if (value === 0n && !keepZero) return;
+      const goType = goNumberType(scalar);
+      const value = numberValue(buf, node, goType, goType);
+      if (!keepZero && (value === 0n || value === 0)) return;
       writeNumber(w, num, scalar, value);
     }
   }
 }
 
-function writeNumber(w: ProtoWriter, num: number, scalar: ScalarType, value: bigint | number): void {
+function writeNumber(w: BinaryWriter, num: number, scalar: ScalarType, value: bigint | number): void {
   switch (scalar) {
-    case "int64":
-    case "uint64":
-    case "int32":
-    case "uint32":
-      w.varint(num, BigInt(value));
+    case ScalarType.INT64:
+      w.tag(num, WireType.Varint).int64(BigInt(value));
       return;
-    case "sint32":
-    case "sint64":
-      w.zigzag(num, BigInt(value));
+    case ScalarType.UINT64:
+      w.tag(num, WireType.Varint).uint64(BigInt(value));
       return;
-    case "fixed32":
-    case "sfixed32":
-      w.fixed32(num, Number(value));
+    case ScalarType.SINT64:
+      w.tag(num, WireType.Varint).sint64(BigInt(value));
       return;
-    case "fixed64":
-    case "sfixed64":
-      w.fixed64(num, BigInt(value));
+    case ScalarType.INT32:
+      w.tag(num, WireType.Varint).int32(Number(value));
       return;
-    case "float":
-      w.float(num, Number(value));
+    case ScalarType.UINT32:
+      w.tag(num, WireType.Varint).uint32(Number(value));
       return;
-    case "double":
-      w.double(num, Number(value));
+    case ScalarType.SINT32:
+      w.tag(num, WireType.Varint).sint32(Number(value));
+      return;
+    case ScalarType.FIXED32:
+      w.tag(num, WireType.Bit32).fixed32(Number(value));
+      return;
+    case ScalarType.SFIXED32:
+      w.tag(num, WireType.Bit32).sfixed32(Number(value));
+      return;
+    case ScalarType.FLOAT:
+      w.tag(num, WireType.Bit32).float(Number(value));
+      return;
+    case ScalarType.FIXED64:
+      w.tag(num, WireType.Bit64).fixed64(BigInt(value));
+      return;
+    case ScalarType.SFIXED64:
+      w.tag(num, WireType.Bit64).sfixed64(BigInt(value));
+      return;
+    case ScalarType.DOUBLE:
+      w.tag(num, WireType.Bit64).double(Number(value));
       return;
     default:
-      throw new Error(`not a number type: ${scalar}`);
+      throw new Error(`not a number type: ${ScalarType[scalar]}`);
   }
 }
 
@@ -156,26 +178,26 @@ type GoNumberType = "int64" | "uint64" | "int32" | "uint32" | "float64" | "float
 
 function goNumberType(scalar: ScalarType): GoNumberType {
   switch (scalar) {
-    case "int64":
-    case "sint64":
-    case "sfixed64":
+    case ScalarType.INT64:
+    case ScalarType.SINT64:
+    case ScalarType.SFIXED64:
       return "int64";
-    case "uint64":
-    case "fixed64":
+    case ScalarType.UINT64:
+    case ScalarType.FIXED64:
       return "uint64";
-    case "int32":
-    case "sint32":
-    case "sfixed32":
+    case ScalarType.INT32:
+    case ScalarType.SINT32:
+    case ScalarType.SFIXED32:
       return "int32";
-    case "uint32":
-    case "fixed32":
+    case ScalarType.UINT32:
+    case ScalarType.FIXED32:
       return "uint32";
-    case "double":
+    case ScalarType.DOUBLE:
       return "float64";
-    case "float":
+    case ScalarType.FLOAT:
       return "float32";
     default:
-      throw new Error(`not a number type: ${scalar}`);
+      throw new Error(`not a number type: ${ScalarType[scalar]}`);
   }
 }
 
@@ -190,7 +212,7 @@ const LIMITS: Record<Exclude<GoNumberType, "float64" | "float32">, [bigint, bigi
  * A number field: jsonpb strips the quotes of a quoted number and hands the
  * inside to json.Unmarshal, so `"12"` works and `"abc"` fails as a syntax error.
  */
-function numberValue(buf: Uint8Array, node: JsonNode, kind: GoNumberType, goType: string): bigint | number {
+function numberValue(buf: Uint8Array, node: JsonNode, kind: GoNumberType, goType: string | DescEnum): bigint | number {
   let src = buf;
   let n = node;
   if (node.t === "string") {
@@ -198,12 +220,12 @@ function numberValue(buf: Uint8Array, node: JsonNode, kind: GoNumberType, goType
     n = parseWhole(src);
   }
   if (n.t === "null") return kind.startsWith("float") ? 0 : 0n;
-  if (n.t !== "number") throw typeError(n, goType);
+  if (n.t !== "number") throw typeError(n, goTypeName(goType));
   const text = rawText(src, n);
   if (kind === "float64" || kind === "float32") {
     const f = Number(text);
     if (!Number.isFinite(f) || (kind === "float32" && Math.abs(f) > 3.4028234663852886e38)) {
-      throw new JsonDecodeError(`json: cannot unmarshal number ${text} into Go value of type ${goType}`);
+      throw new JsonDecodeError(`json: cannot unmarshal number ${text} into Go value of type ${goTypeName(goType)}`);
     }
     return f;
   }
@@ -212,9 +234,14 @@ function numberValue(buf: Uint8Array, node: JsonNode, kind: GoNumberType, goType
   const value = ok ? BigInt(text) : undefined;
   const [min, max] = LIMITS[kind];
   if (value === undefined || value < min || value > max) {
-    throw new JsonDecodeError(`json: cannot unmarshal number ${text} into Go value of type ${goType}`);
+    throw new JsonDecodeError(`json: cannot unmarshal number ${text} into Go value of type ${goTypeName(goType)}`);
   }
   return value;
+}
+
+/** The Go type a number is decoded into, as errors name it (an enum's name is only built for an error). */
+function goTypeName(goType: string | DescEnum): string {
+  return typeof goType === "string" ? goType : goEnumName(goType);
 }
 
 /** A bytes field: a base64 string (Go's StdEncoding) or, as encoding/json allows, an array of byte values. */
