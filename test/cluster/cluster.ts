@@ -270,9 +270,15 @@ export class Cluster {
     for (;;) {
       const via = this.#members.find((o, k) => k !== i && o.state === "running");
       const r = await etcdctl(via!.endpoint, ["member", "promote", id.toString(16)]);
-      if (r.code === 0) return;
+      if (r.code === 0) break;
       if (Date.now() > deadline) throw new Error(`promote failed: ${r.stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 300));
+    }
+    // The promotion is committed; the member itself applies it a moment later
+    // (longer when it is still catching up): wait until it reports itself a voter.
+    while ((await this.status(i))?.isLearner !== false) {
+      if (Date.now() > deadline) throw new Error("the promoted member still reports itself a learner");
+      await new Promise((resolve) => setTimeout(resolve, 100));
     }
   }
 
