@@ -262,7 +262,7 @@ export class Cluster {
     await this.#spawn(m);
   }
 
-  /** `etcdctl member promote` of learner i, retried until the learner has caught up. */
+  /** `etcdctl member promote` of learner i, retried until the learner has caught up; returns once it reports itself a voter. */
   async promote(i: number, timeoutMs = 30_000): Promise<void> {
     const id = this.#internal(i).id ?? (await this.status(i))?.header?.memberId;
     if (id === undefined) throw new Error("learner id unknown");
