@@ -215,7 +215,7 @@ export function unimplementedWarnings(
     if (spec === undefined) continue;
     if (name === "feature-gates") {
       const changed = Object.entries(SERVER_FEATURES)
-        .filter(([feature, s]) => gates[feature] !== s.default)
+        .filter(([feature, s]) => s.implemented !== true && gates[feature] !== s.default)
         .map(([feature]) => `${feature}=${gates[feature]}`);
       if (changed.length > 0) warnings.push(`--feature-gates ${changed.join(",")} is accepted but not implemented yet; it has no effect`);
       continue;

@@ -16,6 +16,8 @@ type Stage = "ALPHA" | "BETA";
 interface FeatureSpec {
   readonly default: boolean;
   readonly stage: Stage;
+  /** The server acts on it (the others are accepted and warned about). */
+  readonly implemented?: true;
 }
 
 /** The 3.6 server gates with their defaults and maturity. */
@@ -24,8 +26,8 @@ export const SERVER_FEATURES: Readonly<Record<ServerFeature, FeatureSpec>> = {
   TxnModeWriteWithSharedBuffer: { default: true, stage: "BETA" },
   InitialCorruptCheck: { default: false, stage: "ALPHA" },
   CompactHashCheck: { default: false, stage: "ALPHA" },
-  LeaseCheckpoint: { default: false, stage: "ALPHA" },
-  LeaseCheckpointPersist: { default: false, stage: "ALPHA" },
+  LeaseCheckpoint: { default: false, stage: "ALPHA", implemented: true },
+  LeaseCheckpointPersist: { default: false, stage: "ALPHA", implemented: true },
   SetMemberLocalAddr: { default: false, stage: "ALPHA" },
 };
 

@@ -185,6 +185,17 @@ describe("warnings", () => {
     has(["--feature-gates=CompactHashCheck=true"], "--feature-gates CompactHashCheck=true is accepted but not implemented yet; it has no effect");
   });
 
+  it("implemented feature gates and their old experimental flags do not warn as unimplemented", () => {
+    for (const argv of [
+      ["--feature-gates=LeaseCheckpoint=true,LeaseCheckpointPersist=true"],
+      ["--experimental-enable-lease-checkpoint", "--experimental-enable-lease-checkpoint-persist"],
+    ]) {
+      const { warnings } = ok(argv);
+      assert.ok(!warnings.some((w) => w.includes("not implemented")), JSON.stringify(warnings));
+    }
+    has(["--feature-gates=LeaseCheckpoint=true,CompactHashCheck=true"], "--feature-gates CompactHashCheck=true is accepted but not implemented yet; it has no effect");
+  });
+
   it("stays quiet for unimplemented flags left at (or set to) their default", () => {
     const { warnings } = ok(["--name=n", "--auto-compaction-retention=0", "--client-cert-auth=false"]);
     assert.deepEqual(warnings, []);
