@@ -17,7 +17,11 @@ import {
   type MemberPromoteResponse,
 } from "../gen/etcdserverpb/rpc.js";
 import { EtcdError, RelayedError } from "../pkg/errors.js";
+import type { Clock } from "../pkg/clock.js";
 import type { LeaderForwarder, LeaderLocator } from "../server/api.js";
+
+/** How long a forwarded call may take before the follower gives up on the leader. */
+const FORWARD_TIMEOUT_MS = 5_000;
 
 interface Clients {
   target: string;
@@ -27,10 +31,12 @@ interface Clients {
 
 export class LeaderClient implements LeaderForwarder {
   readonly #locator: LeaderLocator;
+  readonly #clock: Pick<Clock, "wallMs">;
   #clients: Clients | undefined;
 
-  constructor(locator: LeaderLocator) {
+  constructor(locator: LeaderLocator, clock: Pick<Clock, "wallMs">) {
     this.#locator = locator;
+    this.#clock = clock;
   }
 
   async renew(id: bigint, signal: AbortSignal): Promise<bigint> {
@@ -54,19 +60,24 @@ export class LeaderClient implements LeaderForwarder {
 
   async timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal): Promise<LeaseTimeToLiveResponse | undefined> {
     const { lease } = this.#connect();
-    const resp = await unaryCall<LeaseTimeToLiveResponse>((cb) => lease.leaseTimeToLive(req, new grpc.Metadata(), deadline(), cb), signal);
+    const resp = await unaryCall<LeaseTimeToLiveResponse>((cb) => lease.leaseTimeToLive(req, new grpc.Metadata(), this.#deadline(), cb), signal);
     return resp.TTL === -1n ? undefined : resp;
   }
 
   async memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse> {
     const { cluster } = this.#connect();
-    return unaryCall<MemberPromoteResponse>((cb) => cluster.memberPromote(req, new grpc.Metadata(), deadline(), cb), signal);
+    return unaryCall<MemberPromoteResponse>((cb) => cluster.memberPromote(req, new grpc.Metadata(), this.#deadline(), cb), signal);
   }
 
   close(): void {
     this.#clients?.lease.close();
     this.#clients?.cluster.close();
     this.#clients = undefined;
+  }
+
+  /** grpc-js takes deadlines as wall-clock time. */
+  #deadline(): grpc.CallOptions {
+    return { deadline: this.#clock.wallMs() + FORWARD_TIMEOUT_MS };
   }
 
   #connect(): Clients {
@@ -84,9 +95,6 @@ export class LeaderClient implements LeaderForwarder {
   }
 }
 
-function deadline(): grpc.CallOptions {
-  return { deadline: Date.now() + 5_000 };
-}
 
 function unaryCall<Res>(start: (cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall, signal?: AbortSignal): Promise<Res> {
   return new Promise((resolve, reject) => {

@@ -95,12 +95,13 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
   const metrics = new ServerMetrics();
   const grpcMetrics = new GrpcMetrics(metrics);
   metrics.onScrape(() => grpcMetrics.flush());
+  const clock = new SystemClock();
   const server = await EtcdServer.start(serverConfig, {
     metrics,
     logger,
-    clock: new SystemClock(),
+    clock,
     random: new SeededRandom(randomSeed()),
-    leaderForwarder: (locator) => new LeaderClient(locator),
+    leaderForwarder: (locator) => new LeaderClient(locator, clock),
   });
   const implementation = grpcImplementation();
   const grpcServer = createGrpcServer(
