@@ -290,7 +290,6 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     clusterVersion: () => membership.clusterVersion,
     isLearner: () => header.isLearner(),
   });
-  instruments?.timeBackendCommits(backend, clock);
 
   // The Ready loop's output goes to the parts above.
   const onSoftState = (state: SoftState): void => {

@@ -51,7 +51,8 @@ export class EtcdServer implements HeaderSource {
   /** Opens (or creates) the member's data and brings it up to serving: leader known, attributes published. */
   static async start(config: ServerConfig, deps: ServerDeps): Promise<EtcdServer> {
     const metrics = deps.metrics;
-    const boot = await bootstrap(config, deps.logger, metrics !== undefined ? { onFsync: (s) => metrics.walFsyncSeconds.observe(s) } : {});
+    const hooks = metrics === undefined ? {} : { onFsync: (s: number) => metrics.walFsyncSeconds.observe(s), onBackendCommit: (s: number) => metrics.backendCommitSeconds.observe(s) };
+    const boot = await bootstrap(config, deps.logger, hooks);
     const server = new EtcdServer(composeServer(config, deps, boot));
     try {
       await server.#run();

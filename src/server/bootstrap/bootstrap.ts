@@ -59,6 +59,8 @@ export function snapDir(dataDir: string): string {
 export interface BootstrapHooks {
   /** Every WAL fdatasync's duration (etcd_disk_wal_fsync_duration_seconds). */
   onFsync?: (seconds: number) => void;
+  /** Every backend batch's commit duration (etcd_disk_backend_commit_duration_seconds). */
+  onBackendCommit?: (seconds: number) => void;
 }
 
 export async function bootstrap(config: ServerConfig, logger: Logger, hooks: BootstrapHooks = {}): Promise<Bootstrapped> {
@@ -68,7 +70,12 @@ export async function bootstrap(config: ServerConfig, logger: Logger, hooks: Boo
   mkdirSync(snapDir(config.dataDir), { recursive: true, mode: 0o700 });
   const snapshotter = new Snapshotter(snapDir(config.dataDir), logger);
   const openBackend = (): LmdbBackend =>
-    new LmdbBackend({ path: backendPath(config.dataDir), batchLimit: config.backendBatchLimit || DEFAULT_BATCH_LIMIT, logger });
+    new LmdbBackend({
+      path: backendPath(config.dataDir),
+      batchLimit: config.backendBatchLimit || DEFAULT_BATCH_LIMIT,
+      logger,
+      ...(hooks.onBackendCommit !== undefined ? { onCommitted: hooks.onBackendCommit } : {}),
+    });
 
   if (Wal.exists(walDir)) {
     const markers = await Wal.readSnapshotMarkers(walDir, { logger });

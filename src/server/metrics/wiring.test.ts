@@ -63,26 +63,3 @@ test("scrape-time values come from the view; events are recorded as they happen"
   text = await m.render();
   assert.equal(value(text, "etcd_server_proposals_failed_total"), "3");
 });
-
-test("backend commits that carry writes are timed; empty ones are not", async () => {
-  const m = new ServerMetrics({ processMetrics: false });
-  const view = { memberId: 1n, quotaBytes: 0, committedIndex: () => 0n, appliedIndex: () => 0n, pendingProposals: () => 0, failedProposals: () => 0, dbSize: () => 0, dbSizeInUse: () => 0, currentRevision: () => 1n, compactRevision: () => -1n, keys: () => 0, clusterVersion: () => undefined, isLearner: () => false };
-  const inst = new ServerInstruments(m, view);
-  let pending = 0;
-  let commits = 0;
-  const backend = {
-    pendingOps: () => pending,
-    commit: async () => {
-      commits++;
-      pending = 0;
-    },
-  };
-  inst.timeBackendCommits(backend);
-  await backend.commit();
-  pending = 5;
-  await backend.commit();
-  await backend.commit();
-  assert.equal(commits, 3);
-  const text = await m.render();
-  assert.equal(value(text, "etcd_disk_backend_commit_duration_seconds_count"), "1");
-});

@@ -6,7 +6,6 @@
  * backend commits, lease grants) are recorded as they happen.
  * @module
  */
-import { SystemClock, type Clock } from "../../pkg/clock.js";
 import type { LessorMetrics } from "../../lease/index.js";
 import type { WatchGauges } from "../watch/hub.js";
 import { SERVER_VERSION } from "../../version.js";
@@ -63,26 +62,6 @@ export class ServerInstruments {
   readonly walFsynced = (seconds: number): void => {
     this.#m.walFsyncSeconds.observe(seconds);
   };
-
-  /** A backend batch became durable after `seconds`. */
-  backendCommitted(seconds: number): void {
-    this.#m.backendCommitSeconds.observe(seconds);
-  }
-
-  /**
-   * Times the backend's commits that carry writes (an empty commit is not a
-   * commit to etcd either). The commit is wrapped on this instance only;
-   * batches committed in the background when full are not seen here.
-   * Durations are read on `clock` (the server passes its own).
-   */
-  timeBackendCommits(backend: { commit(): Promise<void>; pendingOps(): number }, clock: Pick<Clock, "nowMs"> = new SystemClock()): void {
-    const commit = backend.commit.bind(backend);
-    backend.commit = () => {
-      if (backend.pendingOps() === 0) return commit();
-      const started = clock.nowMs();
-      return commit().then(() => this.backendCommitted((clock.nowMs() - started) / 1000));
-    };
-  }
 
   #refresh(): void {
     const v = this.#view;

@@ -120,3 +120,25 @@ test("lmdb backend: kill -9 during a write stream leaves whole batches only", as
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("lmdb backend: each batch that carries writes reports its commit duration once, also a batch sealed because it was full; an empty commit reports nothing", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etcd-ts-backend-"));
+  const durations: number[] = [];
+  try {
+    const be = new LmdbBackend({ path: backendPath(dir), batchLimit: 2, onCommitted: (s) => durations.push(s) });
+    await be.commit();
+    assert.deepEqual(durations, [], "nothing to commit");
+    be.put("key", Buffer.from("a"), Buffer.from("1"));
+    await be.commit();
+    assert.equal(durations.length, 1);
+    be.put("key", Buffer.from("b"), Buffer.from("2"));
+    be.put("key", Buffer.from("c"), Buffer.from("3"));
+    be.commitIfFull();
+    await be.commit();
+    assert.equal(durations.length, 2, "the full batch, sealed without an explicit commit");
+    assert.ok(durations.every((s) => s >= 0 && s < 60), String(durations));
+    await be.close();
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -18,6 +18,7 @@
 import { mkdirSync, renameSync, rmSync, statSync, existsSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
+import { SystemClock, type Clock } from "../../pkg/clock.js";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { Backend, BackendStats, Entry, KeyRange, PreCommitHook, SnapshotFiles } from "./backend.js";
 import { hashBuckets } from "./hash.js";
@@ -32,6 +33,10 @@ export interface LmdbBackendOptions {
   /** Address space reserved for the map (not disk space); default 10 GiB, etcd's initial mmap size. */
   mapSize?: number;
   logger?: Logger;
+  /** Told how long each batch that carried writes took from sealing to durable (etcd_disk_backend_commit_duration_seconds). */
+  onCommitted?: (seconds: number) => void;
+  /** Where those durations are read; default the process clock. */
+  clock?: Pick<Clock, "nowMs">;
 }
 
 /** etcd's data file location inside a data dir. */
@@ -75,6 +80,8 @@ export class LmdbBackend implements Backend, SnapshotFiles {
   readonly path: string;
   readonly #mapSize: number;
   readonly #log: Logger;
+  readonly #onCommitted: ((seconds: number) => void) | undefined;
+  readonly #clock: Pick<Clock, "nowMs">;
   #engine: Engine;
   #pending = new WriteBuffer();
   /** Sealed batches handed to lmdb-js and not yet visible there, oldest first. */
@@ -95,6 +102,8 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     this.batchLimit = options.batchLimit ?? 10_000;
     this.#mapSize = options.mapSize ?? DEFAULT_MAP_SIZE;
     this.#log = options.logger ?? nullLogger;
+    this.#onCommitted = options.onCommitted;
+    this.#clock = options.clock ?? new SystemClock();
     this.#engine = openEngine(this.path, this.#mapSize);
     this.#refreshSize();
   }
@@ -319,6 +328,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     this.#pending = new WriteBuffer();
     this.#inFlight.push(batch);
     this.#commits++;
+    const sealedAt = this.#clock.nowMs();
     let txn: CommitPromise | undefined;
     // All writes queued in this synchronous loop land in the same LMDB transaction.
     for (const [bucket, w] of batch.all()) {
@@ -337,6 +347,8 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     // Durable = committed, then synced. A failed commit rejects here at once instead of
     // waiting on a sync that will never come.
     const durable = committed.then(() => committed.flushed);
+    const onCommitted = this.#onCommitted;
+    if (onCommitted !== undefined) durable.then(() => onCommitted((this.#clock.nowMs() - sealedAt) / 1000), () => undefined);
     const previous = this.#lastDurable;
     this.#lastDurable = Promise.all([previous, visible, durable]).then(() => {
       if (this.#failure !== undefined) throw this.#failure;
