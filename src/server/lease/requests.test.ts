@@ -124,3 +124,22 @@ test("settings: etcd's minimum TTL and extension; 3.6 clusters persist checkpoin
   assert.equal(atLeast36("3.5.9"), false);
   assert.equal(atLeast36(undefined), false);
 });
+
+test("a renewal on a leader whose lessor never becomes primary fails with 'request timed out' when the clock passes the request timeout, not before", async () => {
+  const rig = new LeaseRig({ requestTimeoutMs: 1000 });
+  await rig.lead();
+  await rig.requests.grant({ ID: 7n, TTL: 10n });
+  rig.keeper.onLeadership(false);
+  rig.keeper.onLeadership(true); // a new term: the promotion waits on a read barrier that never resolves
+  let outcome: unknown;
+  const renewal = rig.requests.keepAlive({ ID: 7n }).then(
+    (r) => (outcome = r),
+    (e: unknown) => (outcome = e),
+  );
+  rig.clock.advance(999);
+  await settle();
+  assert.equal(outcome, undefined, "still waiting before the timeout");
+  rig.clock.advance(1);
+  await renewal;
+  assert.ok(isEtcdError(outcome, "Timeout"), String(outcome));
+});

@@ -18,6 +18,7 @@ import type {
   LeaseTimeToLiveResponse,
   ResponseHeader,
 } from "../../gen/etcdserverpb/rpc.js";
+import type { Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { IdGenerator } from "../../pkg/id-generator.js";
 import { FOREVER_TTL_SECONDS, type Lessor } from "../../lease/index.js";
@@ -49,6 +50,8 @@ export interface LeaseRequestDeps {
   /** Resolves once the applied index reaches `index`; rejects with TimeoutWaitAppliedIndex when that takes too long. */
   waitApplied(index: bigint): Promise<void>;
   requestTimeoutMs: number;
+  /** Where the request timeout runs. */
+  clock: Pick<Clock, "after">;
   forwarder?: LeaseForwarder;
 }
 
@@ -139,8 +142,23 @@ export class LeaseRequests implements LeaseApi {
    */
   async #onLeader<T>(signal: AbortSignal | undefined, local: () => Promise<T>, forward: (f: LeaseForwarder, s: AbortSignal) => Promise<T>): Promise<T> {
     const d = this.#deps;
-    const timeout = AbortSignal.timeout(d.requestTimeoutMs);
-    const bounded = signal === undefined ? timeout : AbortSignal.any([signal, timeout]);
+    const timer = new AbortController();
+    const cancelTimer = d.clock.after(d.requestTimeoutMs, () => timer.abort());
+    const bounded = signal === undefined ? timer.signal : AbortSignal.any([signal, timer.signal]);
+    try {
+      return await this.#retryOnLeader(signal, bounded, local, forward);
+    } finally {
+      cancelTimer();
+    }
+  }
+
+  async #retryOnLeader<T>(
+    signal: AbortSignal | undefined,
+    bounded: AbortSignal,
+    local: () => Promise<T>,
+    forward: (f: LeaseForwarder, s: AbortSignal) => Promise<T>,
+  ): Promise<T> {
+    const d = this.#deps;
     for (;;) {
       if (bounded.aborted) throw signal?.aborted ? new EtcdError("Timeout", { detail: "request canceled by client" }) : new EtcdError("Timeout");
       if (!d.keeper.isLeader) {

@@ -93,6 +93,7 @@ export class LeaseRig {
       appliedIndex: () => this.applied,
       waitApplied: async () => undefined,
       requestTimeoutMs: options.requestTimeoutMs ?? 7000,
+      clock: this.clock,
     });
   }
 

@@ -115,6 +115,7 @@ export class ServerLeases {
       appliedIndex: deps.appliedIndex,
       waitApplied: (index) => waitWithin(deps.waitApplied(index), APPLY_WAIT_TIMEOUT_MS, clock),
       requestTimeoutMs: deps.requestTimeoutMs,
+      clock,
       ...(deps.forwarder !== undefined ? { forwarder: deps.forwarder } : {}),
     });
     logger.info({ leases: this.lessor.size, checkpoint: settings.checkpoint, minTtlSeconds: this.lessor.minTtlSeconds }, "restored lease store");
