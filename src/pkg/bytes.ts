@@ -1,17 +1,7 @@
 /**
- * Byte-string helpers for keys and ranges. Keys are compared as unsigned
- * bytes, exactly as etcd (and LMDB) order them.
+ * Byte-string helpers for keys and ranges.
  * @module
  */
-
-/** Unsigned lexicographic comparison: negative, zero or positive. */
-export function compareBytes(a: Uint8Array, b: Uint8Array): number {
-  return Buffer.compare(a, b);
-}
-
-export function bytesEqual(a: Uint8Array, b: Uint8Array): boolean {
-  return a.length === b.length && Buffer.compare(a, b) === 0;
-}
 
 const ZERO = Buffer.from([0]);
 
@@ -31,9 +21,4 @@ export function prefixEnd(prefix: Uint8Array): Buffer {
     }
   }
   return Buffer.from(ZERO);
-}
-
-/** True for the one-byte range end "\0" (every key at or above the start). */
-export function isFromKey(rangeEnd: Uint8Array): boolean {
-  return rangeEnd.length === 1 && rangeEnd[0] === 0;
 }

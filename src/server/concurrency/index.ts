@@ -14,7 +14,7 @@ import { LockRequests } from "./lock-requests.js";
 export { KeyEvents } from "./key-events.js";
 export { LockRequests, type ConcurrencyDeps } from "./lock-requests.js";
 export { ElectionRequests, type ElectionDeps } from "./election-requests.js";
-export { LocalView, prefixEnd, leaseHex, sessionKey, type ConcurrencyKv } from "./kv-ops.js";
+export { LocalView, leaseHex, sessionKey, type ConcurrencyKv } from "./kv-ops.js";
 export { DEFAULT_SESSION_TTL } from "./session.js";
 
 export interface ServerConcurrencyDeps {

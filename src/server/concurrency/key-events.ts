@@ -14,7 +14,7 @@ import { Event_EventType } from "../../gen/mvccpb/kv.js";
 import { WatchCreateRequest, WatchCreateRequest_FilterType, type WatchResponse } from "../../gen/etcdserverpb/rpc.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { WatchApi } from "../watch/api.js";
-import { prefixEnd } from "./kv-ops.js";
+import { prefixEnd } from "../../pkg/bytes.js";
 
 export function canceled(): EtcdError {
   return new EtcdError("Timeout", { detail: "request canceled by client" });

@@ -17,25 +17,13 @@ import {
   type TxnRequest,
 } from "../../gen/etcdserverpb/rpc.js";
 import type { KeyValue } from "../../gen/mvccpb/kv.js";
+import { prefixEnd } from "../../pkg/bytes.js";
 import type { KvApi } from "../api.js";
 import * as ops from "../txn/index.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
 
 /** What the services need of the KV paths (linearizable, through the log). */
 export type ConcurrencyKv = Pick<KvApi, "range" | "txn" | "deleteRange">;
-
-/** The end of the range of every key starting with `prefix` (etcd's GetPrefixRangeEnd). */
-export function prefixEnd(prefix: Uint8Array): Buffer {
-  const end = Buffer.from(prefix);
-  for (let i = end.length - 1; i >= 0; i--) {
-    if (end[i]! < 0xff) {
-      end[i]! += 1;
-      return end.subarray(0, i + 1);
-    }
-  }
-  // Every byte is 0xff: the range runs to the end of the keyspace.
-  return Buffer.from([0]);
-}
 
 /** Go's `%x` of an int64 lease id: lower-case hex, a minus sign for negatives. */
 export function leaseHex(lease: bigint): string {

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isEtcdError } from "../../pkg/errors.js";
-import { leaseHex, prefixEnd } from "./kv-ops.js";
+import { prefixEnd } from "../../pkg/bytes.js";
+import { leaseHex } from "./kv-ops.js";
 import { ConcurrencyRig, settle } from "./test-support.js";
 
 const name = Buffer.from("mylock");

@@ -26,7 +26,8 @@ import { SeededRandom } from "../../pkg/random.js";
 import { WatchHub } from "../watch/hub.js";
 import { KeyEvents } from "./key-events.js";
 import { ElectionRequests } from "./election-requests.js";
-import { LocalView, prefixEnd, type ConcurrencyKv } from "./kv-ops.js";
+import { prefixEnd } from "../../pkg/bytes.js";
+import { LocalView, type ConcurrencyKv } from "./kv-ops.js";
 import { LockRequests } from "./lock-requests.js";
 
 export class ConcurrencyRig {
