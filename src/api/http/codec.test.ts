@@ -25,7 +25,7 @@ import { protoMetadata as lockMetadata } from "../../gen/v3lockpb/v3lock.js";
 import { protoMetadata as electionMetadata } from "../../gen/v3electionpb/v3election.js";
 import { Event_EventType } from "../../gen/mvccpb/kv.js";
 import { SeededRandom } from "../../pkg/random.js";
-import { goJsonString, goQuote, JsonSyntaxError, parseWhole, scanNext } from "./go-json.js";
+import { goJsonString, goQuote, JsonSyntaxError, parseWhole, SCAN_MAX_DEPTH, scanNext } from "./go-json.js";
 import { decodeStdBase64, JsonDecodeError, jsonToProto } from "./json-to-proto.js";
 import { protoToJson } from "./proto-to-json.js";
 import { goEnumName, ProtoSchema } from "./proto-schema.js";
@@ -357,4 +357,16 @@ test("every API message: JSON → proto → generated codec → proto → JSON g
     }
   }
   assert.ok(checked > 2000);
+});
+
+test("nesting past SCAN_MAX_DEPTH is refused with Go's 'exceeded max depth', never a stack overflow, in whole and streamed scans", () => {
+  const nested = (depth: number, open: string, close: string): Buffer => Buffer.from(`${open.repeat(depth)}1${close.repeat(depth)}`);
+  assert.equal(parseWhole(nested(SCAN_MAX_DEPTH, '{"k":', "}")).t, "object");
+  for (const depth of [SCAN_MAX_DEPTH + 1, 4_000, 100_000]) {
+    for (const [open, close, c] of [['{"k":', "}", "{"], ["[", "]", "["]] as const) {
+      const buf = nested(depth, open, close);
+      assert.throws(() => parseWhole(buf), (e: unknown) => e instanceof JsonSyntaxError && e.message === `invalid character '${c}' exceeded max depth`, `${depth} ${c}`);
+      assert.throws(() => scanNext(buf, 0, true), (e: unknown) => e instanceof JsonSyntaxError, `streamed ${depth} ${c}`);
+    }
+  }
 });

@@ -29,6 +29,15 @@ export type ScanResult =
 /** Go's scanner refuses deeper nesting than this. */
 export const GO_JSON_MAX_DEPTH = 10000;
 
+/**
+ * Ours refuses deeper nesting than this, with Go's "exceeded max depth"
+ * error. The scanner recurses, and a few thousand levels can exhaust the
+ * stack (measured: a 4,000-deep body overflowed it, so one 8 KB request
+ * could end the process). No etcd message nests more than a few levels, so
+ * a body this deep fails in Go as well, only with another message.
+ */
+export const SCAN_MAX_DEPTH = 1000;
+
 /** Thrown (one shared instance, no stack captured per throw) when the input ends inside a value. */
 class Incomplete extends Error {}
 const INCOMPLETE = new Incomplete("incomplete JSON value");
@@ -128,7 +137,7 @@ class Scanner {
   }
 
   #object(start: number, depth: number): JsonNode {
-    if (depth > GO_JSON_MAX_DEPTH) throw syntaxError(0x7b, "exceeded max depth");
+    if (depth > SCAN_MAX_DEPTH) throw syntaxError(0x7b, "exceeded max depth");
     const entries: [JsonNode, JsonNode][] = [];
     let pos = this.skipSpace(start + 1);
     if (this.#at(pos) === 0x7d) return { t: "object", start, end: pos + 1, entries };
@@ -150,7 +159,7 @@ class Scanner {
   }
 
   #array(start: number, depth: number): JsonNode {
-    if (depth > GO_JSON_MAX_DEPTH) throw syntaxError(0x5b, "exceeded max depth");
+    if (depth > SCAN_MAX_DEPTH) throw syntaxError(0x5b, "exceeded max depth");
     const items: JsonNode[] = [];
     let pos = this.skipSpace(start + 1);
     if (this.#at(pos) === 0x5d) return { t: "array", start, end: pos + 1, items };
