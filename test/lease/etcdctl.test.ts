@@ -74,7 +74,7 @@ test("etcdctl lease grant | put --lease | timetolive --keys | keep-alive --once 
     for (const [side, r] of [[sides.real, out.real], [sides.ours, out.ours]] as const) {
       const m = /"ID":(\d+),"TTL":7,/.exec(r.stdout);
       assert.ok(m, r.stdout);
-      side.ids.push(BigInt(m[1]!).toString(16)); // id2
+      side.ids.push(BigInt(m[1]!).toString(16).padStart(16, "0")); // id2, as etcdctl prints ids (%016x)
     }
     transcript.push({ command: "lease grant -w json 7", real: shown(out.real, sides.real.ids), ours: shown(out.ours, sides.ours.ids) });
   }
