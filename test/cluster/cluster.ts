@@ -216,7 +216,7 @@ export class Cluster {
     const m = await this.#plan(name);
     const via = this.endpoints()[0];
     if (via === undefined) throw new Error("no running member to add through");
-    const r = await etcdctlRetrying(via, ["member", "add", name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : [])]);
+    const r = await etcdctlRetrying(via, ["member", "add", name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : []), MEMBER_ADD_TIMEOUT]);
     if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}${r.stdout}`);
     const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
     if (initialCluster === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
@@ -254,7 +254,7 @@ export class Cluster {
     m.id = undefined;
     const via = this.endpoints()[0];
     if (via === undefined) throw new Error("no running member to add through");
-    const r = await etcdctlRetrying(via, ["member", "add", m.name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : [])]);
+    const r = await etcdctlRetrying(via, ["member", "add", m.name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : []), MEMBER_ADD_TIMEOUT]);
     if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}${r.stdout}`);
     const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
     if (initialCluster === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
@@ -503,6 +503,13 @@ export class Cluster {
  * member connected only recently (etcd's strict reconfig check wants every
  * member up for a few seconds: "unhealthy cluster").
  */
+/**
+ * A member add is not retried blindly (the first try may have committed), so
+ * it gets longer than etcdctl's 5 s default: under a loaded CI machine real
+ * etcd once needed more ("context deadline exceeded").
+ */
+const MEMBER_ADD_TIMEOUT = "--command-timeout=20s";
+
 async function etcdctlRetrying(endpoint: string, args: string[], timeoutMs = 20_000): Promise<Awaited<ReturnType<typeof etcdctl>>> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {

@@ -2,6 +2,7 @@
 import { after, test } from "node:test";
 import assert from "node:assert/strict";
 import { once } from "node:events";
+import * as http2 from "node:http2";
 import { setTimeout as sleep } from "node:timers/promises";
 import * as grpc from "@grpc/grpc-js";
 import {
@@ -515,16 +516,29 @@ test("deadline: a handler that never answers → DEADLINE_EXCEEDED, and the serv
   const arrived = deferred<CallContext>();
   const cancelled = deferred<CallContext>();
   const h = await startServer(hangingRange(arrived, cancelled));
-  const c = client(h);
-  const pending = unary(c, KVService.range, RangeRequest.fromPartial({ key: key("x") }), new grpc.Metadata(), { deadline: Date.now() + 100 });
+  // A raw HTTP/2 client that sends grpc-timeout and never cancels: the server's
+  // own deadline ends the call (grpc-js would race it with a reset of its own).
+  const session = http2.connect(`http://${h.address}`);
+  const stream = session.request({ ":method": "POST", ":path": "/etcdserverpb.KV/Range", "content-type": "application/grpc", te: "trailers", "grpc-timeout": "100m" });
+  // A status without a response message comes as a trailers-only response (one HEADERS frame).
+  const trailers = new Promise<http2.IncomingHttpHeaders>((resolve) => {
+    stream.once("response", (headers) => {
+      if (headers["grpc-status"] !== undefined) resolve(headers);
+    });
+    stream.once("trailers", resolve);
+  });
+  stream.end(frameMessage(Buffer.from(RangeRequest.encode(RangeRequest.fromPartial({ key: key("x") })).finish())));
+  stream.resume();
   const seen = await arrived.promise;
   assert.ok(seen.deadline !== undefined && seen.deadline > Date.now() - 1000 && seen.deadline <= Date.now() + 200, "the context carries the deadline");
   assert.equal(seen.method, "/etcdserverpb.KV/Range");
-  await rejectsWith(pending, grpc.status.DEADLINE_EXCEEDED);
+  const status = await trailers;
+  assert.equal(status["grpc-status"], String(grpc.status.DEADLINE_EXCEEDED));
+  assert.equal(status["grpc-message"], "context deadline exceeded");
   const ctx = await cancelled.promise;
   assert.equal(ctx.cancellation.aborted, true);
   assert.equal(ctx.cancellation.reason?.code, grpc.status.DEADLINE_EXCEEDED);
-  closeClient(c);
+  session.close();
   await h.close();
 });
 
