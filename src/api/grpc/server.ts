@@ -9,10 +9,11 @@
 import type { Socket } from "node:net";
 import type { Http2Server } from "../client-listener.js";
 import { H2Connection, type H2Options, type H2Stream } from "../h2/connection.js";
+import { encodeHeaders } from "../h2/hpack.js";
 import type { Peer, ServiceHandlers } from "../rpc/contract.js";
 import { bindService, type Interceptor, type Method, type ServiceDefinition } from "../rpc/methods.js";
 import { ServerCall } from "./call.js";
-import { Code, parseTimeout, statusBlock } from "./wire.js";
+import { Code, parseTimeout, percentEncode, statusBlock } from "./wire.js";
 
 export interface GrpcServerOptions extends Omit<H2Options, "streamWindow" | "connectionWindow" | "maxHeaderListSize"> {
   /** Largest request message accepted (grpc's max receive message length). */
@@ -86,7 +87,7 @@ export class GrpcServer implements Http2Server {
       else if (name === "grpc-encoding") encoding = headers[i + 1];
     }
     if (!contentType.startsWith("application/grpc")) {
-      stream.end(statusBlock(Code.INTERNAL, `invalid gRPC request content-type "${contentType}"`, true));
+      notGrpc(stream, contentType);
       return;
     }
     const method = this.#methods.get(path);
@@ -110,4 +111,20 @@ export class GrpcServer implements Http2Server {
     const method = path.slice(slash + 1);
     return this.#services.has(service) ? `unknown method ${method} for service ${service}` : `unknown service ${service}`;
   }
+}
+
+/**
+ * grpc-go's answer to a request that is not gRPC: HTTP 415 with status
+ * INTERNAL and its message — here with the message as a text body too, so
+ * that a plain HTTP/2 client (curl, a browser, h2spec) gets a response body.
+ */
+function notGrpc(stream: H2Stream, contentType: string): void {
+  const message = `invalid gRPC request content-type "${contentType}"`;
+  const headers = encodeHeaders([
+    [":status", "415"],
+    ["content-type", "text/plain; charset=utf-8"],
+    ["grpc-status", String(Code.INTERNAL)],
+    ["grpc-message", percentEncode(message)],
+  ]);
+  stream.respondPlain(headers, Buffer.from(`${message}\n`, "utf8"));
 }

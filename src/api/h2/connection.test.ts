@@ -354,7 +354,7 @@ test("raw: a compressed message (flag 1, grpc-encoding gzip) is decoded; unknown
   await s.close();
 });
 
-test("raw: unknown path → trailers-only UNIMPLEMENTED; bad content-type → INTERNAL", async () => {
+test("raw: unknown path → trailers-only UNIMPLEMENTED; bad content-type → 415 INTERNAL with a text body", async () => {
   const s = await startServer();
   const c = await RawClient.connect(s.port);
   sendUnary(c, 1, "/etcdserverpb.KV/Foo", grpcMessage(Buffer.alloc(0)));
@@ -363,9 +363,13 @@ test("raw: unknown path → trailers-only UNIMPLEMENTED; bad content-type → IN
   assert.equal(r.headers.get("grpc-status"), "12");
   assert.equal(r.headers.get("grpc-message"), "unknown method Foo for service etcdserverpb.KV");
   assert.equal(r.body.length, 0);
-  c.send(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 3, encodeHeaders([[":method", "POST"], [":path", KVService.put.path], ["content-type", "text/plain"]]));
+  c.send(FrameType.Headers, Flag.EndHeaders | Flag.EndStream, 3, encodeHeaders([[":method", "POST"], [":scheme", "http"], [":path", KVService.put.path], ["content-type", "text/plain"]]));
   const r2 = await c.response(3);
+  assert.equal(r2.rst, undefined);
+  assert.equal(r2.headers.get(":status"), "415");
   assert.equal(r2.headers.get("grpc-status"), "13");
+  assert.equal(r2.headers.get("grpc-message"), 'invalid gRPC request content-type "text/plain"');
+  assert.equal(r2.body.toString(), 'invalid gRPC request content-type "text/plain"\n');
   // The connection is still good.
   sendUnary(c, 5, KVService.put.path, putMessage("k", "v"));
   assertPutOk(await c.response(5), "k", 1);
@@ -448,7 +452,7 @@ test("raw: streams past SETTINGS_MAX_CONCURRENT_STREAMS are refused, and the HPA
   await s.close();
 });
 
-test("raw: RST_STREAM from the client cancels the call; later DATA on it is ignored", async () => {
+test("raw: RST_STREAM from the client cancels the call; later DATA on it → RST_STREAM STREAM_CLOSED", async () => {
   const s = await startServer();
   const c = await RawClient.connect(s.port);
   const hold = grpcMessage(RangeRequest.encode(RangeRequest.fromPartial({ key: Buffer.from("h") })).finish());
@@ -463,7 +467,12 @@ test("raw: RST_STREAM from the client cancels the call; later DATA on it is igno
   s.pending[0]!(RangeResponse.fromPartial({}));
   sendUnary(c, 3, KVService.put.path, putMessage("k", "v"));
   assertPutOk(await c.response(3), "k", 1);
-  assert.equal(c.frames.filter((f) => f.streamId === 1).length, 0, "nothing is sent on a reset stream");
+  const onReset = c.frames.filter((f) => f.streamId === 1);
+  assert.deepEqual(
+    onReset.map((f) => [f.type, f.payload.readUInt32BE(0)]),
+    [[FrameType.RstStream, ErrorCode.StreamClosed]],
+    "only STREAM_CLOSED for the DATA, no response",
+  );
   await s.close();
 });
 

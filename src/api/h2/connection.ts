@@ -5,7 +5,11 @@
  * HEADERS, DATA and trailing HEADERS — with the protocol's rules enforced:
  * stream id order, concurrency limit, both levels of flow control in both
  * directions, SETTINGS, PING, GOAWAY, header blocks split over
- * CONTINUATION, padding.
+ * CONTINUATION, padding, request header validation — and the bounds that
+ * keep a hostile client from taking the server down (`limits.ts`): slots
+ * for streams and their work, budgets for resets and frames that do no
+ * work, bounded output with reading paused while the socket is full,
+ * keepalive enforcement as grpc-go does it.
  *
  * Why not node:http2: its per-stream objects and callbacks cost more CPU
  * per request than the rest of a put (measured: 36 µs per unary call on
@@ -16,12 +20,14 @@
  * @module
  */
 import type { Socket } from "node:net";
+import { type Cancel, type Clock, SystemClock } from "../../pkg/clock.js";
 import {
   DEFAULT_MAX_FRAME,
   DEFAULT_WINDOW,
   ErrorCode,
   Flag,
   FRAME_HEADER_LENGTH,
+  frame as newFrame,
   FrameType,
   goawayFrame,
   MAX_WINDOW,
@@ -33,10 +39,26 @@ import {
   windowUpdateFrame,
   writeFrameHeader,
 } from "./frames.js";
+import { PendingHeaderBlock } from "./header-block.js";
 import { HpackDecoder, HpackError, type HeaderList } from "./hpack.js";
+import {
+  DEFAULT_KEEPALIVE_MIN_TIME_MS,
+  GOAWAY_LINGER_MS,
+  IDLE_FRAME_BURST,
+  IDLE_FRAMES_PER_SECOND,
+  MAX_PING_STRIKES,
+  MAX_QUEUED_CONTROL_FRAMES,
+  MAX_QUEUED_OUTPUT,
+  PING_INTERVAL_WITHOUT_STREAMS_MS,
+  RESET_BURST,
+  RESET_PER_SECOND,
+  STALLED_FRAME_TIMEOUT_MS,
+} from "./limits.js";
+import { checkRequestHeaders, checkTrailers, NO_CONTENT_LENGTH } from "./request-headers.js";
+import { TokenBucket } from "./token-bucket.js";
 
 export interface H2Options {
-  /** SETTINGS_MAX_CONCURRENT_STREAMS: streams over it are refused. */
+  /** SETTINGS_MAX_CONCURRENT_STREAMS: streams over it (counting streams whose work still runs) are refused. */
   maxConcurrentStreams: number;
   /** Our receive window per stream (SETTINGS_INITIAL_WINDOW_SIZE). */
   streamWindow: number;
@@ -48,6 +70,12 @@ export interface H2Options {
   keepaliveIntervalMs: number;
   /** How long a ping may go unanswered before the connection is closed. */
   keepaliveTimeoutMs: number;
+  /** Client pings more often than this are strikes (etcd's --grpc-keepalive-min-time); default 5 s. */
+  keepaliveMinTimeMs?: number;
+  /** Whether a client may ping while no stream is open (etcd: false, the default). */
+  keepalivePermitWithoutStream?: boolean;
+  /** Time for the connection's budgets and timeouts; the system clock by default. */
+  clock?: Clock;
   /** Told of an unexpected exception thrown while handling a frame (the connection is then closed). */
   onInternalError?: (err: unknown) => void;
 }
@@ -68,8 +96,12 @@ const NOOP_LISTENER: StreamListener = { onData() {}, onEnd() {}, onReset() {}, o
 
 /** Bytes a stream may have queued (not yet sent for want of window) before `write` says "wait". */
 const STREAM_HIGH_WATER = 64 * 1024;
-/** A header block arriving in pieces may not grow past this before it is decoded. */
-const MAX_HEADER_BLOCK = 1024 * 1024;
+/** Ends a stream with an empty END_STREAM DATA frame instead of trailers (see {@link H2Stream.respondPlain}). */
+const NO_TRAILERS = Buffer.alloc(0);
+const SYSTEM_CLOCK = new SystemClock();
+
+/** Where a stream's handler work stands: it holds a concurrency slot while running (rapid-reset defence). */
+type Work = "not started" | "running" | "ended";
 
 export class H2Stream {
   readonly id: number;
@@ -84,9 +116,16 @@ export class H2Stream {
   recvUnacked = 0;
   paused = false;
   remoteEnded = false;
+  /** The request's content-length, or NO_CONTENT_LENGTH; checked against the DATA received. */
+  contentLength = NO_CONTENT_LENGTH;
+  bodyBytes = 0;
 
   // Sending.
-  sendWindow: number;
+  /**
+   * Our send window, relative to the peer's current SETTINGS_INITIAL_WINDOW_SIZE
+   * (window = initial + delta), so that a SETTINGS change costs O(1), not a walk of every stream.
+   */
+  sendDelta = 0;
   readonly queue: Buffer[] = [];
   queued = 0;
   /** Trailing HEADERS block to send once the queue is empty. */
@@ -96,12 +135,38 @@ export class H2Stream {
   localEnded = false;
   wantsDrain = false;
 
-  constructor(conn: H2Connection, id: number, headers: HeaderList, sendWindow: number, recvWindow: number) {
+  // Concurrency accounting.
+  /** Closed at the protocol level: out of the connection's stream table. */
+  closed = false;
+  /** Counted in the connection's occupied slots. */
+  holdsSlot = true;
+  #work: Work = "not started";
+
+  constructor(conn: H2Connection, id: number, headers: HeaderList, recvWindow: number) {
     this.#conn = conn;
     this.id = id;
     this.headers = headers;
-    this.sendWindow = sendWindow;
     this.recvWindow = recvWindow;
+  }
+
+  /**
+   * The application started work for this stream (an RPC handler). Until
+   * {@link endWork}, the stream keeps its concurrency slot even after it is
+   * closed or reset, so resetting streams does not free room for more work.
+   */
+  beginWork(): void {
+    if (this.#work === "not started") this.#work = "running";
+  }
+
+  get working(): boolean {
+    return this.#work === "running";
+  }
+
+  /** The work begun by {@link beginWork} has settled; call exactly once. */
+  endWork(): void {
+    if (this.#work !== "running") return;
+    this.#work = "ended";
+    if (this.closed) this.#conn.releaseSlot(this);
   }
 
   /** Whether another write would be buffered below the high-water mark. */
@@ -144,6 +209,14 @@ export class H2Stream {
     this.end(trailers);
   }
 
+  /** Headers, a body, and END_STREAM on DATA without trailers: a plain HTTP response. */
+  respondPlain(headers: Buffer, body: Buffer): void {
+    this.sendHeaders(headers);
+    this.queue.push(body);
+    this.queued += body.length;
+    this.end(NO_TRAILERS);
+  }
+
   /** Abandons the stream with RST_STREAM. */
   reset(code: ErrorCode): void {
     this.#conn.resetStream(this, code);
@@ -174,16 +247,27 @@ export class H2Connection {
   readonly #options: H2Options;
   readonly #onStream: StreamHandler;
   readonly #decoder: HpackDecoder;
+  readonly #clock: Clock;
   readonly #streams = new Map<number, H2Stream>();
   /** Streams with queued DATA waiting for flow-control window. */
   readonly #blocked = new Set<H2Stream>();
+  /** Highest client stream id seen: ids at or below it that are not open are closed, those above idle. */
   #lastStreamId = 0;
+  /** Streams holding a concurrency slot: open ones, and closed ones whose work still runs. */
+  #occupied = 0;
 
   // Reading.
   #pending: Buffer | undefined;
   #connRecvWindow: number;
   #connRecvUnacked = 0;
-  #headerBlock: { streamId: number; endStream: boolean; fragments: Buffer[]; size: number } | undefined;
+  #headerBlock: PendingHeaderBlock | undefined;
+  #peerSettingsSeen = false;
+  /** Input is paused because too much output waits for the socket. */
+  #inputPaused = false;
+  /** Armed while the connection is in the middle of a frame or header block. */
+  #stalledTimer: Cancel | undefined;
+  readonly #resets: TokenBucket;
+  readonly #idleFrames: TokenBucket;
 
   // Writing.
   #out: Buffer[] = [];
@@ -193,19 +277,32 @@ export class H2Connection {
   #peerInitialWindow = DEFAULT_WINDOW;
   #peerMaxFrame = DEFAULT_MAX_FRAME;
   #connSendWindow = DEFAULT_WINDOW;
+  /** A window grew while frames were being read: blocked streams are pumped once the chunk is done. */
+  #pumpBlockedAfterRead = false;
+  /** Control frames queued since the socket last had everything written. */
+  #queuedControl = 0;
+
+  // Keepalive: our pings, and grpc-go's enforcement on the client's.
+  #keepalive: NodeJS.Timeout | undefined;
+  #pingTimeout: NodeJS.Timeout | undefined;
+  #lastClientPingMs = Number.NEGATIVE_INFINITY;
+  #pingStrikes = 0;
+  /** We sent headers or data since the client's last ping: its next ping is no strike (grpc-go's resetPingStrikes). */
+  #resetPingStrikes = false;
 
   #closed = false;
   #goingAway = false;
-  #keepalive: NodeJS.Timeout | undefined;
-  #pingTimeout: NodeJS.Timeout | undefined;
   readonly #onClose: (() => void)[] = [];
 
   constructor(socket: Socket, options: H2Options, onStream: StreamHandler) {
     this.#socket = socket;
     this.#options = options;
     this.#onStream = onStream;
+    this.#clock = options.clock ?? SYSTEM_CLOCK;
     this.#decoder = new HpackDecoder({ maxTableSize: 4096, maxHeaderListSize: options.maxHeaderListSize });
     this.#connRecvWindow = options.connectionWindow;
+    this.#resets = new TokenBucket(this.#clock, RESET_BURST, RESET_PER_SECOND);
+    this.#idleFrames = new TokenBucket(this.#clock, IDLE_FRAME_BURST, IDLE_FRAMES_PER_SECOND);
   }
 
   /** Starts serving; `head` is whatever the client sent after its preface that was already read. */
@@ -227,7 +324,7 @@ export class H2Connection {
     socket.on("error", () => socket.destroy());
     this.#armKeepalive();
     if (head.length > 0) this.#receive(head);
-    socket.resume();
+    if (!this.#inputPaused) socket.resume();
   }
 
   onClose(cb: () => void): void {
@@ -236,6 +333,11 @@ export class H2Connection {
 
   get openStreams(): number {
     return this.#streams.size;
+  }
+
+  /** Streams holding a concurrency slot (open, or closed with work still running). */
+  get occupiedSlots(): number {
+    return this.#occupied;
   }
 
   /** Graceful: no new streams; the socket closes when the open ones finish. */
@@ -274,6 +376,11 @@ export class H2Connection {
         pos = end;
         if (this.#closed) return;
       }
+      if (this.#pumpBlockedAfterRead) {
+        this.#pumpBlockedAfterRead = false;
+        for (const stream of [...this.#blocked]) this.pump(stream);
+      }
+      if (this.#queuedControl > MAX_QUEUED_CONTROL_FRAMES) throw new ConnectionError(ErrorCode.EnhanceYourCalm, "too many control frames queued");
     } catch (err) {
       if (err instanceof ConnectionError) this.#fail(err.code, err.message);
       else if (err instanceof HpackError) this.#fail(ErrorCode.CompressionError, err.message);
@@ -284,13 +391,19 @@ export class H2Connection {
       }
       return;
     }
-    if (pos < buf.length) this.#pending = buf.subarray(pos);
+    // Keep only the partial frame's bytes, not the chunk they came in.
+    if (pos < buf.length) this.#pending = pos === 0 && buf !== chunk ? buf : Buffer.from(buf.subarray(pos));
+    this.#watchStall();
+    this.#limitInput();
     this.#armKeepalive();
   }
 
   #frame(type: number, flags: number, streamId: number, payload: Buffer): void {
     if (this.#headerBlock !== undefined && (type !== FrameType.Continuation || streamId !== this.#headerBlock.streamId)) {
       throw new ConnectionError(ErrorCode.ProtocolError, "header block interrupted");
+    }
+    if (!this.#peerSettingsSeen && (type !== FrameType.Settings || (flags & Flag.Ack) !== 0)) {
+      throw new ConnectionError(ErrorCode.ProtocolError, "the client's first frame is not SETTINGS");
     }
     switch (type) {
       case FrameType.Data:
@@ -300,8 +413,7 @@ export class H2Connection {
       case FrameType.Continuation:
         return this.#onContinuation(flags, streamId, payload);
       case FrameType.Priority:
-        if (streamId === 0) throw new ConnectionError(ErrorCode.ProtocolError, "PRIORITY on stream 0");
-        return;
+        return this.#onPriority(streamId, payload);
       case FrameType.RstStream:
         return this.#onRstStream(streamId, payload);
       case FrameType.Settings:
@@ -317,8 +429,19 @@ export class H2Connection {
       case FrameType.PushPromise:
         throw new ConnectionError(ErrorCode.ProtocolError, "PUSH_PROMISE from a client");
       default:
-        return; // unknown frame types are ignored (RFC 7540 §4.1)
+        // Unknown frame types are ignored (RFC 9113 §4.1), within the budget of frames that do no work.
+        return this.#idleFrame();
     }
+  }
+
+  /** A frame that did no work: allowed now and then, not as a flood. */
+  #idleFrame(): void {
+    if (!this.#idleFrames.take()) throw new ConnectionError(ErrorCode.EnhanceYourCalm, "too many frames that do no work");
+  }
+
+  /** Whether `streamId` is closed (as opposed to idle) given it is not open: client ids only increase. */
+  #isClosedId(streamId: number): boolean {
+    return streamId <= this.#lastStreamId;
   }
 
   /** The payload without padding. */
@@ -332,6 +455,7 @@ export class H2Connection {
 
   #onData(flags: number, streamId: number, payload: Buffer): void {
     if (streamId === 0) throw new ConnectionError(ErrorCode.ProtocolError, "DATA on stream 0");
+    const data = this.#unpad(flags, payload, 0);
     // Flow control counts the whole payload, padding included.
     this.#connRecvWindow -= payload.length;
     if (this.#connRecvWindow < 0) throw new ConnectionError(ErrorCode.FlowControlError, "connection window exceeded");
@@ -342,20 +466,33 @@ export class H2Connection {
       this.#connRecvUnacked = 0;
     }
     const stream = this.#streams.get(streamId);
-    if (stream === undefined || stream.remoteEnded) {
-      if (streamId > this.#lastStreamId) throw new ConnectionError(ErrorCode.ProtocolError, "DATA on an idle stream");
-      if (stream !== undefined) this.#resetStream(stream, ErrorCode.StreamClosed);
-      return; // a stream we already closed: ignore, as RFC 7540 §5.1 allows
+    if (stream === undefined) {
+      if (!this.#isClosedId(streamId)) throw new ConnectionError(ErrorCode.ProtocolError, "DATA on an idle stream");
+      this.#idleFrame();
+      this.#sendControl(rstStreamFrame(streamId, ErrorCode.StreamClosed));
+      return;
+    }
+    if (stream.remoteEnded) {
+      this.#resetStream(stream, ErrorCode.StreamClosed);
+      return;
     }
     stream.recvWindow -= payload.length;
     if (stream.recvWindow < 0) {
       this.#resetStream(stream, ErrorCode.FlowControlError);
       return;
     }
-    const data = this.#unpad(flags, payload, 0);
+    const endStream = (flags & Flag.EndStream) !== 0;
+    if (stream.contentLength !== NO_CONTENT_LENGTH) {
+      stream.bodyBytes += data.length;
+      if (stream.bodyBytes > stream.contentLength || (endStream && stream.bodyBytes !== stream.contentLength)) {
+        this.#resetStream(stream, ErrorCode.ProtocolError);
+        return;
+      }
+    }
     this.ackStreamData(stream, payload.length);
     if (data.length > 0) stream.listener.onData(data);
-    if (flags & Flag.EndStream) this.#remoteEnd(stream);
+    else if (!endStream) this.#idleFrame();
+    if (endStream) this.#remoteEnd(stream);
   }
 
   /** Gives consumed bytes back to the client's window for this stream, unless it is paused. */
@@ -371,48 +508,72 @@ export class H2Connection {
 
   #onHeaders(flags: number, streamId: number, payload: Buffer): void {
     if (streamId === 0 || streamId % 2 === 0) throw new ConnectionError(ErrorCode.ProtocolError, "HEADERS on an invalid stream id");
-    const fragment = this.#unpad(flags, payload, flags & Flag.Priority ? 5 : 0);
+    const hasPriority = (flags & Flag.Priority) !== 0;
+    const fragment = this.#unpad(flags, payload, hasPriority ? 5 : 0);
+    const selfDependent = hasPriority && (payload.readUInt32BE(flags & Flag.Padded ? 1 : 0) & 0x7fffffff) === streamId;
     const endStream = (flags & Flag.EndStream) !== 0;
-    if (flags & Flag.EndHeaders) this.#onHeaderBlock(streamId, endStream, fragment);
-    else this.#headerBlock = { streamId, endStream, fragments: [fragment], size: fragment.length };
+    if (flags & Flag.EndHeaders) {
+      this.#onHeaderBlock(streamId, endStream, selfDependent, fragment);
+      return;
+    }
+    const block = new PendingHeaderBlock(streamId, endStream, selfDependent, this.#options.maxHeaderListSize + DEFAULT_MAX_FRAME);
+    this.#addFragment(block, fragment);
+    this.#headerBlock = block;
   }
 
   #onContinuation(flags: number, streamId: number, payload: Buffer): void {
     const block = this.#headerBlock;
     if (block === undefined) throw new ConnectionError(ErrorCode.ProtocolError, "CONTINUATION without HEADERS");
-    block.fragments.push(payload);
-    block.size += payload.length;
-    if (block.size > MAX_HEADER_BLOCK) throw new ConnectionError(ErrorCode.EnhanceYourCalm, "header block too large");
+    if (payload.length === 0 && (flags & Flag.EndHeaders) === 0) this.#idleFrame();
+    this.#addFragment(block, payload);
     if (flags & Flag.EndHeaders) {
       this.#headerBlock = undefined;
-      this.#onHeaderBlock(streamId, block.endStream, Buffer.concat(block.fragments));
+      this.#onHeaderBlock(streamId, block.endStream, block.selfDependent, block.block());
     }
   }
 
-  #onHeaderBlock(streamId: number, endStream: boolean, block: Buffer): void {
+  #addFragment(block: PendingHeaderBlock, fragment: Buffer): void {
+    if (!block.add(fragment)) throw new ConnectionError(ErrorCode.EnhanceYourCalm, "header block too large or in too many frames");
+  }
+
+  #onHeaderBlock(streamId: number, endStream: boolean, selfDependent: boolean, block: Buffer): void {
     // Decode before anything else: the HPACK table must see every block, even of refused streams.
     const headers = this.#decoder.decode(block);
     const existing = this.#streams.get(streamId);
     if (existing !== undefined) {
       // Trailers from the client: only as the end of its side.
       if (!endStream || existing.remoteEnded) throw new ConnectionError(ErrorCode.ProtocolError, "HEADERS inside an open stream");
+      if (selfDependent || checkTrailers(headers) !== undefined) {
+        this.#resetStream(existing, ErrorCode.ProtocolError);
+        return;
+      }
       this.#remoteEnd(existing);
       return;
     }
-    if (streamId <= this.#lastStreamId) throw new ConnectionError(ErrorCode.StreamClosed, "HEADERS on a closed stream");
+    if (this.#isClosedId(streamId)) throw new ConnectionError(ErrorCode.StreamClosed, "HEADERS on a closed stream");
     this.#lastStreamId = streamId;
-    if (this.#goingAway) {
-      this.#send(rstStreamFrame(streamId, ErrorCode.RefusedStream));
+    if (selfDependent) {
+      this.#sendControl(rstStreamFrame(streamId, ErrorCode.ProtocolError));
       return;
     }
-    if (this.#streams.size >= this.#options.maxConcurrentStreams) {
-      this.#send(rstStreamFrame(streamId, ErrorCode.RefusedStream));
+    const check = checkRequestHeaders(headers);
+    // A declared body that cannot come (END_STREAM already) is as malformed as a bad field.
+    if (!check.ok || (endStream && check.contentLength > 0)) {
+      this.#sendControl(rstStreamFrame(streamId, ErrorCode.ProtocolError));
       return;
     }
-    const stream = new H2Stream(this, streamId, headers, this.#peerInitialWindow, this.#options.streamWindow);
+    if (this.#goingAway || this.#occupied >= this.#options.maxConcurrentStreams) {
+      this.#sendControl(rstStreamFrame(streamId, ErrorCode.RefusedStream));
+      return;
+    }
+    const stream = new H2Stream(this, streamId, headers, this.#options.streamWindow);
+    stream.contentLength = check.contentLength;
+    // Half-closed (remote) before the application sees it, so an answer given at once ends the stream cleanly.
+    stream.remoteEnded = endStream;
     this.#streams.set(streamId, stream);
+    this.#occupied++;
     this.#onStream(stream);
-    if (endStream && this.#streams.has(streamId)) this.#remoteEnd(stream);
+    if (endStream && !stream.localEnded) stream.listener.onEnd();
   }
 
   #remoteEnd(stream: H2Stream): void {
@@ -421,12 +582,24 @@ export class H2Connection {
     stream.listener.onEnd();
   }
 
+  #onPriority(streamId: number, payload: Buffer): void {
+    if (streamId === 0) throw new ConnectionError(ErrorCode.ProtocolError, "PRIORITY on stream 0");
+    const stream = this.#streams.get(streamId);
+    const error = payload.length !== 5 ? ErrorCode.FrameSizeError : (payload.readUInt32BE(0) & 0x7fffffff) === streamId ? ErrorCode.ProtocolError : undefined;
+    if (error === undefined) return this.#idleFrame(); // we do not prioritise: nothing to do
+    if (stream !== undefined) this.#resetStream(stream, error);
+    else this.#sendControl(rstStreamFrame(streamId, error));
+  }
+
   #onRstStream(streamId: number, payload: Buffer): void {
     if (streamId === 0) throw new ConnectionError(ErrorCode.ProtocolError, "RST_STREAM on stream 0");
     if (payload.length !== 4) throw new ConnectionError(ErrorCode.FrameSizeError, "RST_STREAM of the wrong size");
-    if (streamId > this.#lastStreamId) throw new ConnectionError(ErrorCode.ProtocolError, "RST_STREAM on an idle stream");
+    if (!this.#isClosedId(streamId)) throw new ConnectionError(ErrorCode.ProtocolError, "RST_STREAM on an idle stream");
     const stream = this.#streams.get(streamId);
-    if (stream === undefined) return;
+    if (stream === undefined) return this.#idleFrame();
+    if (stream.working && !this.#resets.take()) {
+      throw new ConnectionError(ErrorCode.EnhanceYourCalm, "too many streams reset while their work runs");
+    }
     stream.localEnded = true;
     this.#forget(stream);
     stream.listener.onReset();
@@ -439,14 +612,15 @@ export class H2Connection {
       return;
     }
     if (payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.FrameSizeError, "SETTINGS of the wrong size");
+    this.#peerSettingsSeen = true;
     for (let p = 0; p < payload.length; p += 6) {
       const id = payload.readUInt16BE(p);
       const value = payload.readUInt32BE(p + 2);
       if (id === Setting.InitialWindowSize) {
         if (value > MAX_WINDOW) throw new ConnectionError(ErrorCode.FlowControlError, "SETTINGS_INITIAL_WINDOW_SIZE too large");
-        const delta = value - this.#peerInitialWindow;
+        // Every stream's window moves with it, through its delta: O(1) here.
+        if (value > this.#peerInitialWindow) this.#pumpBlockedAfterRead = true;
         this.#peerInitialWindow = value;
-        for (const stream of this.#streams.values()) stream.sendWindow += delta;
       } else if (id === Setting.MaxFrameSize) {
         if (value < DEFAULT_MAX_FRAME || value > 16_777_215) throw new ConnectionError(ErrorCode.ProtocolError, "SETTINGS_MAX_FRAME_SIZE out of range");
         this.#peerMaxFrame = value;
@@ -455,19 +629,38 @@ export class H2Connection {
       }
       // The header table size the client allows us is irrelevant: our encoder never indexes.
     }
-    this.#send(SETTINGS_ACK);
-    this.#pumpBlocked();
+    this.#sendControl(SETTINGS_ACK);
   }
 
   #onPing(flags: number, streamId: number, payload: Buffer): void {
     if (streamId !== 0) throw new ConnectionError(ErrorCode.ProtocolError, "PING on a stream");
     if (payload.length !== 8) throw new ConnectionError(ErrorCode.FrameSizeError, "PING of the wrong size");
     if (flags & Flag.Ack) {
+      if (this.#pingTimeout === undefined) return this.#idleFrame(); // not an answer to ours
       clearTimeout(this.#pingTimeout);
       this.#pingTimeout = undefined;
       return;
     }
-    this.#send(pingFrame(payload, true));
+    this.#sendControl(pingFrame(payload, true));
+    this.#enforceKeepalive();
+  }
+
+  /** grpc-go's keepalive enforcement (http2_server.go handlePing): pings too close together are strikes. */
+  #enforceKeepalive(): void {
+    const now = this.#clock.nowMs();
+    const sinceLast = now - this.#lastClientPingMs;
+    this.#lastClientPingMs = now;
+    if (this.#resetPingStrikes) {
+      this.#resetPingStrikes = false;
+      this.#pingStrikes = 0;
+      return;
+    }
+    const minGap =
+      this.#streams.size === 0 && !(this.#options.keepalivePermitWithoutStream ?? false)
+        ? PING_INTERVAL_WITHOUT_STREAMS_MS
+        : (this.#options.keepaliveMinTimeMs ?? DEFAULT_KEEPALIVE_MIN_TIME_MS);
+    if (sinceLast < minGap) this.#pingStrikes++;
+    if (this.#pingStrikes > MAX_PING_STRIKES) throw new ConnectionError(ErrorCode.EnhanceYourCalm, "too_many_pings");
   }
 
   #onWindowUpdate(streamId: number, payload: Buffer): void {
@@ -477,17 +670,23 @@ export class H2Connection {
       if (increment === 0) throw new ConnectionError(ErrorCode.ProtocolError, "WINDOW_UPDATE of 0");
       this.#connSendWindow += increment;
       if (this.#connSendWindow > MAX_WINDOW) throw new ConnectionError(ErrorCode.FlowControlError, "connection window overflow");
-      this.#pumpBlocked();
+      this.#pumpBlockedAfterRead = true;
       return;
     }
     const stream = this.#streams.get(streamId);
-    if (stream === undefined) return;
+    if (stream === undefined) {
+      if (!this.#isClosedId(streamId)) throw new ConnectionError(ErrorCode.ProtocolError, "WINDOW_UPDATE on an idle stream");
+      // As Go's framer: an increment of 0 is a stream error whatever the stream's state.
+      if (increment === 0) this.#sendControl(rstStreamFrame(streamId, ErrorCode.ProtocolError));
+      else this.#idleFrame();
+      return;
+    }
     if (increment === 0) {
       this.#resetStream(stream, ErrorCode.ProtocolError);
       return;
     }
-    stream.sendWindow += increment;
-    if (stream.sendWindow > MAX_WINDOW) {
+    stream.sendDelta += increment;
+    if (this.#sendWindow(stream) > MAX_WINDOW) {
       this.#resetStream(stream, ErrorCode.FlowControlError);
       return;
     }
@@ -496,12 +695,16 @@ export class H2Connection {
 
   // ---- sending ----------------------------------------------------------------
 
+  #sendWindow(stream: H2Stream): number {
+    return this.#peerInitialWindow + stream.sendDelta;
+  }
+
   /** Moves as much of the stream's queued data into DATA frames as the windows allow; then its trailers. */
   pump(stream: H2Stream): void {
     if (stream.localEnded) return;
     const queue = stream.queue;
     while (stream.queued > 0) {
-      const room = Math.min(stream.sendWindow, this.#connSendWindow, this.#peerMaxFrame);
+      const room = Math.min(this.#peerInitialWindow + stream.sendDelta, this.#connSendWindow, this.#peerMaxFrame);
       if (room <= 0) {
         this.#blocked.add(stream);
         return;
@@ -528,18 +731,20 @@ export class H2Connection {
         }
         queue.splice(0, count);
       }
-      // DATA never carries END_STREAM: a gRPC response always ends with its trailers.
+      // DATA never carries END_STREAM: a response ends with its trailers (or an empty DATA frame, below).
       writeFrameHeader(frame, 0, FrameType.Data, 0, stream.id, size);
       stream.queued -= size;
-      stream.sendWindow -= size;
+      stream.sendDelta -= size;
       this.#connSendWindow -= size;
+      this.#resetPingStrikes = true;
       this.#send(frame);
     }
     this.#blocked.delete(stream);
     if (stream.trailers !== undefined) {
       const trailers = stream.trailers;
       stream.trailers = undefined;
-      this.writeHeaderBlock(stream.id, trailers, true);
+      if (trailers === NO_TRAILERS) this.#send(newFrame(FrameType.Data, Flag.EndStream, stream.id, 0));
+      else this.writeHeaderBlock(stream.id, trailers, true);
       this.#localEnd(stream);
     } else if (stream.wantsDrain && stream.writable) {
       stream.wantsDrain = false;
@@ -547,12 +752,9 @@ export class H2Connection {
     }
   }
 
-  #pumpBlocked(): void {
-    for (const stream of [...this.#blocked]) this.pump(stream);
-  }
-
   /** A header block as HEADERS (+ CONTINUATION when it exceeds the peer's frame size). */
   writeHeaderBlock(streamId: number, block: Buffer, endStream: boolean): void {
+    this.#resetPingStrikes = true;
     let offset = 0;
     let type = FrameType.Headers;
     do {
@@ -572,8 +774,8 @@ export class H2Connection {
   #localEnd(stream: H2Stream): void {
     stream.localEnded = true;
     if (!stream.remoteEnded) {
-      // The response is complete before the request: tell the client to stop sending (RFC 7540 §8.1).
-      this.#send(rstStreamFrame(stream.id, ErrorCode.NoError));
+      // The response is complete before the request: tell the client to stop sending (RFC 9113 §8.1).
+      this.#sendControl(rstStreamFrame(stream.id, ErrorCode.NoError));
     }
     this.#forget(stream);
   }
@@ -586,17 +788,34 @@ export class H2Connection {
   #resetStream(stream: H2Stream, code: ErrorCode): void {
     const wasOpen = !stream.localEnded;
     stream.localEnded = true;
-    this.#send(rstStreamFrame(stream.id, code));
+    this.#sendControl(rstStreamFrame(stream.id, code));
     this.#forget(stream);
     if (wasOpen) stream.listener.onReset();
   }
 
+  /** The stream is closed at the protocol level; its slot goes once its work (if any) has ended too. */
   #forget(stream: H2Stream): void {
+    if (stream.closed) return;
+    stream.closed = true;
     this.#streams.delete(stream.id);
     this.#blocked.delete(stream);
     stream.queue.length = 0;
     stream.queued = 0;
+    if (!stream.working) this.releaseSlot(stream);
     if (this.#goingAway && this.#streams.size === 0) this.#endSocketAfterFlush();
+  }
+
+  /** Frees the stream's concurrency slot (once). */
+  releaseSlot(stream: H2Stream): void {
+    if (!stream.holdsSlot) return;
+    stream.holdsSlot = false;
+    this.#occupied--;
+  }
+
+  /** A control frame the client's behaviour made us send: counted until the socket has written it. */
+  #sendControl(buf: Buffer): void {
+    this.#queuedControl++;
+    this.#send(buf);
   }
 
   #send(buf: Buffer): void {
@@ -616,15 +835,48 @@ export class H2Connection {
     this.#out = [];
     this.#outBytes = 0;
     if (!this.#socket.write(data)) this.socketWritable = false;
+    if (this.#socket.writableLength === 0) this.#queuedControl = 0;
+    this.#limitInput();
+  }
+
+  /** Stops reading while too much output waits for the socket: a client that does not read cannot grow our memory. */
+  #limitInput(): void {
+    const queued = this.#outBytes + this.#socket.writableLength;
+    if (queued > MAX_QUEUED_OUTPUT) {
+      if (!this.#inputPaused) {
+        this.#inputPaused = true;
+        this.#socket.pause();
+      }
+    } else if (this.#inputPaused && !this.#closed) {
+      this.#inputPaused = false;
+      this.#socket.resume();
+    }
   }
 
   #onSocketDrain(): void {
     this.socketWritable = true;
+    if (this.#socket.writableLength === 0) this.#queuedControl = 0;
+    this.#limitInput();
     for (const stream of this.#streams.values()) {
       if (stream.wantsDrain && stream.writable) {
         stream.wantsDrain = false;
         stream.listener.onDrain();
       }
+    }
+  }
+
+  /** Arms (or disarms) the timeout of a connection stuck mid-frame or mid-header-block. */
+  #watchStall(): void {
+    const midway = this.#pending !== undefined || this.#headerBlock !== undefined;
+    const timer = this.#stalledTimer;
+    if (midway && timer === undefined) {
+      this.#stalledTimer = this.#clock.after(STALLED_FRAME_TIMEOUT_MS, () => {
+        this.#stalledTimer = undefined;
+        if (!this.#closed) this.#fail(ErrorCode.ProtocolError, "stalled in the middle of a frame or header block");
+      });
+    } else if (!midway && timer !== undefined) {
+      timer();
+      this.#stalledTimer = undefined;
     }
   }
 
@@ -638,8 +890,11 @@ export class H2Connection {
   #fail(code: ErrorCode, message: string): void {
     this.#send(goawayFrame(this.#lastStreamId, code, message));
     this.#flush();
-    // Once the GOAWAY is out the connection is done, whether or not the client closes its side.
-    this.#socket.end(() => this.#socket.destroy());
+    // Once the GOAWAY is out the connection is done, whether or not the client closes its side —
+    // and if the client does not read it, the socket goes anyway.
+    const socket = this.#socket;
+    socket.end(() => socket.destroy());
+    this.#clock.after(GOAWAY_LINGER_MS, () => socket.destroy());
     this.#closeAll();
   }
 
@@ -653,8 +908,10 @@ export class H2Connection {
     this.#closed = true;
     clearTimeout(this.#keepalive);
     clearTimeout(this.#pingTimeout);
+    this.#stalledTimer?.();
+    this.#stalledTimer = undefined;
     const open = [...this.#streams.values()];
-    this.#streams.clear();
+    for (const stream of open) this.#forget(stream);
     this.#blocked.clear();
     for (const stream of open) {
       if (stream.localEnded) continue;

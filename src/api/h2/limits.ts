@@ -1,0 +1,42 @@
+/**
+ * The bounds one HTTP/2 connection keeps, so that no client can make the
+ * server spend memory or CPU without end. Each number says where it comes
+ * from; the README lists them with what a client that passes one gets.
+ * @module
+ */
+
+/** Bytes queued for the socket (ours plus its own buffer) above which we stop reading: 1 MiB and one frame. */
+export const MAX_QUEUED_OUTPUT = 1024 * 1024 + 16_384 + 9;
+
+/** Control frames (PING ACK, SETTINGS ACK, RST_STREAM) queued but not yet written: Go's maxQueuedControlFrames. */
+export const MAX_QUEUED_CONTROL_FRAMES = 10_000;
+
+/**
+ * Client resets of streams whose work is still running (CVE-2023-44487,
+ * "rapid reset"): a bucket of 1,000 refilled at 33 a second, nghttp2's
+ * defaults (stream_reset_burst, stream_reset_rate) since its fix.
+ */
+export const RESET_BURST = 1000;
+export const RESET_PER_SECOND = 33;
+
+/**
+ * Frames that do no work — empty DATA without END_STREAM, empty
+ * CONTINUATION, PRIORITY, WINDOW_UPDATE/RST_STREAM/DATA on closed streams,
+ * unsolicited PING or SETTINGS ACKs, unknown frame types: a bucket of 1,000
+ * refilled at 100 a second (Node's maxSessionInvalidFrames is 1,000 in all).
+ */
+export const IDLE_FRAME_BURST = 1000;
+export const IDLE_FRAMES_PER_SECOND = 100;
+
+/** A connection stuck in the middle of a frame or a header block this long is closed. */
+export const STALLED_FRAME_TIMEOUT_MS = 30_000;
+
+/** After our GOAWAY of an error, how long the client has to read it before the socket is destroyed. */
+export const GOAWAY_LINGER_MS = 1000;
+
+/** grpc-go's keepalive enforcement (internal/transport/http2_server.go). */
+export const MAX_PING_STRIKES = 2;
+/** With no stream open and pings without streams not permitted, a ping is allowed this often. */
+export const PING_INTERVAL_WITHOUT_STREAMS_MS = 2 * 60 * 60 * 1000;
+/** etcd's --grpc-keepalive-min-time default. */
+export const DEFAULT_KEEPALIVE_MIN_TIME_MS = 5000;
