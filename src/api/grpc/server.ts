@@ -113,18 +113,38 @@ export class GrpcServer implements Http2Server {
   }
 }
 
+/** Request body bytes of a non-gRPC request read (and dropped) before it is answered anyway. */
+const NOT_GRPC_BODY_LIMIT = 64 * 1024;
+
 /**
  * grpc-go's answer to a request that is not gRPC: HTTP 415 with status
  * INTERNAL and its message — here with the message as a text body too, so
  * that a plain HTTP/2 client (curl, a browser, h2spec) gets a response body.
+ * The request body is read first (so its content-length is checked, as an
+ * HTTP server does), up to a small limit.
  */
 function notGrpc(stream: H2Stream, contentType: string): void {
-  const message = `invalid gRPC request content-type "${contentType}"`;
-  const headers = encodeHeaders([
-    [":status", "415"],
-    ["content-type", "text/plain; charset=utf-8"],
-    ["grpc-status", String(Code.INTERNAL)],
-    ["grpc-message", percentEncode(message)],
-  ]);
-  stream.respondPlain(headers, Buffer.from(`${message}\n`, "utf8"));
+  let bodyBytes = 0;
+  let answered = false;
+  const answer = (): void => {
+    if (answered) return;
+    answered = true;
+    const message = `invalid gRPC request content-type "${contentType}"`;
+    const headers = encodeHeaders([
+      [":status", "415"],
+      ["content-type", "text/plain; charset=utf-8"],
+      ["grpc-status", String(Code.INTERNAL)],
+      ["grpc-message", percentEncode(message)],
+    ]);
+    stream.respondPlain(headers, Buffer.from(`${message}\n`, "utf8"));
+  };
+  stream.listener = {
+    onData(chunk) {
+      bodyBytes += chunk.length;
+      if (bodyBytes > NOT_GRPC_BODY_LIMIT) answer();
+    },
+    onEnd: answer,
+    onReset() {},
+    onDrain() {},
+  };
 }
