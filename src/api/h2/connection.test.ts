@@ -11,16 +11,11 @@ import { GrpcServer, type GrpcServerOptions } from "../grpc/server.js";
 import { listenForTest } from "../grpc/test-support.js";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType, Setting } from "./frames.js";
 import { encodeHeaders, HpackDecoder } from "./hpack.js";
-
-interface Frame {
-  type: number;
-  flags: number;
-  streamId: number;
-  payload: Buffer;
-}
+import { destroyRawClients, RawClient, requestHeaders } from "./test-support.js";
 
 const cleanups = new Set<() => Promise<void> | void>();
 after(async () => {
+  destroyRawClients();
   for (const c of cleanups) await c();
 });
 
@@ -48,142 +43,6 @@ async function startServer(options: Partial<GrpcServerOptions> = {}): Promise<{ 
   };
   cleanups.add(close);
   return { port: listening.port, grpc: grpcServer, sockets: listening.sockets, pending, close };
-}
-
-/** A hand-driven HTTP/2 client. */
-class RawClient {
-  readonly socket: Socket;
-  readonly frames: Frame[] = [];
-  readonly decoder = new HpackDecoder({ maxTableSize: 4096, maxHeaderListSize: 1 << 20 });
-  closed = false;
-  readonly closedPromise: Promise<void>;
-  #buf = Buffer.alloc(0);
-  #wake: (() => void) | undefined;
-
-  private constructor(socket: Socket) {
-    this.socket = socket;
-    socket.on("data", (chunk: Buffer) => {
-      this.#buf = Buffer.concat([this.#buf, chunk]);
-      while (this.#buf.length >= 9) {
-        const length = this.#buf.readUIntBE(0, 3);
-        if (this.#buf.length < 9 + length) break;
-        this.frames.push({ type: this.#buf[3]!, flags: this.#buf[4]!, streamId: this.#buf.readUInt32BE(5) & 0x7fffffff, payload: this.#buf.subarray(9, 9 + length) });
-        this.#buf = this.#buf.subarray(9 + length);
-      }
-      this.#wake?.();
-    });
-    socket.on("error", () => {});
-    this.closedPromise = new Promise((resolve) =>
-      socket.once("close", () => {
-        this.closed = true;
-        this.#wake?.();
-        resolve();
-      }),
-    );
-  }
-
-  static async connect(port: number, settings: [Setting, number][] = []): Promise<RawClient> {
-    const socket = connect(port, "127.0.0.1");
-    await once(socket, "connect");
-    const client = new RawClient(socket);
-    cleanups.add(() => {
-      socket.destroy();
-    });
-    socket.write(CLIENT_PREFACE);
-    client.settings(settings);
-    return client;
-  }
-
-  send(type: FrameType | number, flags: number, streamId: number, payload: Buffer = Buffer.alloc(0), declaredLength = payload.length): void {
-    const head = Buffer.alloc(9);
-    head.writeUIntBE(declaredLength, 0, 3);
-    head[3] = type;
-    head[4] = flags;
-    head.writeUInt32BE(streamId, 5);
-    this.socket.write(Buffer.concat([head, payload]));
-  }
-
-  settings(settings: [Setting, number][]): void {
-    const payload = Buffer.alloc(settings.length * 6);
-    settings.forEach(([id, value], i) => {
-      payload.writeUInt16BE(id, i * 6);
-      payload.writeUInt32BE(value, i * 6 + 2);
-    });
-    this.send(FrameType.Settings, 0, 0, payload);
-  }
-
-  windowUpdate(streamId: number, increment: number): void {
-    const payload = Buffer.alloc(4);
-    payload.writeUInt32BE(increment);
-    this.send(FrameType.WindowUpdate, 0, streamId, payload);
-  }
-
-  /** Waits for (and removes) the first frame that matches. */
-  async next(match: (f: Frame) => boolean, what = "a frame", timeoutMs = 3000): Promise<Frame> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      const i = this.frames.findIndex(match);
-      if (i >= 0) return this.frames.splice(i, 1)[0]!;
-      if (this.closed) assert.fail(`connection closed while waiting for ${what}`);
-      const left = deadline - Date.now();
-      if (left <= 0) assert.fail(`timed out waiting for ${what}`);
-      await new Promise<void>((resolve) => {
-        const t = setTimeout(resolve, left);
-        this.#wake = () => {
-          clearTimeout(t);
-          resolve();
-        };
-      });
-      this.#wake = undefined;
-    }
-  }
-
-  async goaway(): Promise<{ lastStreamId: number; code: number; debug: string }> {
-    const f = await this.next((f) => f.type === FrameType.Goaway, "GOAWAY");
-    return { lastStreamId: f.payload.readUInt32BE(0) & 0x7fffffff, code: f.payload.readUInt32BE(4), debug: f.payload.subarray(8).toString() };
-  }
-
-  /** Reads one stream's response: headers, body, trailers (or a reset). */
-  async response(streamId: number, autoWindow = true): Promise<{ headers: Map<string, string>; body: Buffer; trailers: Map<string, string>; dataFrames: number[]; rst?: number }> {
-    const headers = new Map<string, string>();
-    const trailers = new Map<string, string>();
-    const body: Buffer[] = [];
-    const dataFrames: number[] = [];
-    let sawHeaders = false;
-    for (;;) {
-      const f = await this.next((f) => f.streamId === streamId, `a frame on stream ${streamId}`);
-      if (f.type === FrameType.RstStream) return { headers, body: Buffer.concat(body), trailers, dataFrames, rst: f.payload.readUInt32BE(0) };
-      if (f.type === FrameType.Data) {
-        body.push(f.payload);
-        dataFrames.push(f.payload.length);
-        if (autoWindow && f.payload.length > 0) {
-          this.windowUpdate(0, f.payload.length);
-          this.windowUpdate(streamId, f.payload.length);
-        }
-      } else if (f.type === FrameType.Headers) {
-        assert.ok(f.flags & Flag.EndHeaders, "the server's header blocks fit in one frame");
-        const list = this.decoder.decode(f.payload);
-        const target = sawHeaders ? trailers : headers;
-        for (let i = 0; i < list.length; i += 2) target.set(list[i]!, list[i + 1]!);
-        sawHeaders = true;
-      }
-      if (f.flags & Flag.EndStream && (f.type === FrameType.Data || f.type === FrameType.Headers)) {
-        return { headers, body: Buffer.concat(body), trailers, dataFrames };
-      }
-    }
-  }
-}
-
-function requestHeaders(path: string, extra: [string, string][] = []): Buffer {
-  return encodeHeaders([
-    [":method", "POST"],
-    [":scheme", "http"],
-    [":path", path],
-    [":authority", "localhost"],
-    ["content-type", "application/grpc"],
-    ["te", "trailers"],
-    ...extra,
-  ]);
 }
 
 function grpcMessage(body: Uint8Array, compressed = false): Buffer {
