@@ -136,15 +136,15 @@ export class RawClient {
     );
   }
 
-  /** Connects and sends the preface and a SETTINGS frame of `settings` (none at all when `settings` is undefined). */
-  static async connect(port: number, settings: [Setting, number][] | undefined = []): Promise<RawClient> {
+  /** Connects and sends the preface and a SETTINGS frame of `settings` (or no SETTINGS frame at all). */
+  static async connect(port: number, settings: [Setting, number][] | "no SETTINGS" = []): Promise<RawClient> {
     const socket = connect(port, "127.0.0.1");
     await once(socket, "connect");
     const client = new RawClient(socket);
     openClients.add(socket);
     socket.once("close", () => openClients.delete(socket));
     socket.write(CLIENT_PREFACE);
-    if (settings !== undefined) client.settings(settings);
+    if (settings !== "no SETTINGS") client.settings(settings);
     return client;
   }
 
