@@ -289,3 +289,22 @@ test("stall: a connection stuck in the middle of a frame or a header block is cl
   await half.closedPromise;
   await block.closedPromise;
 });
+
+test("stall: a client that keeps completing frames is not stalled, even when every chunk ends mid-frame", async () => {
+  const clock = new ManualClock();
+  const { s } = await workServer({ clock, keepalivePermitWithoutStream: true });
+  const c = await RawClient.connect(s.port);
+  const ping = rawFrame(FrameType.Ping, 0, 0, Buffer.alloc(8));
+  c.socket.write(ping.subarray(0, 5));
+  for (let i = 0; i < 4; i++) {
+    await sleep(30);
+    clock.advance(STALLED_FRAME_TIMEOUT_MS / 2);
+    // The rest of one PING and the start of the next, in one chunk.
+    c.socket.write(Buffer.concat([ping.subarray(5), ping.subarray(0, 5)]));
+    await c.next((f) => f.type === FrameType.Ping, "PING ACK");
+  }
+  assert.equal(c.closed, false);
+  await sleep(30);
+  clock.advance(STALLED_FRAME_TIMEOUT_MS);
+  assert.equal((await c.goaway()).code, ErrorCode.ProtocolError);
+});

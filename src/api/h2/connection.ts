@@ -266,6 +266,12 @@ export class H2Connection {
   #inputPaused = false;
   /** Armed while the connection is in the middle of a frame or header block. */
   #stalledTimer: Cancel | undefined;
+  /** When the last frame was completed while the timer ran: a busy stream of frames is not a stall. */
+  #lastProgressMs = 0;
+  /** When the header block being collected began: it must end within the timeout, however it trickles. */
+  #headerBlockStartedMs = 0;
+  /** SETTINGS ACKs the client owes us (for our one SETTINGS frame); more are frames that do no work. */
+  #settingsAcksDue = 1;
   readonly #resets: TokenBucket;
   readonly #idleFrames: TokenBucket;
 
@@ -393,7 +399,7 @@ export class H2Connection {
     }
     // Keep only the partial frame's bytes, not the chunk they came in.
     if (pos < buf.length) this.#pending = pos === 0 && buf !== chunk ? buf : Buffer.from(buf.subarray(pos));
-    this.#watchStall();
+    this.#watchStall(pos > 0);
     this.#limitInput();
     this.#armKeepalive();
   }
@@ -519,6 +525,7 @@ export class H2Connection {
     const block = new PendingHeaderBlock(streamId, endStream, selfDependent, this.#options.maxHeaderListSize + DEFAULT_MAX_FRAME);
     this.#addFragment(block, fragment);
     this.#headerBlock = block;
+    this.#headerBlockStartedMs = this.#clock.nowMs();
   }
 
   #onContinuation(flags: number, streamId: number, payload: Buffer): void {
@@ -609,6 +616,8 @@ export class H2Connection {
     if (streamId !== 0) throw new ConnectionError(ErrorCode.ProtocolError, "SETTINGS on a stream");
     if (flags & Flag.Ack) {
       if (payload.length !== 0) throw new ConnectionError(ErrorCode.FrameSizeError, "SETTINGS ACK with a payload");
+      if (this.#settingsAcksDue > 0) this.#settingsAcksDue--;
+      else this.#idleFrame();
       return;
     }
     if (payload.length % 6 !== 0) throw new ConnectionError(ErrorCode.FrameSizeError, "SETTINGS of the wrong size");
@@ -865,19 +874,37 @@ export class H2Connection {
     }
   }
 
-  /** Arms (or disarms) the timeout of a connection stuck mid-frame or mid-header-block. */
-  #watchStall(): void {
+  /**
+   * Arms (or disarms) the timeout of a connection stuck mid-frame or
+   * mid-header-block. `progressed`: frames were completed in this chunk —
+   * a client streaming steadily often leaves a chunk mid-frame, and is not stuck.
+   */
+  #watchStall(progressed: boolean): void {
     const midway = this.#pending !== undefined || this.#headerBlock !== undefined;
-    const timer = this.#stalledTimer;
-    if (midway && timer === undefined) {
-      this.#stalledTimer = this.#clock.after(STALLED_FRAME_TIMEOUT_MS, () => {
+    if (!midway) {
+      if (this.#stalledTimer !== undefined) {
+        this.#stalledTimer();
         this.#stalledTimer = undefined;
-        if (!this.#closed) this.#fail(ErrorCode.ProtocolError, "stalled in the middle of a frame or header block");
-      });
-    } else if (!midway && timer !== undefined) {
-      timer();
-      this.#stalledTimer = undefined;
+      }
+      return;
     }
+    if (this.#stalledTimer === undefined) {
+      this.#lastProgressMs = this.#clock.nowMs();
+      this.#armStallTimer(STALLED_FRAME_TIMEOUT_MS);
+    } else if (progressed) {
+      this.#lastProgressMs = this.#clock.nowMs();
+    }
+  }
+
+  #armStallTimer(ms: number): void {
+    this.#stalledTimer = this.#clock.after(ms, () => {
+      this.#stalledTimer = undefined;
+      if (this.#closed) return;
+      const since = this.#headerBlock !== undefined ? this.#headerBlockStartedMs : this.#lastProgressMs;
+      const left = since + STALLED_FRAME_TIMEOUT_MS - this.#clock.nowMs();
+      if (left > 0) this.#armStallTimer(left);
+      else this.#fail(ErrorCode.ProtocolError, "stalled in the middle of a frame or header block");
+    });
   }
 
   #endSocketAfterFlush(): void {

@@ -28,7 +28,10 @@ export const RESET_PER_SECOND = 33;
 export const IDLE_FRAME_BURST = 1000;
 export const IDLE_FRAMES_PER_SECOND = 100;
 
-/** A connection stuck in the middle of a frame or a header block this long is closed. */
+/**
+ * A connection stuck in the middle of a frame this long (no frame completed
+ * meanwhile), or in the middle of a header block this long since it began, is closed.
+ */
 export const STALLED_FRAME_TIMEOUT_MS = 30_000;
 
 /** After our GOAWAY of an error, how long the client has to read it before the socket is destroyed. */
