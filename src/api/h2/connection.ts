@@ -915,6 +915,7 @@ export class H2Connection {
   }
 
   #fail(code: ErrorCode, message: string): void {
+    if (this.#closed) return;
     this.#send(goawayFrame(this.#lastStreamId, code, message));
     this.#flush();
     // Once the GOAWAY is out the connection is done, whether or not the client closes its side —
