@@ -474,7 +474,9 @@ export class H2Connection {
     const stream = this.#streams.get(streamId);
     if (stream === undefined) {
       if (!this.#isClosedId(streamId)) throw new ConnectionError(ErrorCode.ProtocolError, "DATA on an idle stream");
-      this.#idleFrame();
+      // Data still in flight when we ended a stream early is normal (a request refused as too large):
+      // only an empty frame here is one that does no work.
+      if (payload.length === 0) this.#idleFrame();
       this.#sendControl(rstStreamFrame(streamId, ErrorCode.StreamClosed));
       return;
     }

@@ -21,7 +21,7 @@ export const RESET_PER_SECOND = 33;
 
 /**
  * Frames that do no work — empty DATA without END_STREAM, empty
- * CONTINUATION, PRIORITY, WINDOW_UPDATE/RST_STREAM/DATA on closed streams,
+ * CONTINUATION, PRIORITY, WINDOW_UPDATE/RST_STREAM/empty DATA on closed streams,
  * unsolicited PING or SETTINGS ACKs, unknown frame types: a bucket of 1,000
  * refilled at 100 a second (Node's maxSessionInvalidFrames is 1,000 in all).
  */
