@@ -246,13 +246,15 @@ test("keepalive enforcement: with no stream open, pings are allowed only every 2
   assert.equal(p.closed, false);
 });
 
-test("idle frames: PRIORITY, empty DATA, unknown types, WINDOW_UPDATE on closed streams share a budget → ENHANCE_YOUR_CALM", async () => {
+test("idle frames: PRIORITY, empty DATA, unknown types, unsolicited PING/SETTINGS ACKs, WINDOW_UPDATE on closed streams share a budget → ENHANCE_YOUR_CALM", async () => {
   const clock = new ManualClock();
   const { s } = await workServer({ clock });
   const floods: ((id: number) => Buffer)[] = [
     (id) => rawFrame(FrameType.Priority, 0, id, Buffer.from([0, 0, 0, 0, 16])),
     (id) => rawFrame(FrameType.Data, 0, id),
     () => rawFrame(0xfa, 0, 0, Buffer.from("x")),
+    () => rawFrame(FrameType.Ping, Flag.Ack, 0, Buffer.alloc(8)),
+    () => rawFrame(FrameType.Settings, Flag.Ack, 0),
     () => rawFrame(FrameType.WindowUpdate, 0, 1, Buffer.from([0, 0, 0, 1])),
   ];
   for (const flood of floods) {
