@@ -112,6 +112,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
       maxConcurrentStreams: config.maxConcurrentStreams,
       keepaliveIntervalMs: config.grpcKeepaliveIntervalMs,
       keepaliveTimeoutMs: config.grpcKeepaliveTimeoutMs,
+      keepaliveMinTimeMs: config.grpcKeepaliveMinTimeMs,
       implementation,
       onInternalError: (err) => logger.error({ error: String(err) }, "closed a client connection after an internal error"),
       interceptors: [grpcMetrics],
