@@ -129,7 +129,10 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     hostWhitelist: config.hostWhitelist,
     logger: logger.child({ component: "http" }),
   });
-  const listener = new ClientListener(grpcServer.connections, http.handler);
+  const listener = new ClientListener(grpcServer.connections, http.handler, {
+    maxConnections: config.maxClientConnections,
+    logger: logger.child({ component: "client-listener" }),
+  });
   let metricsListeners: MetricsListeners | undefined;
   const shutdown = async (): Promise<void> => {
     // The gateway's own gRPC connection to the client port first: the listener waits for open connections.

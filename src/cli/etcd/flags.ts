@@ -149,6 +149,7 @@ const member = group("Member", [
   ["max-txn-ops", UINT, "128", "Most operations allowed in one transaction."],
   ["max-request-bytes", UINT, "1572864", "Largest client request accepted, in bytes."],
   ["max-concurrent-streams", { type: "uint32" }, "4294967295", "Most concurrent gRPC streams per client connection; the default (or 0, or 2^31 and more) means 1000 here (ours: etcd serves it as unlimited)."],
+  ["max-client-connections", UINT, "10000", "Most open client connections across all client URLs (gRPC and HTTP); more are closed on accept; 0 means no limit. Ours: etcd has no such flag."],
   ["grpc-keepalive-min-time", DUR, "5s", "Shortest interval a client may ping at while a call is open (with none open: 2h); a client that keeps pinging faster gets GOAWAY too_many_pings. 0 means 5m."],
   ["grpc-keepalive-interval", DUR, "2h0m0s", "Interval of server-to-client pings; 0 disables them."],
   ["grpc-keepalive-timeout", DUR, "20s", "Time to wait for a ping answer before closing the connection; 0 disables."],
