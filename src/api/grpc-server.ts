@@ -28,6 +28,31 @@ import { WATCH_SERVICE, watchHandlers } from "./watch-service.js";
 /** etcd lets a gRPC message exceed --max-request-bytes by this much, so the server (not gRPC) answers "request is too large". */
 export const GRPC_OVERHEAD_BYTES = 512 * 1024;
 
+/**
+ * Streams per connection when --max-concurrent-streams is left at etcd's
+ * default (4294967295) or set to 2^31 or more. For grpc-go that default means
+ * "unlimited"; served literally, one connection could open millions of
+ * streams, each costing memory here. No etcd client comes near 1000 on one
+ * connection (clientv3 multiplexes every watch of a context onto one stream).
+ */
+export const DEFAULT_MAX_CONCURRENT_STREAMS = 1000;
+
+/**
+ * grpc-go's EnforcementPolicy.MinTime when etcd passes none: etcd sets the
+ * policy only for --grpc-keepalive-min-time > 0, so 0 leaves grpc-go's default.
+ */
+const GRPC_GO_DEFAULT_KEEPALIVE_MIN_TIME_MS = 5 * 60 * 1000;
+
+/** The streams per connection advertised and enforced for a --max-concurrent-streams value. */
+function effectiveMaxConcurrentStreams(flagValue: number): number {
+  return flagValue > 0 && flagValue < 2 ** 31 ? flagValue : DEFAULT_MAX_CONCURRENT_STREAMS;
+}
+
+/** The shortest client ping interval enforced for a --grpc-keepalive-min-time value. */
+function effectiveKeepaliveMinTimeMs(flagValueMs: number): number {
+  return flagValueMs > 0 ? flagValueMs : GRPC_GO_DEFAULT_KEEPALIVE_MIN_TIME_MS;
+}
+
 /** Which implementation serves gRPC: ours by default; grpc-js as a fallback for comparison. */
 export type GrpcImplementation = "ours" | "grpc-js";
 
@@ -35,6 +60,8 @@ export interface GrpcServerOptions extends ApiLimits {
   maxConcurrentStreams: number;
   keepaliveIntervalMs: number;
   keepaliveTimeoutMs: number;
+  /** --grpc-keepalive-min-time: a client pinging more often is sent GOAWAY (ENHANCE_YOUR_CALM, "too_many_pings"). */
+  keepaliveMinTimeMs: number;
   implementation?: GrpcImplementation;
   /** Told of an unexpected exception that closed a client connection (our server only). */
   onInternalError?: (err: unknown) => void;
@@ -77,13 +104,14 @@ function etcdMethods(backends: ApiBackends, options: GrpcServerOptions): Method[
 
 export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptions): GrpcEndpoint {
   const maxReceiveBytes = options.maxRequestBytes + GRPC_OVERHEAD_BYTES;
-  const maxConcurrentStreams = options.maxConcurrentStreams > 0 && options.maxConcurrentStreams < 2 ** 31 ? options.maxConcurrentStreams : 2 ** 31 - 1;
+  const maxConcurrentStreams = effectiveMaxConcurrentStreams(options.maxConcurrentStreams);
   const methods = etcdMethods(backends, options);
   if (options.implementation === "grpc-js") {
     const server = new grpc.Server({
       "grpc.max_receive_message_length": maxReceiveBytes,
       "grpc.max_send_message_length": -1,
-      ...(maxConcurrentStreams < 2 ** 31 - 1 ? { "grpc.max_concurrent_streams": maxConcurrentStreams } : {}),
+      "grpc.max_concurrent_streams": maxConcurrentStreams,
+      // grpc-js's server has no ping enforcement policy: --grpc-keepalive-min-time has no counterpart there.
       "grpc.keepalive_time_ms": options.keepaliveIntervalMs,
       "grpc.keepalive_timeout_ms": options.keepaliveTimeoutMs,
       "grpc-node.max_session_memory": 64 * 1024 * 1024,
@@ -105,6 +133,9 @@ export function createGrpcServer(backends: ApiBackends, options: GrpcServerOptio
     maxConcurrentStreams,
     keepaliveIntervalMs: options.keepaliveIntervalMs,
     keepaliveTimeoutMs: options.keepaliveTimeoutMs,
+    keepaliveMinTimeMs: effectiveKeepaliveMinTimeMs(options.keepaliveMinTimeMs),
+    // etcd's policy (embed/etcd.go): pings are expected only while a stream is open.
+    keepalivePermitWithoutStream: false,
     ...(options.onInternalError !== undefined ? { onInternalError: options.onInternalError } : {}),
   });
   server.addMethods(methods);

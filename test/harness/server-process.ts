@@ -2,10 +2,13 @@
  * Starts an etcd server process — ours (bin/etcd) or the real one from
  * Debian — on free loopback ports with a temp data dir, waits until it serves
  * clients, and stops it (SIGTERM, or SIGKILL for crash tests). Only the PIDs
- * started here are ever signalled.
+ * started here are ever signalled. Stopping our server fails the test when
+ * the server survived an uncaught exception: that is a bug, even though the
+ * member kept serving (src/main/process-guard.ts).
  */
 import { spawn, type ChildProcess } from "node:child_process";
 import { existsSync } from "node:fs";
+import { RECOVERED_MESSAGE } from "../../src/main/process-guard.js";
 import { ourEtcdBin, realEtcdBin, tempDir } from "./paths.js";
 import { freePorts } from "./ports.js";
 
@@ -35,9 +38,12 @@ export interface ServerProcess {
   readonly clientUrl: string;
   /** Everything the process wrote to stderr and stdout so far. */
   output(): string;
-  /** SIGTERM and wait for exit; removes the data dir unless it was given or `keepData`. */
+  /**
+   * SIGTERM and wait for exit; removes the data dir unless it was given or `keepData`.
+   * Throws (after cleaning up) when the server logged a recovered uncaught exception.
+   */
   stop(options?: { keepData?: boolean }): Promise<number | null>;
-  /** SIGKILL and wait for exit; keeps the data dir. */
+  /** SIGKILL and wait for exit; keeps the data dir. Throws like `stop`. */
   kill9(): Promise<void>;
   exited(): Promise<number | null>;
 }
@@ -124,13 +130,21 @@ function handleFor(
       const code = await exited;
       clearTimeout(killTimer);
       if (!options?.keepData) info.ownDir?.remove();
+      assertNoRecoveredErrors(info.name, output());
       return code;
     },
     async kill9() {
       if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
       await exited;
+      assertNoRecoveredErrors(info.name, output());
     },
   };
+}
+
+/** A server that recovered from an uncaught exception hit a bug; the test that drove it fails with the logged lines. */
+function assertNoRecoveredErrors(name: string, output: string): void {
+  const recovered = output.split("\n").filter((line) => line.includes(RECOVERED_MESSAGE));
+  if (recovered.length > 0) throw new Error(`server ${name} ${RECOVERED_MESSAGE} (a bug):\n${recovered.join("\n")}`);
 }
 
 /** The parent's environment without ETCD_* / ETCDCTL_* variables that would change the server. */

@@ -127,6 +127,11 @@ cert-file: /ignored.pem
     assert.ok(config.explicitlySet.has("peer-client-cert-auth"));
   });
 
+  it("max-client-connections is a uint key like every flag's", () => {
+    assert.equal(ok([`--config-file=${PATH}`], {}, file("max-client-connections: 64\n")).config.maxClientConnections, 64);
+    assert.equal(err([`--config-file=${PATH}`], {}, file("max-client-connections: -1\n")).message, PREFIX + "cannot unmarshal number -1 into Go struct field configYAML.max-client-connections of type uint");
+  });
+
   it("socket-options block and the 3.6 spelling experimental-snapshot-catch-up-entries", () => {
     const { config } = ok(["--config-file", PATH], {}, file("socket-options:\n  reuse-port: true\n  reuse-address: true\nexperimental-snapshot-catch-up-entries: 42\n"));
     assert.equal(config.socketReusePort, true);

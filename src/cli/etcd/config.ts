@@ -109,7 +109,10 @@ export interface EtcdConfig {
   readonly backendBatchLimit: number;
   readonly maxTxnOps: number;
   readonly maxRequestBytes: number;
+  /** As given; the gRPC server serves the default 4294967295 (and 0, and 2^31 or more) as 1000. */
   readonly maxConcurrentStreams: number;
+  /** Ours, not etcd's: open client connections allowed across all client URLs; 0 means no limit. */
+  readonly maxClientConnections: number;
   readonly grpcKeepaliveMinTimeMs: number;
   readonly grpcKeepaliveIntervalMs: number;
   readonly grpcKeepaliveTimeoutMs: number;

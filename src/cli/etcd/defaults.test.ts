@@ -31,6 +31,7 @@ const EXPECTED: Record<string, unknown> = {
   maxTxnOps: 128,
   maxRequestBytes: 1572864,
   maxConcurrentStreams: 4294967295,
+  maxClientConnections: 10000,
   grpcKeepaliveMinTimeMs: 5000,
   grpcKeepaliveIntervalMs: 7_200_000,
   grpcKeepaliveTimeoutMs: 20_000,

@@ -81,6 +81,15 @@ describe("ETCD_* environment variables", () => {
     );
   });
 
+  it("ETCD_MAX_CLIENT_CONNECTIONS sets our connection cap; a bad value names the variable", () => {
+    assert.equal(ok([], { ETCD_MAX_CLIENT_CONNECTIONS: "0" }).config.maxClientConnections, 0);
+    assert.equal(ok([], { ETCD_MAX_CLIENT_CONNECTIONS: "250" }).config.maxClientConnections, 250);
+    assert.equal(
+      err([], { ETCD_MAX_CLIENT_CONNECTIONS: "-1" }).message,
+      'invalid value "-1" for ETCD_MAX_CLIENT_CONNECTIONS: parse error',
+    );
+  });
+
   it("ETCD_VERSION is never applied (etcd 3.5+ warns and drops it)", () => {
     const { warnings } = ok([], { ETCD_VERSION: "true" });
     assert.ok(warnings.includes("cannot set special environment variable ETCD_VERSION=true"));

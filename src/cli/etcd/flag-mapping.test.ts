@@ -38,6 +38,7 @@ const ROWS: [flag: string, argv: string[], path: string, want: unknown][] = [
   ["max-txn-ops", ["--max-txn-ops=256"], "maxTxnOps", 256],
   ["max-request-bytes", ["--max-request-bytes=2097152"], "maxRequestBytes", 2097152],
   ["max-concurrent-streams", ["--max-concurrent-streams=100"], "maxConcurrentStreams", 100],
+  ["max-client-connections", ["--max-client-connections=500"], "maxClientConnections", 500],
   ["grpc-keepalive-min-time", ["--grpc-keepalive-min-time=1s"], "grpcKeepaliveMinTimeMs", 1000],
   ["grpc-keepalive-interval", ["--grpc-keepalive-interval=1m"], "grpcKeepaliveIntervalMs", 60000],
   ["grpc-keepalive-timeout", ["--grpc-keepalive-timeout=2s"], "grpcKeepaliveTimeoutMs", 2000],

@@ -74,6 +74,11 @@ describe("-h", () => {
     }
   });
 
+  it("names our own flag and our own stream default as ours", () => {
+    assert.match(text, /\n {2}--max-client-connections '10000'\n {4}[^\n]*0 means no limit\. Ours: etcd has no such flag\.\n/);
+    assert.match(text, /\n {2}--max-concurrent-streams '4294967295'\n {4}[^\n]*means 1000 here \(ours/);
+  });
+
   it("does not list the silently ignored etcd 2 flags", () => {
     assert.ok(!text.includes("--peer-heartbeat-interval"));
     assert.ok(!text.includes("--config-file '"));

@@ -231,6 +231,7 @@ function build(
     maxTxnOps: v.number("max-txn-ops"),
     maxRequestBytes: maxRequestBytes(v, warnings),
     maxConcurrentStreams: v.number("max-concurrent-streams"),
+    maxClientConnections: v.number("max-client-connections"),
     grpcKeepaliveMinTimeMs: v.number("grpc-keepalive-min-time"),
     grpcKeepaliveIntervalMs: v.number("grpc-keepalive-interval"),
     grpcKeepaliveTimeoutMs: v.number("grpc-keepalive-timeout"),

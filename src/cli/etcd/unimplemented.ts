@@ -13,7 +13,6 @@
 export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   // member / raft
   "listen-client-http-urls",
-  "grpc-keepalive-min-time",
   "socket-reuse-port",
   "socket-reuse-address",
   "raft-read-timeout",
