@@ -78,10 +78,6 @@ export interface H2Options {
   clock?: Clock;
   /** Told of an unexpected exception thrown while handling a frame (the connection is then closed). */
   onInternalError?: (err: unknown) => void;
-  /** Shortest interval at which the client may ping (grpc-go's EnforcementPolicy.MinTime); default 5 s. */
-  keepaliveMinTimeMs?: number;
-  /** Whether the client may ping while no stream is open (EnforcementPolicy.PermitWithoutStream). */
-  keepalivePermitWithoutStream?: boolean;
 }
 
 /** What the application is told about one stream. Set on the stream in `onStream`. */
