@@ -157,6 +157,17 @@ describe("ClientListener: deciding the protocol", () => {
     }
   });
 
+  it("a first line that is neither the preface nor an HTTP/1 request line is closed at once, unanswered (h2spec 3.5/2)", async () => {
+    for (const bad of ["INVALID CONNECTION PREFACE\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", "\x00\x01\x02\n", "GET  HTTP/1.1\r\n\r\n"]) {
+      const { port, h2, handled } = await start({ prefaceTimeoutMs: BOUND_MS * 2 });
+      const c = await dial(port);
+      c.socket.write(bad);
+      await c.closed;
+      assert.equal(c.received(), "", JSON.stringify(bad));
+      assert.deepEqual([h2.served.length, handled.length], [0, 0]);
+    }
+  });
+
   it("the full preface hands the connection to HTTP/2 with the bytes after it, and the preface timer stops", async () => {
     const { port, h2 } = await start();
     const c = await dial(port);

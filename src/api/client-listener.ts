@@ -62,7 +62,15 @@ const MAX_HEADERS_COUNT = 100;
 /** The bytes "PRI": no HTTP/1 method starts with them, so a mismatch after them is a broken HTTP/2 client, not HTTP/1. */
 const PREFACE_SIGNATURE_LENGTH = 3;
 
-type FirstBytes = "http2" | "http1" | "need-more" | "invalid-preface";
+type FirstBytes = "http2" | "http1" | "need-more" | "invalid-preface" | "not-http";
+
+/**
+ * An HTTP/1 request line: a method token, a target, and the version. Go's
+ * server answers anything else with a 400; we close instead, as HTTP/2
+ * requires for a connection that starts with neither (h2spec 3.5/2), and a
+ * stranger sending garbage learns nothing.
+ */
+const HTTP1_REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ \r\n]+ HTTP\/1\.[0-9]\r?$/;
 
 /** Which protocol the first bytes of a connection speak. */
 function classifyFirstBytes(head: Buffer): FirstBytes {
@@ -71,7 +79,10 @@ function classifyFirstBytes(head: Buffer): FirstBytes {
   while (matched < n && head[matched] === CLIENT_PREFACE[matched]) matched++;
   if (matched === CLIENT_PREFACE.length) return "http2";
   if (matched === head.length) return "need-more";
-  return matched >= PREFACE_SIGNATURE_LENGTH ? "invalid-preface" : "http1";
+  if (matched >= PREFACE_SIGNATURE_LENGTH) return "invalid-preface";
+  const lineEnd = head.indexOf(0x0a);
+  if (lineEnd === -1) return head.length < MAX_HEADER_BYTES ? "need-more" : "not-http";
+  return HTTP1_REQUEST_LINE.test(head.toString("latin1", 0, lineEnd)) ? "http1" : "not-http";
 }
 
 /**
@@ -212,7 +223,7 @@ export class ClientListener {
       this.#sockets.delete(socket);
     });
     deadline.arm(this.#options.prefaceTimeoutMs);
-    // At most one chunk plus 23 bytes is held here: a verdict comes once 24 bytes are in.
+    // At most one chunk plus a request line (bounded by the header limit) is held here.
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
@@ -226,6 +237,7 @@ export class ClientListener {
           this.#grpc.serve(socket, head.subarray(CLIENT_PREFACE.length));
           return;
         case "invalid-preface":
+        case "not-http":
           // RFC 9113 §3.4: a broken preface is a connection error; there is no HTTP/2 connection to send GOAWAY on.
           socket.destroy();
           return;
