@@ -94,7 +94,7 @@ function controlledPut() {
       new Promise<PutResponse>((resolve, reject) => {
         started.push(ctx);
         answers.push(resolve);
-        ctx.cancellation.addEventListener("abort", () => reject(ctx.cancellation.reason));
+        ctx.cancellation.addEventListener("abort", () => reject(ctx.cancellation.reason ?? new Error("aborted")));
       }),
   );
   return { method, started, answers };

@@ -18,9 +18,12 @@ import { opRange, putReq, rangeReq, txnReq } from "./test-support.js";
 /** KvRequests over a real proposer and ReadIndex reads whose raft side only counts what it is asked. */
 function harness() {
   const asked = { readIndex: 0, proposals: 0, storeReads: 0 };
-  const reads = new LinearizableReads({ readIndex: () => void asked.readIndex++, wake: () => {} }, new AppliedIndex(0n));
+  const count = (what: "readIndex" | "proposals") => (): void => {
+    asked[what]++;
+  };
+  const reads = new LinearizableReads({ readIndex: count("readIndex"), wake: () => {} }, new AppliedIndex(0n));
   const proposer = new Proposer(
-    { propose: () => void asked.proposals++, proposeConfChange: () => void asked.proposals++, wake: () => {}, committedIndex: () => 0n, appliedIndex: () => 0n },
+    { propose: count("proposals"), proposeConfChange: count("proposals"), wake: () => {}, committedIndex: () => 0n, appliedIndex: () => 0n },
     new IdGenerator(1n, 0),
     new WaitRegistry<ApplyResult>(),
     { maxRequestBytes: 1 << 20, requestTimeoutMs: 60_000 },
