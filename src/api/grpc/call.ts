@@ -62,6 +62,7 @@ export class ServerCall extends CallCancellationBase implements CallContext, Res
     this.#method = method;
     this.peer = options.peer;
     const encoding = requestEncoding(options.encoding);
+    // A refused encoding ends the call below: its reader is never read.
     this.#reader = new MessageReader(options.maxReceiveBytes, encoding instanceof RpcError ? "identity" : encoding);
     if (method.kind === "bidi_stream") {
       this.#requests = new RequestQueue({ pause: () => this.#pauseInput(), resume: () => this.#resumeInput() });

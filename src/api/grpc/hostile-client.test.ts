@@ -74,8 +74,10 @@ function deferred(): { promise: Promise<void>; resolve(): void } {
   return { promise, resolve };
 }
 
-test("rapid reset: 5,000 Puts, each followed at once by RST_STREAM in the same write, start (almost) no handler", async () => {
-  const N = 5000;
+// 500 resets: enough to show it (before the fix every one started), and below the reset rates at
+// which an HTTP/2 server may rightly close the connection instead.
+test("rapid reset: 500 Puts, each followed at once by RST_STREAM in the same write, start (almost) no handler", async () => {
+  const N = 500;
   let started = 0;
   const lastArrived = deferred();
   const h = await serve(
@@ -98,9 +100,10 @@ test("rapid reset: 5,000 Puts, each followed at once by RST_STREAM in the same w
   const lastId = 1 + 2 * N;
   frames.push(frame(FrameType.Headers, Flag.EndHeaders, lastId, headers), frame(FrameType.Data, Flag.EndStream, lastId, putMessage("last")));
   socket.write(Buffer.concat(frames));
-  await lastArrived.promise;
-  // Only a request whose RST_STREAM fell into the next socket read can start: a few per 64 KiB read at most.
-  assert.ok(started <= N / 100, `${started} of ${N} reset Puts started their handler`);
+  const closed = once(socket, "close").then(() => assert.fail("the server closed the connection"));
+  await Promise.race([lastArrived.promise, closed]);
+  // Only a request whose RST_STREAM fell into the next socket read can start: one per 64 KiB read at most.
+  assert.ok(started <= 5, `${started} of ${N} reset Puts started their handler`);
 });
 
 test("a bidi stream flooded with tiny messages in full DATA frames keeps at most a few decoded, and loses none", async () => {
