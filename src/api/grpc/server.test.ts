@@ -21,7 +21,7 @@ import { RpcError } from "../rpc/contract.js";
 import { bindService, type Method as ServedMethod } from "../rpc/methods.js";
 import { GrpcServer, type GrpcServerOptions } from "./server.js";
 import { listenForTest, type ListeningForTest } from "./test-support.js";
-import { Code, frameMessage, MessageReader, parseTimeout, percentEncode } from "./wire.js";
+import { frameMessage } from "./wire.js";
 
 const MiB = 1024 * 1024;
 
@@ -609,42 +609,4 @@ test("close() sends GOAWAY; in-flight calls complete, then the connection closes
   await until(() => h.sockets.size === 0, "the connection to close after its last call");
   closeClient(c);
   await h.close();
-});
-
-// ---- wire details (no sockets) ----------------------------------------------------------
-
-test("wire: MessageReader splits messages at any chunk boundary, and refuses an oversized one from its prefix", () => {
-  const bodies = [Buffer.alloc(0), Buffer.from("a"), Buffer.alloc(70_000, 7), Buffer.from("last")];
-  const stream = Buffer.concat(bodies.map((b) => frameMessage(b)));
-  for (const size of [1, 2, 3, 4, 5, 6, 7, 4096, 16_384, stream.length]) {
-    const reader = new MessageReader(1 << 20, undefined);
-    const got: Buffer[] = [];
-    for (let i = 0; i < stream.length; i += size) reader.push(stream.subarray(i, i + size), (m) => got.push(Buffer.from(m)));
-    assert.equal(reader.partial, false);
-    assert.deepEqual(got, bodies, `chunks of ${size}`);
-  }
-  const partial = new MessageReader(100, undefined);
-  partial.push(frameMessage(Buffer.alloc(10)).subarray(0, 7), () => assert.fail("not complete"));
-  assert.equal(partial.partial, true);
-  const small = new MessageReader(100, undefined);
-  assert.throws(
-    () => small.push(frameMessage(Buffer.alloc(101)).subarray(0, 5), () => {}),
-    (e: RpcError) => e.code === Code.RESOURCE_EXHAUSTED,
-  );
-});
-
-test("wire: grpc-timeout and grpc-message encoding", () => {
-  assert.equal(parseTimeout("100m"), 100);
-  assert.equal(parseTimeout("5S"), 5000);
-  assert.equal(parseTimeout("2M"), 120_000);
-  assert.equal(parseTimeout("1H"), 3_600_000);
-  assert.equal(parseTimeout("1000u"), 1);
-  assert.equal(parseTimeout("1000000n"), 1);
-  assert.equal(parseTimeout("123456789m"), undefined); // more than 8 digits
-  assert.equal(parseTimeout("10"), undefined);
-  assert.equal(parseTimeout("-1S"), undefined);
-  assert.equal(percentEncode("plain text: ok"), "plain text: ok");
-  assert.equal(percentEncode("100%"), "100%25");
-  assert.equal(percentEncode("é\n"), "%C3%A9%0A");
-  assert.equal(percentEncode(" padded "), "%20padded%20");
 });

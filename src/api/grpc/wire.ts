@@ -73,86 +73,194 @@ export function frameMessage(body: Uint8Array): Buffer {
 
 const TIMEOUT_UNIT_MS: Record<string, number> = { H: 3_600_000, M: 60_000, S: 1000, m: 1, u: 0.001, n: 0.000_001 };
 
-/** Milliseconds of a grpc-timeout value ("100m", "5S"), or undefined when it is not one. */
-export function parseTimeout(value: string): number | undefined {
-  const m = /^(\d{1,8})([HMSmun])$/.exec(value);
-  if (m === null) return undefined;
+/**
+ * A grpc-timeout header that is not one. grpc-go answers it with
+ * RST_STREAM(PROTOCOL_ERROR) and no status, before the call starts.
+ */
+export const MALFORMED_TIMEOUT = Symbol("malformed grpc-timeout");
+
+/** A parsed grpc-timeout: milliseconds (zero or less: already past), or {@link MALFORMED_TIMEOUT}. */
+export type Timeout = number | typeof MALFORMED_TIMEOUT;
+
+/**
+ * A grpc-timeout value ("100m", "5S") as grpc-go's decodeTimeout reads it:
+ * at most 9 characters, an integer (Go's ParseInt: a sign is allowed, so
+ * "-1S" is a deadline already past) and one of the units H M S m u n.
+ */
+export function parseTimeout(value: string): Timeout {
+  if (value.length < 2 || value.length > 9) return MALFORMED_TIMEOUT;
+  const m = /^([+-]?\d+)([HMSmun])$/.exec(value);
+  if (m === null) return MALFORMED_TIMEOUT;
   return Number(m[1]) * TIMEOUT_UNIT_MS[m[2]!]!;
 }
 
+/** The request encodings we decode (grpc-encoding); anything else is refused when the call starts. */
+export type RequestEncoding = "identity" | "gzip" | "deflate";
+
 /**
- * Splits a request body into messages as its chunks arrive. A message over
- * the limit is refused as soon as its length prefix is read, before its
- * bytes are buffered.
+ * The encoding of a call's request messages, or grpc-go's refusal of one it
+ * has no decompressor for (UNIMPLEMENTED, before any message is read).
+ */
+export function requestEncoding(header: string | undefined): RequestEncoding | RpcError {
+  if (header === undefined || header === "identity" || header === "gzip" || header === "deflate") return header ?? "identity";
+  return new RpcError(Code.UNIMPLEMENTED, `grpc: Decompressor is not installed for grpc-encoding ${goQuote(header)}`);
+}
+
+const GO_ESCAPES: Record<string, string> = { "\x07": "\\a", "\b": "\\b", "\f": "\\f", "\n": "\\n", "\r": "\\r", "\t": "\\t", "\v": "\\v", '"': '\\"', "\\": "\\\\" };
+
+/** Go's %q of a header value (one character per byte): printable ASCII as is, Go's escapes, else \xNN. */
+function goQuote(value: string): string {
+  let out = '"';
+  for (const ch of value) {
+    const c = ch.charCodeAt(0);
+    out += GO_ESCAPES[ch] ?? (c >= 0x20 && c < 0x7f ? ch : `\\x${c.toString(16).padStart(2, "0")}`);
+  }
+  return `${out}"`;
+}
+
+const EMPTY = Buffer.alloc(0);
+
+/**
+ * A request body as a sequence of messages. Bytes go in as DATA arrives
+ * (`push`); messages come out when the call wants one (`next`), so a call
+ * that is not reading keeps raw bytes — bounded by the stream's flow-control
+ * window — and never a pile of decoded messages.
+ *
+ * Bounds: a message over the limit is refused as soon as its length prefix
+ * is read, before its bytes are gathered; a compressed message is refused
+ * once inflating passes the limit (a gzip message whose trailer already says
+ * it is too large is refused without inflating it), with grpc-go's words.
+ * Bytes that must be joined across chunks go into one buffer that at most
+ * doubles, so a message sent in many tiny DATA frames costs no object per
+ * frame.
  */
 export class MessageReader {
   readonly #maxLength: number;
-  readonly #encoding: string | undefined;
-  /** Bytes of an incomplete message, kept as chunks: joined once, when it is complete (not once per chunk). */
-  #chunks: Buffer[] = [];
-  #buffered = 0;
-  /** Bytes the buffered message needs before it can be read (its prefix, then prefix + body). */
-  #needed = 0;
+  readonly #encoding: RequestEncoding;
+  /**
+   * Unread bytes are `#buf[#pos, #end)`: the last chunk itself (no copy) until
+   * bytes must be joined across chunks, then `#owned`, a buffer of our own.
+   * Bytes before `#pos` may back messages handed out: they are never written over.
+   */
+  #buf: Buffer = EMPTY;
+  #pos = 0;
+  #end = 0;
+  #owned = false;
 
-  constructor(maxLength: number, encoding: string | undefined) {
+  constructor(maxLength: number, encoding: RequestEncoding) {
     this.#maxLength = maxLength;
     this.#encoding = encoding;
   }
 
-  /** Calls `onMessage` for each complete message; throws {@link RpcError} for a bad one. */
-  push(chunk: Buffer, onMessage: (message: Buffer) => void): void {
-    let buf = chunk;
-    if (this.#buffered > 0) {
-      this.#chunks.push(chunk);
-      this.#buffered += chunk.length;
-      if (this.#buffered < this.#needed) return;
-      buf = Buffer.concat(this.#chunks, this.#buffered);
-      this.#chunks = [];
-      this.#buffered = 0;
+  /** Takes in request body bytes, in order. */
+  push(chunk: Buffer): void {
+    if (chunk.length === 0) return;
+    const unread = this.#end - this.#pos;
+    if (unread === 0) {
+      this.#buf = chunk;
+      this.#pos = 0;
+      this.#end = chunk.length;
+      this.#owned = false;
+      return;
     }
-    while (buf.length >= MESSAGE_PREFIX) {
-      const length = buf.readUInt32BE(1);
-      if (length > this.#maxLength) {
-        throw new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${this.#maxLength})`);
-      }
-      const end = MESSAGE_PREFIX + length;
-      if (buf.length < end) break;
-      const compressed = buf[0] !== 0;
-      const body = buf.subarray(MESSAGE_PREFIX, end);
-      onMessage(compressed ? this.#decompress(body) : body);
-      buf = buf.subarray(end);
-    }
-    if (buf.length > 0) {
-      this.#chunks.push(buf);
-      this.#buffered = buf.length;
-      this.#needed = buf.length < MESSAGE_PREFIX ? MESSAGE_PREFIX : MESSAGE_PREFIX + buf.readUInt32BE(1);
-    }
+    if (!this.#owned || this.#end + chunk.length > this.#buf.length) this.#grow(unread + chunk.length);
+    chunk.copy(this.#buf, this.#end);
+    this.#end += chunk.length;
   }
 
-  /** Whether part of a message is still waiting for its bytes. */
+  /**
+   * The next complete message (decompressed), or undefined until more bytes
+   * arrive; throws {@link RpcError} for a message that must be refused.
+   */
+  next(): Buffer | undefined {
+    const unread = this.#end - this.#pos;
+    if (unread < MESSAGE_PREFIX) return undefined;
+    const buf = this.#buf;
+    const at = this.#pos;
+    const length = buf.readUInt32BE(at + 1);
+    if (length > this.#maxLength) {
+      throw new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${length} vs. ${this.#maxLength})`);
+    }
+    if (unread < MESSAGE_PREFIX + length) return undefined;
+    const flag = buf[at]!;
+    const body = buf.subarray(at + MESSAGE_PREFIX, at + MESSAGE_PREFIX + length);
+    this.#pos += MESSAGE_PREFIX + length;
+    if (this.#pos === this.#end) this.#clear();
+    if (flag === 0) return body;
+    if (flag === 1) return this.#decompress(body);
+    throw new RpcError(Code.INTERNAL, `grpc: received unexpected payload format ${flag}`);
+  }
+
+  /** Whether the bytes held end in the middle of a message (read once, when the request ends). */
   get partial(): boolean {
-    return this.#buffered > 0;
+    let at = this.#pos;
+    while (this.#end - at >= MESSAGE_PREFIX) at += MESSAGE_PREFIX + this.#buf.readUInt32BE(at + 1);
+    return at !== this.#end;
+  }
+
+  /** Bytes held, read or not yet. */
+  get buffered(): number {
+    return this.#end - this.#pos;
+  }
+
+  #clear(): void {
+    this.#buf = EMPTY;
+    this.#pos = 0;
+    this.#end = 0;
+    this.#owned = false;
+  }
+
+  /** Moves the unread bytes into a new buffer of our own with room for `needed`. */
+  #grow(needed: number): void {
+    const unread = this.#end - this.#pos;
+    // Doubling keeps joining linear; a message whose size is known gets no more than it needs.
+    let capacity = 2 * needed;
+    if (unread >= MESSAGE_PREFIX) {
+      const messageEnd = MESSAGE_PREFIX + this.#buf.readUInt32BE(this.#pos + 1);
+      if (messageEnd >= needed) capacity = Math.min(capacity, messageEnd);
+    }
+    const next = Buffer.allocUnsafeSlow(capacity);
+    this.#buf.copy(next, 0, this.#pos, this.#end);
+    this.#buf = next;
+    this.#pos = 0;
+    this.#end = unread;
+    this.#owned = true;
   }
 
   #decompress(body: Buffer): Buffer {
-    const limit = { maxOutputLength: this.#maxLength + 1 };
+    const max = this.#maxLength;
+    // grpc-go's words, including the size it reports: gzip's own trailer
+    // (ISIZE) when that is already over the limit, else max + 1 (it reads
+    // through a limit of max + 1 bytes).
+    const tooLarge = (size: number): RpcError => new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: received message larger than max (${size} vs. ${max})`);
+    const limit = { maxOutputLength: max + 1 };
     let out: Buffer;
     try {
-      if (this.#encoding === "gzip") out = gunzipSync(body, limit);
-      else if (this.#encoding === "deflate") out = inflateSync(body, limit);
-      else if (this.#encoding === undefined || this.#encoding === "identity") {
-        throw new RpcError(Code.INTERNAL, "grpc: compressed flag set with identity or empty encoding");
-      } else throw new RpcError(Code.UNIMPLEMENTED, `grpc: Decompressor is not installed for grpc-encoding "${this.#encoding}"`);
+      switch (this.#encoding) {
+        case "identity":
+          throw new RpcError(Code.INTERNAL, "grpc: compressed flag set with identity or empty encoding");
+        case "gzip": {
+          // Like grpc-go, trust the trailer only behind a valid gzip header (else inflating reports the error).
+          const declared = isGzipHeader(body) ? body.readUInt32LE(body.length - 4) : 0;
+          if (declared > max) throw tooLarge(declared);
+          out = gunzipSync(body, limit);
+          break;
+        }
+        case "deflate":
+          out = inflateSync(body, limit);
+          break;
+      }
     } catch (err) {
       if (err instanceof RpcError) throw err;
-      if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") {
-        throw new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: received message after decompression larger than max (${this.#maxLength})`);
-      }
-      throw new RpcError(Code.INTERNAL, `grpc: failed to decompress the received message: ${(err as Error).message}`);
+      if ((err as { code?: string }).code === "ERR_BUFFER_TOO_LARGE") throw tooLarge(max + 1);
+      throw new RpcError(Code.INTERNAL, `grpc: failed to decompress the received message ${(err as Error).message}`);
     }
-    if (out.length > this.#maxLength) {
-      throw new RpcError(Code.RESOURCE_EXHAUSTED, `grpc: received message after decompression larger than max (${out.length} vs. ${this.#maxLength})`);
-    }
+    if (out.length > max) throw tooLarge(out.length);
     return out;
   }
+}
+
+/** Whether `body` opens with a gzip header (magic 1f 8b, method deflate), as Go's gzip.Reader requires. */
+function isGzipHeader(body: Buffer): boolean {
+  return body.length >= 10 && body[0] === 0x1f && body[1] === 0x8b && body[2] === 8;
 }

@@ -60,7 +60,30 @@ test("a proposal whose caller gives up releases its waiter, also when it gave up
 
   await assert.rejects(proposer.propose(put, AbortSignal.abort()), canceled);
   assert.equal(waits.size, 0);
-  assert.equal(proposed.length, 2);
+  assert.equal(proposed.length, 1, "the request whose caller had already given up was not proposed");
+});
+
+test("a request whose call is already cancelled is refused before it is proposed: writes and conf changes", async () => {
+  const waits = new WaitRegistry<ApplyResult>();
+  const proposed: unknown[] = [];
+  const ids = new IdGenerator(1n, 0);
+  const proposer = new Proposer(
+    { propose: (data) => proposed.push(data), proposeConfChange: (cc) => proposed.push(cc), wake: () => {}, committedIndex: () => 0n, appliedIndex: () => 0n },
+    ids,
+    waits,
+    { maxRequestBytes: 1 << 20, requestTimeoutMs: 60_000 },
+    new ManualClock(),
+  );
+  // The gRPC edge's own kind of cancellation (no AbortSignal), already aborted.
+  const cancelled = { aborted: true, addEventListener: () => assert.fail("no listener needed"), removeEventListener: () => {} };
+  const canceled = (e: unknown): boolean => e instanceof EtcdError && e.kind === "Timeout" && e.message === "Timeout: request canceled by client";
+  const put = { put: { key: Buffer.from("k"), value: Buffer.alloc(0), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false } };
+  await assert.rejects(proposer.propose(put, cancelled), canceled);
+  await assert.rejects(proposer.proposeConfChange({ type: 0, nodeId: 2n, context: Buffer.alloc(0) }, cancelled), canceled);
+  assert.deepEqual(proposed, []);
+  assert.equal(waits.size, 0);
+  assert.equal(proposer.failed, 2, "counted as failed proposals, as etcd counts them");
+  assert.equal(ids.next(), new IdGenerator(1n, 0).next(), "no request id was used up");
 });
 
 test("a proposal not applied within the request timeout fails with 'request timed out' at the first sweep past its deadline", async () => {

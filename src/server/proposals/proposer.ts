@@ -64,8 +64,13 @@ export class Proposer {
     this.#clock = clock;
   }
 
-  /** Proposes `body` and resolves with its apply result; rejects with an EtcdError. */
+  /**
+   * Proposes `body` and resolves with its apply result; rejects with an
+   * EtcdError. A request whose caller already gave up is refused before it
+   * is encoded or proposed.
+   */
   async propose(body: RaftRequestBody, signal?: Cancellation): Promise<ApplyResult> {
+    if (signal?.aborted === true) throw this.#canceledBeforeProposing();
     if (this.#target.committedIndex() > this.#target.appliedIndex() + MAX_GAP_BETWEEN_APPLY_AND_COMMIT) {
       throw new EtcdError("TooManyRequests");
     }
@@ -92,6 +97,7 @@ export class Proposer {
    * the outcome of applying it: applied, or refused by validation.
    */
   async proposeConfChange(cc: Omit<ConfChange, "id">, signal?: Cancellation): Promise<ApplyResult> {
+    if (signal?.aborted === true) throw this.#canceledBeforeProposing();
     const id = this.#ids.next();
     const change: ConfChange = { ...cc, id };
     return this.#waitFor(id, () => this.#target.proposeConfChange(change), signal);
@@ -112,9 +118,9 @@ export class Proposer {
 
     this.#deadlines.set(id, this.#clock.nowMs() + this.#options.requestTimeoutMs);
     const onAbort = (): void => {
-      this.#waits.cancel(id, new EtcdError("Timeout", { detail: "request canceled by client" }));
+      this.#waits.cancel(id, canceledByClient());
     };
-    // An AbortSignal does not replay an abort that already happened.
+    // An AbortSignal does not replay an abort that already happened (it may have, while raft took the proposal).
     if (signal?.aborted === true) onAbort();
     else signal?.addEventListener("abort", onAbort, { once: true });
     try {
@@ -123,6 +129,12 @@ export class Proposer {
       this.#deadlines.delete(id);
       signal?.removeEventListener("abort", onAbort);
     }
+  }
+
+  /** A caller that gave up before its request was proposed; counted as a failed proposal, as etcd counts one raft refused for a done context. */
+  #canceledBeforeProposing(): EtcdError {
+    this.failed++;
+    return canceledByClient();
   }
 
   /**
@@ -136,4 +148,9 @@ export class Proposer {
       if (deadline <= nowMs) this.#waits.cancel(id, new EtcdError("Timeout"));
     }
   }
+}
+
+/** The error of a request whose client gave up: etcd's "request timed out" with its cancel detail. */
+export function canceledByClient(): EtcdError {
+  return new EtcdError("Timeout", { detail: "request canceled by client" });
 }

@@ -20,7 +20,7 @@ import type {
 import { EtcdError } from "../../pkg/errors.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
 import type { Cancellation, HeaderSource, KvApi } from "../api.js";
-import type { Proposer, RaftRequestBody } from "../proposals/proposer.js";
+import { canceledByClient, type Proposer, type RaftRequestBody } from "../proposals/proposer.js";
 import type { LinearizableReads } from "../proposals/read-index.js";
 import * as ops from "./index.js";
 import { costOfPut, costOfTxn, type Quota } from "../maintenance/quota.js";
@@ -43,6 +43,8 @@ export class KvRequests implements KvApi {
   }
 
   async range(req: RangeRequest, signal?: Cancellation): Promise<RangeResponse> {
+    // A client that already gave up gets no ReadIndex round and no store read (a large range is costly).
+    if (signal?.aborted === true) throw canceledByClient();
     if (!req.serializable) await this.#deps.reads.barrier(signal);
     const resp = ops.range(this.#deps.store, req);
     resp.header = this.#fill(resp.header);
@@ -62,6 +64,7 @@ export class KvRequests implements KvApi {
     await this.#admit(costOfTxn(req));
     // A txn that only reads is served like a range (etcd does the same).
     if (ops.isReadOnlyTxn(req)) {
+      if (signal?.aborted === true) throw canceledByClient();
       if (!ops.isSerializableTxn(req)) await this.#deps.reads.barrier(signal);
       const resp = ops.txn(this.#deps.store, req, ops.NO_LEASES);
       resp.header = this.#fill(resp.header);
