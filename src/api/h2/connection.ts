@@ -232,11 +232,6 @@ export class H2Stream {
     this.paused = false;
     this.#conn.ackStreamData(this, 0);
   }
-
-  /** The application started work for this stream (see endWork). */
-  beginWork(): void {}
-  /** The work begun with beginWork is finished. */
-  endWork(): void {}
 }
 
 export type StreamHandler = (stream: H2Stream) => void;
