@@ -8,6 +8,7 @@
  */
 import { EtcdError } from "../../pkg/errors.js";
 import type { Cancellation } from "../api.js";
+import { canceledByClient } from "./proposer.js";
 import type { AppliedIndex } from "../apply/applied-index.js";
 import type { ReadState } from "../raftnode/node.js";
 
@@ -52,7 +53,7 @@ export class LinearizableReads {
    * rejects; its place in the round is given up.
    */
   barrier(signal?: Cancellation): Promise<void> {
-    if (signal?.aborted === true) return Promise.reject(canceled());
+    if (signal?.aborted === true) return Promise.reject(canceledByClient());
     return new Promise((resolve, reject) => {
       let waiter: Waiter = { resolve, reject };
       if (signal !== undefined) {
@@ -60,7 +61,7 @@ export class LinearizableReads {
         const onAbort = (): void => {
           settled = true;
           this.#drop(waiter);
-          reject(canceled());
+          reject(canceledByClient());
         };
         signal.addEventListener("abort", onAbort, { once: true });
         const settle = (): boolean => {
@@ -166,6 +167,3 @@ export class LinearizableReads {
   }
 }
 
-function canceled(): EtcdError {
-  return new EtcdError("Timeout", { detail: "request canceled by client" });
-}
