@@ -107,11 +107,7 @@ export class JsonValueSplitter {
    */
   next(): JsonValue | undefined {
     for (;;) {
-      if (this.#run !== undefined) {
-        const value = this.#nextOfRun(this.#run);
-        if (value !== undefined) return value;
-        continue;
-      }
+      if (this.#run !== undefined) return this.#nextOfRun(this.#run);
       const chunk = this.#input[0];
       if (chunk === undefined) return this.#atInputEnd();
       const value = this.#cut(chunk);
@@ -202,16 +198,12 @@ export class JsonValueSplitter {
     this.#run = { bytes: withNext, final, pos: 0 };
   }
 
-  #nextOfRun(run: ScalarRun): JsonValue | undefined {
-    const runEnd = run.final ? run.bytes.length : run.bytes.length - 1;
-    if (run.pos >= runEnd) {
-      this.#run = undefined;
-      return undefined;
-    }
+  #nextOfRun(run: ScalarRun): JsonValue {
     const start = run.pos;
     const scanned = scanNext(run.bytes, start, run.final);
     if (scanned.kind !== "value") throw new Error("JsonValueSplitter: a scalar run did not scan as a value");
     run.pos = scanned.end;
+    if (run.pos >= (run.final ? run.bytes.length : run.bytes.length - 1)) this.#run = undefined;
     return { bytes: run.bytes.subarray(start, scanned.end), node: shift(scanned.node, -start) };
   }
 
