@@ -103,11 +103,9 @@ export class Gateway {
           res.destroy();
           return;
         }
-        // Real etcd reads the body and its server refuses the message; we stop reading at the limit.
-        // The rest of the body is not read: the connection closes after the answer.
-        res.shouldKeepAlive = false;
+        // Real etcd reads the body and its server refuses the message; we answer at the limit
+        // and drop the rest of the body as it comes (readBody keeps nothing more).
         writeUnaryError(res, GRPC_CODE_RESOURCE_EXHAUSTED, messageTooLarge(err.size, this.#maxMessageBytes), true);
-        req.resume();
       },
     );
   }
@@ -183,8 +181,9 @@ export class Gateway {
     let awaitingDrain = false;
     const stop = (): void => {
       stopped = true;
-      if (!res.headersSent) res.shouldKeepAlive = false; // the rest of the body is not read: the connection ends with the answer
-      req.resume(); // read and drop what the client still sends, so the connection stays usable
+      // Read and drop what the client still sends: closing instead could reset the
+      // connection before the client has read the answer. Nothing of it is kept.
+      req.resume();
     };
     res.once("close", () => {
       stopped = true;
