@@ -106,6 +106,18 @@ class StreamingPost {
     return written;
   }
 
+  /** Writes `chunk`; false when it was not taken within `ms` (the server reads no more). */
+  async writeWithin(chunk: Buffer, ms: number): Promise<boolean> {
+    if (this.#req.write(chunk)) return true;
+    let timer: NodeJS.Timeout | undefined;
+    const taken = await Promise.race([
+      this.#writable().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), ms))),
+    ]);
+    clearTimeout(timer);
+    return taken;
+  }
+
   /** Until the request drains, or its socket closes, or the answer has ended. */
   #writable(): Promise<void> {
     return new Promise<void>((resolve) => {
@@ -269,6 +281,30 @@ test("100 MB hostile bodies — one unterminated string, '[[[[…', whitespace f
     const slowest = await probe.stop();
     console.log(`server VmRSS ${baseline.toFixed(0)} MiB at start, peak ${peak.toFixed(0)} MiB (bound +${RSS_GROWTH_BOUND_MB}); slowest probe ${slowest.toFixed(0)} ms`);
   }
+  assert.ok(peak - baseline < RSS_GROWTH_BOUND_MB, `the server grew by ${(peak - baseline).toFixed(0)} MiB`);
+});
+
+test("a client that streams requests and never reads the answers is held back, and the server's memory stays bounded", { timeout: 120_000 }, async () => {
+  const url = base(servers.ours);
+  const pid = servers.ours!.pid;
+  const baseline = vmRssMb(pid);
+  let peak = baseline;
+  const watch = new StreamingPost(url, "/v3/watch");
+  void watch.response.then((res) => res.pause()); // never read
+  const requests = Buffer.from('{"progress_request":{}}\n'.repeat(4096));
+  let written = 0;
+  const started = Date.now();
+  // Write for up to 20 s, or until the body has not been taken for 2 s.
+  while (Date.now() - started < 20_000) {
+    const taken = await watch.writeWithin(requests, 2_000);
+    written += requests.length;
+    peak = Math.max(peak, vmRssMb(pid));
+    if (!taken) break;
+  }
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  peak = Math.max(peak, vmRssMb(pid));
+  watch.close();
+  console.log(`a non-reading client wrote ${(written / 2 ** 20).toFixed(0)} MiB of requests; server VmRSS ${baseline.toFixed(0)} → peak ${peak.toFixed(0)} MiB (bound +${RSS_GROWTH_BOUND_MB})`);
   assert.ok(peak - baseline < RSS_GROWTH_BOUND_MB, `the server grew by ${(peak - baseline).toFixed(0)} MiB`);
 });
 

@@ -213,7 +213,7 @@ export class Gateway {
         return;
       }
       this.#logger.debug({ error: text }, "gateway stream: bad request, closing the send side");
-      stream().end();
+      call?.end();
     };
     const pump = (): void => {
       try {
@@ -221,8 +221,9 @@ export class Gateway {
           const value = splitter.next();
           if (value === undefined) break;
           const message = jsonToProto(method.input, value.bytes, value.node);
+          const accepted = stream().write(message);
           sent++;
-          if (!stream().write(message)) {
+          if (!accepted) {
             // The stream takes no more for now: stop reading the body until it drains.
             awaitingDrain = true;
             req.pause();

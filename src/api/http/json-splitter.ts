@@ -9,7 +9,7 @@
  * holds stays bounded while the stream itself may run for days.
  * @module
  */
-import { JsonSyntaxError, type JsonNode, scanNext } from "./go-json.js";
+import { type JsonNode, scanNext } from "./go-json.js";
 
 /** One complete top-level value: its bytes and its parsed tree (offsets into `bytes`). */
 export interface JsonValue {
@@ -41,17 +41,13 @@ function isScalarByte(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || (c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0x2d || c === 0x2b || c === 0x2e;
 }
 
-/** What the cutter is inside of. */
-type Mode =
-  | { readonly kind: "between" }
-  /** An object, array or string: complete when `depth` is back to 0 outside a string. */
-  | { readonly kind: "nested" }
-  /** A number or literal: complete at the first byte that cannot belong to it. */
-  | { readonly kind: "scalar" };
-
-const BETWEEN: Mode = { kind: "between" };
-const NESTED: Mode = { kind: "nested" };
-const SCALAR: Mode = { kind: "scalar" };
+/**
+ * What the cutter is inside of: nothing yet (whitespace is dropped); an
+ * object, array or string (complete when the depth is back to 0 outside a
+ * string); a number or literal (complete at the first byte that cannot
+ * belong to it).
+ */
+type Mode = "between" | "nested" | "scalar";
 
 /**
  * A run of scalar bytes with the byte after it (or the body's end): Go reads
@@ -73,7 +69,7 @@ export class JsonValueSplitter {
   #valueBytes = 0;
   /** Size of the value when it was last checked for a syntax error (checks happen on doubling: O(n) in all). */
   #checkedBytes = 0;
-  #mode: Mode = BETWEEN;
+  #mode: Mode = "between";
   #depth = 0;
   #inString = false;
   #escaped = false;
@@ -97,12 +93,12 @@ export class JsonValueSplitter {
 
   /** No value is being cut and no byte is waiting: after `end()`, the stream is done. */
   get idle(): boolean {
-    return this.#run === undefined && this.#input.length === 0 && this.#mode === BETWEEN;
+    return this.#run === undefined && this.#input.length === 0 && this.#mode === "between";
   }
 
   /**
    * The next complete value, or undefined until more bytes come. Throws
-   * {@link JsonSyntaxError} with Go's words, or {@link JsonValueTooLarge}.
+   * go-json's JsonSyntaxError with Go's words, or {@link JsonValueTooLarge}.
    * After an error the splitter is not used again.
    */
   next(): JsonValue | undefined {
@@ -121,20 +117,20 @@ export class JsonValueSplitter {
     const len = chunk.length;
     while (pos < len) {
       const c = chunk[pos]!;
-      switch (this.#mode.kind) {
+      switch (this.#mode) {
         case "between":
           if (isSpace(c)) {
             pos++;
             continue;
           }
           if (c === 0x7b || c === 0x5b) {
-            this.#mode = NESTED;
+            this.#mode = "nested";
             this.#depth = 1;
           } else if (c === QUOTE) {
-            this.#mode = NESTED;
+            this.#mode = "nested";
             this.#inString = true;
           } else if (isScalarByte(c)) {
-            this.#mode = SCALAR;
+            this.#mode = "scalar";
           } else {
             // No value starts with this byte: the scanner words the error.
             scanNext(chunk.subarray(pos, pos + 1), 0, true);
@@ -170,7 +166,7 @@ export class JsonValueSplitter {
 
   /** Keeps `chunk[#inputPos, end)` as part of the value being cut and moves to the next chunk. */
   #keep(chunk: Buffer, end: number): void {
-    if (this.#mode !== BETWEEN && end > this.#inputPos) {
+    if (this.#mode !== "between" && end > this.#inputPos) {
       this.#value.push(chunk.subarray(this.#inputPos, end));
       this.#valueBytes += end - this.#inputPos;
     }
@@ -219,7 +215,7 @@ export class JsonValueSplitter {
     this.#value = [];
     this.#valueBytes = 0;
     this.#checkedBytes = 0;
-    this.#mode = BETWEEN;
+    this.#mode = "between";
     this.#depth = 0;
     this.#inString = false;
     this.#escaped = false;
@@ -228,9 +224,9 @@ export class JsonValueSplitter {
 
   /** No input left: the value so far is checked (on doubling) and bounded; at the body's end it must be complete. */
   #atInputEnd(): JsonValue | undefined {
-    if (this.#mode === BETWEEN) return undefined;
+    if (this.#mode === "between") return undefined;
     if (this.#ended) {
-      if (this.#mode === SCALAR) {
+      if (this.#mode === "scalar") {
         this.#startRun(Buffer.alloc(0), 0, true);
         return this.next();
       }
@@ -260,4 +256,3 @@ function shift(node: JsonNode, delta: number): JsonNode {
   return { t: node.t, start: node.start + delta, end: node.end + delta };
 }
 
-export { JsonSyntaxError };
