@@ -12,7 +12,8 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../../pkg/logger.js";
 import { JsonSyntaxError, goJsonString, scanNext } from "./go-json.js";
-import { goHttpError, httpStatusFromGrpcCode, statusText } from "./go-http.js";
+import { goHttpError, httpStatusFromGrpcCode, messageTooLarge, statusText } from "./go-http.js";
+import { JsonValueSplitter, JsonValueTooLarge } from "./json-splitter.js";
 import { JsonDecodeError, jsonToProto } from "./json-to-proto.js";
 import { protoToJson } from "./proto-to-json.js";
 import type { MethodInfo, ProtoSchema } from "./proto-schema.js";
@@ -23,8 +24,8 @@ export interface GatewayOptions {
   routes?: readonly GatewayRoute[];
   /** host:port of this server's gRPC port, asked on first use (the listener binds after the gateway is built). */
   target: () => string;
-  /** Largest request body read for a unary or server-streaming call. */
-  maxBodyBytes: number;
+  /** The largest request message the gRPC server accepts (--max-request-bytes plus gRPC's overhead allowance). */
+  maxMessageBytes: number;
   logger: Logger;
 }
 
@@ -33,6 +34,13 @@ const GRPC_CODE_UNKNOWN = 2;
 const GRPC_CODE_INVALID_ARGUMENT = 3;
 const GRPC_CODE_RESOURCE_EXHAUSTED = 8;
 
+/**
+ * How many JSON bytes one request may have per byte of the message it
+ * becomes: bytes travel as base64 (4/3) with field names around them. A
+ * body or streamed request past this is refused before it is read whole.
+ */
+const JSON_BYTES_PER_MESSAGE_BYTE = 2;
+
 /** The metadata key etcd reads the auth token from. */
 const TOKEN_METADATA = "token";
 const METADATA_HEADER_PREFIX = "grpc-metadata-";
@@ -40,13 +48,15 @@ const METADATA_HEADER_PREFIX = "grpc-metadata-";
 export class Gateway {
   readonly #routes = new Map<string, MethodInfo>();
   readonly #target: () => string;
-  readonly #maxBodyBytes: number;
+  readonly #maxMessageBytes: number;
+  readonly #maxJsonBytes: number;
   readonly #logger: Logger;
   #client: grpc.Client | undefined;
 
   constructor(options: GatewayOptions) {
     this.#target = options.target;
-    this.#maxBodyBytes = options.maxBodyBytes;
+    this.#maxMessageBytes = options.maxMessageBytes;
+    this.#maxJsonBytes = JSON_BYTES_PER_MESSAGE_BYTE * options.maxMessageBytes;
     this.#logger = options.logger;
     for (const route of options.routes ?? GATEWAY_ROUTES) {
       if (!options.schema.hasMethod(route.rpc)) {
@@ -76,15 +86,28 @@ export class Gateway {
       return;
     }
     const metadata = metadataOf(req);
-    if (method.clientStreaming) this.#bidi(req, res, method, metadata);
-    else
-      readBody(req, this.#maxBodyBytes).then(
-        (body) => this.#withRequest(res, method, body, metadata),
-        (err: unknown) => {
-          if (err instanceof BodyTooLarge) writeUnaryError(res, GRPC_CODE_RESOURCE_EXHAUSTED, err.message, false);
-          else res.destroy();
-        },
-      );
+    if (method.clientStreaming) {
+      this.#bidi(req, res, method, metadata);
+      return;
+    }
+    readBody(req, this.#maxJsonBytes).then(
+      (body) => {
+        try {
+          this.#withRequest(res, method, body, metadata);
+        } catch (err) {
+          writeUnaryError(res, GRPC_CODE_UNKNOWN, this.#unexpected(err), false);
+        }
+      },
+      (err: unknown) => {
+        if (!(err instanceof BodyTooLarge)) {
+          res.destroy();
+          return;
+        }
+        // Real etcd reads the body and its server refuses the message; we answer at the limit
+        // and drop the rest of the body as it comes (readBody keeps nothing more).
+        writeUnaryError(res, GRPC_CODE_RESOURCE_EXHAUSTED, messageTooLarge(err.size, this.#maxMessageBytes), true);
+      },
+    );
   }
 
   close(): void {
@@ -114,7 +137,7 @@ export class Gateway {
     }
     if (method.serverStreaming) {
       const call = this.#grpc().makeServerStreamRequest(method.path, identity, identity, request, metadata, {});
-      forwardStream(res, method, call);
+      forwardStream(res, method, call, this.#logger);
       return;
     }
     const call = this.#grpc().makeUnaryRequest(method.path, identity, identity, request, metadata, {}, (err, response) => {
@@ -122,7 +145,13 @@ export class Gateway {
         writeUnaryError(res, err.code, err.details, true);
         return;
       }
-      const json = protoToJson(method.output, response ?? Buffer.alloc(0));
+      let json: string;
+      try {
+        json = protoToJson(method.output, response ?? Buffer.alloc(0));
+      } catch (jsonErr) {
+        writeUnaryError(res, GRPC_CODE_UNKNOWN, this.#unexpected(jsonErr), false);
+        return;
+      }
       res.writeHead(200, {
         "content-type": "application/json",
         "grpc-metadata-content-type": "application/grpc",
@@ -138,77 +167,97 @@ export class Gateway {
   /**
    * Bidirectional streams: every JSON value of the body is one request, sent
    * as soon as it is complete; the end of the body half-closes the stream
-   * (the server keeps answering, as etcd's watch does).
+   * (the server keeps answering, as etcd's watch does). The body is cut
+   * incrementally (each byte scanned once, consumed bytes dropped), one
+   * request may not exceed the message limit, and while the gRPC stream
+   * does not take more the body is not read.
    */
   #bidi(req: IncomingMessage, res: ServerResponse, method: MethodInfo, metadata: grpc.Metadata): void {
-    let buffered: Buffer = Buffer.alloc(0);
-    let pos = 0;
-    let sent = 0;
+    const splitter = new JsonValueSplitter(this.#maxJsonBytes);
     let call: grpc.ClientDuplexStream<Buffer, Buffer> | undefined;
+    let output: StreamOutput | undefined;
+    let sent = 0;
     let stopped = false;
+    let awaitingDrain = false;
+    const stop = (): void => {
+      stopped = true;
+      // Read and drop what the client still sends: closing instead could reset the
+      // connection before the client has read the answer. Nothing of it is kept.
+      req.resume();
+    };
     res.once("close", () => {
       stopped = true;
     });
     const stream = (): grpc.ClientDuplexStream<Buffer, Buffer> => {
       if (call === undefined) {
         call = this.#grpc().makeBidiStreamRequest(method.path, identity, identity, metadata, {});
-        forwardStream(res, method, call);
+        output = forwardStream(res, method, call, this.#logger);
       }
       return call;
     };
-    const pump = (final: boolean): void => {
-      while (!stopped) {
-        let scanned;
-        let message: Buffer;
-        try {
-          scanned = scanNext(buffered, pos, final);
-          if (scanned.kind !== "value") break;
-          message = jsonToProto(method.input, buffered, scanned.node);
-        } catch (err) {
-          if (!(err instanceof JsonDecodeError || err instanceof JsonSyntaxError)) throw err;
-          stopped = true;
-          if (sent === 0) {
-            // The first request is read before the stream is answered: its
-            // error is the response (as a plain error: Unknown, 500).
-            call?.cancel();
-            req.resume();
-            writeUnaryError(res, GRPC_CODE_UNKNOWN, err.message, false);
-            return;
+    const refuse = (err: unknown): void => {
+      stop();
+      if (err instanceof JsonValueTooLarge) {
+        // Real etcd sends the message on and the server refuses it: the stream ends with that error.
+        const message = messageTooLarge(err.size, this.#maxMessageBytes);
+        if (output !== undefined) output.fail(GRPC_CODE_RESOURCE_EXHAUSTED, message);
+        else writeStreamError(res, GRPC_CODE_RESOURCE_EXHAUSTED, message);
+        return;
+      }
+      const text = err instanceof JsonDecodeError || err instanceof JsonSyntaxError ? err.message : this.#unexpected(err);
+      if (sent === 0) {
+        // The first request is read before the stream is answered: its
+        // error is the response (as a plain error: Unknown, 500).
+        call?.cancel();
+        writeUnaryError(res, GRPC_CODE_UNKNOWN, text, false);
+        return;
+      }
+      this.#logger.debug({ error: text }, "gateway stream: bad request, closing the send side");
+      call?.end();
+    };
+    const pump = (): void => {
+      try {
+        while (!stopped && !awaitingDrain) {
+          const value = splitter.next();
+          if (value === undefined) break;
+          const message = jsonToProto(method.input, value.bytes, value.node);
+          const accepted = stream().write(message);
+          sent++;
+          if (!accepted) {
+            // The stream takes no more for now: stop reading the body until it drains.
+            awaitingDrain = true;
+            req.pause();
+            stream().once("drain", () => {
+              awaitingDrain = false;
+              req.resume();
+              pump();
+            });
           }
-          this.#logger.debug({ error: err.message }, "gateway stream: bad request, closing the send side");
+        }
+        if (!stopped && !awaitingDrain && req.readableEnded && splitter.idle) {
+          stopped = true;
           stream().end();
-          req.resume();
-          return;
         }
-        pos = scanned.end;
-        sent++;
-        if (!stream().write(message)) {
-          req.pause();
-          stream().once("drain", () => req.resume());
-        }
-      }
-      if (pos > 0 && pos === buffered.length) {
-        buffered = Buffer.alloc(0);
-        pos = 0;
-      }
-      if (final && !stopped) {
-        stopped = true;
-        stream().end();
+      } catch (err) {
+        refuse(err);
       }
     };
     req.on("data", (chunk: Buffer) => {
       if (stopped) return;
-      buffered = buffered.length === pos ? chunk : Buffer.concat([buffered.subarray(pos), chunk]);
-      pos = 0;
-      if (buffered.length > this.#maxBodyBytes) {
-        stopped = true;
-        if (sent === 0) writeUnaryError(res, GRPC_CODE_RESOURCE_EXHAUSTED, "gateway: request message too large", false);
-        else stream().end();
-        return;
-      }
-      pump(false);
+      splitter.push(chunk);
+      pump();
     });
-    req.on("end", () => pump(true));
+    req.on("end", () => {
+      if (stopped) return;
+      splitter.end();
+      pump();
+    });
+  }
+
+  /** An error no handler expected (a bug, not bad input): logged, and answered as gRPC's Unknown. */
+  #unexpected(err: unknown): string {
+    this.#logger.warn({ err }, "gateway: unexpected error");
+    return err instanceof Error ? err.message : String(err);
   }
 }
 
@@ -219,35 +268,32 @@ function decodeOne(method: MethodInfo, body: Buffer): Buffer {
   return jsonToProto(method.input, body, scanned.node);
 }
 
+/** The response side of a stream, for the request side to end it with an error of its own. */
+interface StreamOutput {
+  /** Cancels the call and ends the answer with this error, as if the server had sent it. */
+  fail(code: number, message: string): void;
+}
+
 /**
  * Writes a stream's messages as newline-delimited `{"result":…}` lines,
- * passing back-pressure both ways: a slow HTTP reader pauses the gRPC call.
- * An error after the first line is one more `{"error":…}` chunk; before it,
- * it sets the HTTP status too.
+ * passing back-pressure both ways: while the HTTP response is not writable
+ * (the client does not read), no message is taken from the gRPC call, which
+ * back-pressures the server. An error after the first line is one more
+ * `{"error":…}` chunk; before it, it sets the HTTP status too.
  */
-function forwardStream(res: ServerResponse, method: MethodInfo, call: grpc.ClientReadableStream<Buffer>): void {
-  let headed = false;
-  let failure: grpc.ServiceError | undefined;
+function forwardStream(res: ServerResponse, method: MethodInfo, call: grpc.ClientReadableStream<Buffer>, logger: Logger): StreamOutput {
+  let failure: { code: number; details: string } | undefined;
+  let finished = false;
   res.once("close", () => {
     if (!res.writableFinished) call.cancel();
   });
   const head = (status: number): void => {
-    if (headed) return;
-    headed = true;
+    if (res.headersSent) return;
     res.writeHead(status, { "content-type": "application/json", "grpc-metadata-content-type": "application/grpc" });
   };
-  call.on("data", (message: Buffer) => {
-    if (res.destroyed) return;
-    head(200);
-    if (!res.write(`{"result":${protoToJson(method.output, message)}}\n`)) {
-      call.pause();
-      res.once("drain", () => call.resume());
-    }
-  });
-  call.on("error", (err: grpc.ServiceError) => {
-    failure = err;
-  });
-  call.on("end", () => {
+  const finish = (): void => {
+    if (finished) return;
+    finished = true;
     if (res.destroyed || res.writableEnded) return;
     if (failure === undefined || failure.code === grpc.status.OK) {
       head(200);
@@ -256,10 +302,50 @@ function forwardStream(res: ServerResponse, method: MethodInfo, call: grpc.Clien
     }
     const httpCode = httpStatusFromGrpcCode(failure.code);
     head(httpCode);
-    res.end(
-      `{"error":{"grpc_code":${failure.code},"http_code":${httpCode},"message":${goJsonString(failure.details)},"http_status":${goJsonString(statusText(httpCode))}}}`,
-    );
+    res.end(streamErrorChunk(failure.code, failure.details));
+  };
+  call.on("data", (message: Buffer) => {
+    if (finished || res.destroyed) return;
+    let line: string;
+    try {
+      line = `{"result":${protoToJson(method.output, message)}}\n`;
+    } catch (err) {
+      logger.warn({ err }, "gateway stream: a response could not be written as JSON");
+      failure = { code: GRPC_CODE_UNKNOWN, details: err instanceof Error ? err.message : String(err) };
+      call.cancel();
+      finish();
+      return;
+    }
+    head(200);
+    if (!res.write(line) && !call.isPaused()) {
+      call.pause();
+      res.once("drain", () => call.resume());
+    }
   });
+  call.on("error", (err: grpc.ServiceError) => {
+    failure ??= { code: err.code, details: err.details };
+  });
+  call.on("end", finish);
+  return {
+    fail(code, details) {
+      failure = { code, details };
+      call.cancel();
+      finish();
+    },
+  };
+}
+
+/** A stream's error chunk, as grpc-gateway writes it. */
+function streamErrorChunk(code: number, message: string): string {
+  const httpCode = httpStatusFromGrpcCode(code);
+  return `{"error":{"grpc_code":${code},"http_code":${httpCode},"message":${goJsonString(message)},"http_status":${goJsonString(statusText(httpCode))}}}`;
+}
+
+/** A stream that fails before its first message: the status is the error's, the body its chunk. */
+function writeStreamError(res: ServerResponse, code: number, message: string): void {
+  if (res.headersSent || res.destroyed) return;
+  res.writeHead(httpStatusFromGrpcCode(code), { "content-type": "application/json", "grpc-metadata-content-type": "application/grpc" });
+  res.end(streamErrorChunk(code, message));
 }
 
 /**
@@ -301,17 +387,30 @@ function metadataOf(req: IncomingMessage): grpc.Metadata {
   return md;
 }
 
-class BodyTooLarge extends Error {}
+class BodyTooLarge extends Error {
+  constructor(readonly size: number) {
+    super(`request body of at least ${size} bytes`);
+  }
+}
 
+/**
+ * The whole body, refused once more than `limit` bytes arrived — whatever
+ * Content-Length claims (a body declared huge holds only what was sent).
+ * `Content-Encoding` is not looked at: grpc-gateway does not decompress, so
+ * a gzip body is read as the JSON it is not, as etcd does.
+ */
 function readBody(req: IncomingMessage, limit: number): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
+    let refused = false;
     req.on("data", (chunk: Buffer) => {
+      if (refused) return;
       size += chunk.length;
       if (size > limit) {
-        reject(new BodyTooLarge(`gateway: request body larger than ${limit} bytes`));
-        req.resume();
+        refused = true;
+        chunks.length = 0;
+        reject(new BodyTooLarge(size));
         return;
       }
       chunks.push(chunk);

@@ -66,6 +66,15 @@ export function httpStatusFromGrpcCode(code: number): number {
   }
 }
 
+/**
+ * grpc-go's refusal of a message over the server's limit (ResourceExhausted).
+ * The gateway says it for a request it stops reading at its own JSON limit;
+ * `size` is then the JSON bytes read, where grpc-go counts protobuf bytes.
+ */
+export function messageTooLarge(size: number, max: number): string {
+  return `grpc: received message larger than max (${size} vs. ${max})`;
+}
+
 /** Go's http.StatusText. */
 export function statusText(status: number): string {
   return STATUS_CODES[status] ?? "";

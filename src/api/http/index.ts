@@ -69,8 +69,7 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
         if (target === undefined) throw new Error("gateway: no client address bound yet");
         return target;
       },
-      // JSON carries bytes as base64 (4/3) plus field names: leave room above what gRPC accepts.
-      maxBodyBytes: 2 * (options.maxRequestBytes + GRPC_OVERHEAD_BYTES),
+      maxMessageBytes: options.maxRequestBytes + GRPC_OVERHEAD_BYTES,
       logger,
     });
   }
