@@ -366,8 +366,12 @@ export class PeerTransport {
 
   /**
    * One incoming message stream per peer, as etcd attaches one: the newest
-   * wins (a member that redials replaces its half-dead stream), so claiming
-   * a member's id again and again cannot pile up streams.
+   * wins (a member that redials replaces its half-dead connection), so
+   * claiming a member's id again and again cannot pile up streams. The older
+   * stream's whole session goes: it is the connection the member gave up on
+   * (a member never opens two message streams on one session), and resetting
+   * just the stream there sent node's HTTP/2 session into an endless write
+   * loop (node 20.20, a peer redialing while its old session lived on).
    */
   #track(from: bigint, stream: http2.ServerHttp2Stream): void {
     let set = this.#incoming.get(from);
@@ -377,7 +381,7 @@ export class PeerTransport {
     }
     for (const older of set) {
       this.#log.debug({ "remote-peer-id": idToHex(from) }, "replaced a peer's older message stream");
-      older.close(http2.constants.NGHTTP2_CANCEL);
+      older.session?.destroy();
     }
     set.clear();
     set.add(stream);
