@@ -242,6 +242,23 @@ test("HTTP/2 limits: at most 16 streams per session, header lists bounded; a ses
   }
 });
 
+test("a body pushed at a request the port answers without reading (GET endpoints, refusals) ends with the answer", async () => {
+  const node = await target();
+  const session = connect(node);
+  try {
+    const answers = [];
+    for (const path of ["/raft/probing", "/members", "/nope"]) answers.push(request(session, path, { body: Buffer.alloc(256 * 1024) }).answer);
+    answers.push(request(session, "/raft/stream/9", { from: 9n, body: Buffer.alloc(256 * 1024) }).answer);
+    // None of the requests is ended by the client: each closes because the server closed it.
+    const got = await Promise.all(answers);
+    assert.deepEqual(got.map((a) => a.status), [405, 405, 404, 404]);
+    assert.ok(got.every((a) => a.rstCode === http2.constants.NGHTTP2_NO_ERROR));
+  } finally {
+    session.destroy();
+    await node.stop();
+  }
+});
+
 test("connections: silent ones are closed after the idle timeout; anonymous ones are capped, oldest first", async () => {
   const node = await target({ maxAnonymousConnections: 8, idleConnectionTimeoutMs: 1_000 });
   const { port } = new URL(node.url);

@@ -42,11 +42,21 @@ export interface StreamReceiverContext extends ReceiverContext {
   track(from: bigint, stream: http2.ServerHttp2Stream): void;
 }
 
-/** Answers with an error and closes our side, telling the peer to stop sending. */
-export function refuse(stream: http2.ServerHttp2Stream, status: number, message: string, extra?: Record<string, string>): void {
+/**
+ * Answers and closes the stream, telling the peer to stop sending: for
+ * refusals and for small answers whose request body nobody reads (a client
+ * pushing a body would otherwise have its stream window buffered for as
+ * long as it kept the stream open).
+ */
+export function answerAndClose(stream: http2.ServerHttp2Stream, status: number, body: string, headers?: Record<string, string>): void {
   if (stream.destroyed || stream.closed) return;
-  if (!stream.headersSent) stream.respond({ ":status": status, "content-type": "text/plain; charset=utf-8", ...(extra ?? {}) });
-  stream.end(`${message}\n`, () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
+  if (!stream.headersSent) stream.respond({ ":status": status, "content-type": "text/plain; charset=utf-8", ...(headers ?? {}) });
+  stream.end(body, () => stream.close(http2.constants.NGHTTP2_NO_ERROR));
+}
+
+/** Refuses a request with a reason (one line of text). */
+export function refuse(stream: http2.ServerHttp2Stream, status: number, message: string, extra?: Record<string, string>): void {
+  answerAndClose(stream, status, `${message}\n`, extra);
 }
 
 /** A peer request that passed the identity check: the sender, who we were then, and the headers every answer carries. */

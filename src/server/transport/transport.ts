@@ -23,7 +23,7 @@ import { PeerListener, type BoundAddress } from "./peer-listener.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 import { receiveSnapshot } from "./snapshot-receiver.js";
 import { SnapshotSendError, sendSnapshot } from "./snapshot-sender.js";
-import { acceptMessageStream, type ReceiverContext } from "./stream-receiver.js";
+import { acceptMessageStream, answerAndClose, type ReceiverContext } from "./stream-receiver.js";
 import { DEFAULT_LIMITS, type PeerStatus, type TransportHandlers, type TransportLimits, type TransportOptions } from "./types.js";
 
 const MAX_SESSION_MEMORY_MB = 64;
@@ -358,10 +358,9 @@ export class PeerTransport {
     }
   }
 
+  /** The small answers: nobody reads their request body, so the stream is closed once answered (see answerAndClose). */
   #answerH2(stream: http2.ServerHttp2Stream, status: number, headers: Record<string, string>, body: string): void {
-    if (stream.destroyed || stream.closed) return;
-    stream.respond({ ":status": status, "content-type": "text/plain; charset=utf-8", ...headers });
-    stream.end(body);
+    answerAndClose(stream, status, body, headers);
   }
 
   /**
