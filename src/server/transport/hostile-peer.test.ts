@@ -326,6 +326,51 @@ test("exceptions: a failing handler and broken HTTP/1.1 are answered, the proces
   }
 });
 
+test("a peer that keeps resetting our message stream while probes run never wedges the sender", async () => {
+  // A raw peer: accepts the stream, answers probes, resets the stream soon after.
+  const server = http2.createServer();
+  const sessions = new Set<http2.ServerHttp2Session>();
+  let resets = 0;
+  server.on("session", (s) => {
+    sessions.add(s);
+    s.on("error", () => {});
+  });
+  server.on("stream", (stream, headers) => {
+    stream.on("error", () => {});
+    if (headers[":path"] === "/raft/probing") {
+      stream.respond({ ":status": 200 });
+      stream.end("{}");
+      return;
+    }
+    stream.respond({ ":status": 200 });
+    stream.resume();
+    setTimeout(() => {
+      resets++;
+      stream.close(http2.constants.NGHTTP2_CANCEL);
+    }, 60);
+  });
+  await new Promise<void>((resolve) => server.listen(0, "127.0.0.1", resolve));
+  const a = await startNode({ id: 1n, limits: { probeIntervalMs: 5 } });
+  try {
+    a.transport.addPeer(2n, [`http://127.0.0.1:${(server.address() as net.AddressInfo).port}`]);
+    // The event loop must keep turning: a timer counts its turns while the peer resets us 20 times.
+    let turns = 0;
+    const ticker = setInterval(() => turns++, 10);
+    try {
+      const pump = setInterval(() => a.transport.send([heartbeat(1n, 2n)]), 5);
+      await a.waitFor(() => resets >= 20, "20 resets", 30_000).finally(() => clearInterval(pump));
+    } finally {
+      clearInterval(ticker);
+    }
+    assert.ok(turns > 20, `${turns} timer turns`);
+    assert.ok(a.logs.filter((l) => l.msg === "peer became inactive").length >= 10);
+  } finally {
+    await a.stop();
+    for (const s of sessions) s.destroy();
+    server.close();
+  }
+});
+
 test("fairness: while a stranger floods the port, two members keep exchanging messages, and memory stays bounded", async () => {
   const nodes = await startCluster(2, { limits: { idleConnectionTimeoutMs: 1_000, frameTimeoutMs: 1_000 } });
   const [a, b] = nodes as [TestNode, TestNode];

@@ -368,9 +368,7 @@ export class PeerTransport {
    * wins (a member that redials replaces its half-dead connection), so
    * claiming a member's id again and again cannot pile up streams. The older
    * stream's whole session goes: it is the connection the member gave up on
-   * (a member never opens two message streams on one session), and resetting
-   * just the stream there sent node's HTTP/2 session into an endless write
-   * loop (node 20.20, a peer redialing while its old session lived on).
+   * (a member never opens two message streams on one session).
    */
   #track(from: bigint, stream: http2.ServerHttp2Stream): void {
     let set = this.#incoming.get(from);
