@@ -295,6 +295,27 @@ test("connections: silent ones are closed after the idle timeout; anonymous ones
   }
 });
 
+test("an HTTP/2 session that opens no member's stream is closed once idle; one carrying a member's stream stays", async () => {
+  const node = await target({ idleConnectionTimeoutMs: 500 });
+  const idle = connect(node);
+  const member = connect(node);
+  try {
+    const { stream } = request(member, "/raft/stream/1", { body: encodeFrame(heartbeat(KNOWN, 2n)) });
+    await node.waitFor(() => node.received.length === 1, "the member's message");
+    await new Promise<void>((resolve) => idle.once("close", () => resolve()));
+    assert.ok(node.logs.some((l) => l.msg === "closed an idle peer connection"));
+    await new Promise((r) => setTimeout(r, 1_000));
+    assert.equal(member.closed || member.destroyed, false);
+    stream.write(encodeFrame(heartbeat(KNOWN, 2n)));
+    await node.waitFor(() => node.received.length === 2, "the member's message after two idle timeouts");
+    stream.close();
+  } finally {
+    idle.destroy();
+    member.destroy();
+    await node.stop();
+  }
+});
+
 test("exceptions: a failing handler and broken HTTP/1.1 are answered, the process carries on", async () => {
   const node = await target();
   try {
