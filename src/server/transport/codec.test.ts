@@ -66,20 +66,25 @@ test("backoff doubles up to the cap, jitters downward only, and resets", () => {
   }
 });
 
-test("identity: cluster mismatch, removed member and wrong recipient are told apart", () => {
+test("identity: cluster mismatch, removed member, unknown sender and wrong recipient are told apart", () => {
   const local = { memberId: 0xaaaan, clusterId: 0xc1n };
   const from = (clusterId: bigint, to = 0xaaaan): Record<string, string> => outgoingHeaders({ memberId: 0xbbbbn, clusterId }, to, "3.4.23", ["http://x:1"]);
-  assert.deepEqual(checkIncoming(from(0xc1n), local, () => false), { ok: true, from: 0xbbbbn });
-  const other = checkIncoming(from(0xc2n), local, () => false);
+  const members = (removed: bigint[] = [], known: bigint[] = [0xbbbbn]) => ({ isRemoved: (id: bigint) => removed.includes(id), isKnown: (id: bigint) => known.includes(id) });
+  assert.deepEqual(checkIncoming(from(0xc1n), local, members()), { ok: true, from: 0xbbbbn });
+  const other = checkIncoming(from(0xc2n), local, members());
   assert.ok(!other.ok && other.refusal.kind === "cluster-id-mismatch" && other.refusal.status === 412);
   assert.match(!other.ok ? other.refusal.message : "", /cluster ID mismatch: request from member bbbb of cluster c2, this member aaaa is in cluster c1/);
   assert.equal(refusalFromAnswer(412, !other.ok ? other.refusal.message : ""), "cluster-id-mismatch");
-  const removed = checkIncoming(from(0xc1n), local, (id) => id === 0xbbbbn);
+  const removed = checkIncoming(from(0xc1n), local, members([0xbbbbn], []));
   assert.ok(!removed.ok && removed.refusal.kind === "member-removed" && removed.refusal.status === 410);
-  const wrongTo = checkIncoming(from(0xc1n, 0xccccn), local, () => false);
+  const stranger = checkIncoming(from(0xc1n), local, members([], []));
+  assert.ok(!stranger.ok && stranger.refusal.kind === "unknown-member" && stranger.refusal.status === 404);
+  assert.equal(refusalFromAnswer(404, !stranger.ok ? stranger.refusal.message : ""), "unknown-member");
+  assert.equal(refusalFromAnswer(404, "404 page not found"), undefined);
+  const wrongTo = checkIncoming(from(0xc1n, 0xccccn), local, members());
   assert.ok(!wrongTo.ok && wrongTo.refusal.kind === "recipient-mismatch");
   assert.equal(refusalFromAnswer(412, !wrongTo.ok ? wrongTo.refusal.message : ""), "recipient-mismatch");
-  const bad = checkIncoming({}, local, () => false);
+  const bad = checkIncoming({}, local, members());
   assert.ok(!bad.ok && bad.refusal.status === 400);
   assert.equal(idFromHex("ffffffffffffffff"), 0xffffffffffffffffn);
   assert.equal(idFromHex("1ffffffffffffffff"), undefined);

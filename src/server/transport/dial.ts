@@ -31,6 +31,16 @@ export function dialPeer(url: string, options: DialOptions): http2.ClientHttp2Se
   return session;
 }
 
+/**
+ * Destroys a client session on the next turn. Destroying it from within
+ * the 'close' of a stream the peer reset (or a promise settled by it), with
+ * another stream such as a probe open, sent node 20's HTTP/2 into an endless
+ * write loop that wedged the whole member.
+ */
+export function destroyLater(session: http2.ClientHttp2Session): void {
+  setImmediate(() => session.destroy());
+}
+
 /** Reads a (small) answer body as text, up to `limit` bytes. */
 export function readText(stream: http2.ClientHttp2Stream, limit = 64 * 1024): Promise<string> {
   return new Promise((resolve) => {

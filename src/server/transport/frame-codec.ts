@@ -57,6 +57,7 @@ export class FrameDecoder {
   #buffered = 0;
   /** Length of the frame being assembled, or -1 while its header is incomplete. */
   #need = -1;
+  #completed = 0;
 
   constructor(maxFrameBytes: number) {
     this.#maxFrameBytes = maxFrameBytes;
@@ -65,6 +66,11 @@ export class FrameDecoder {
   /** Bytes held for an incomplete frame. */
   get buffered(): number {
     return this.#buffered;
+  }
+
+  /** Frames completed so far, keep-alives included (progress, for a stall timer). */
+  get completed(): number {
+    return this.#completed;
   }
 
   /**
@@ -87,6 +93,7 @@ export class FrameDecoder {
       if (this.#buffered < this.#need) break;
       const body = this.#take(this.#need);
       this.#need = -1;
+      this.#completed++;
       if (body.length > 0) out.push(body);
     }
     return out;

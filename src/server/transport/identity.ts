@@ -18,6 +18,8 @@ export type RefusalKind =
   | "cluster-id-mismatch"
   /** The sender was removed from this cluster and may never rejoin under its id. */
   | "member-removed"
+  /** The sender is not a member this member knows (yet: it may not have applied the sender's addition). */
+  | "unknown-member"
   /** The request was meant for another member (the URL points at the wrong process). */
   | "recipient-mismatch"
   /** Headers missing or unparsable. */
@@ -25,7 +27,7 @@ export type RefusalKind =
 
 export interface Refusal {
   readonly kind: RefusalKind;
-  /** HTTP status of the answer: 412, 410, 412, 400. */
+  /** HTTP status of the answer: 412, 410, 404, 412, 400. */
   readonly status: number;
   /** Text of the answer body, readable by an operator. */
   readonly message: string;
@@ -65,15 +67,23 @@ function single(headers: HeaderBag, name: string): string | undefined {
   return Array.isArray(v) ? v[0] : v;
 }
 
+/** What the identity check asks of the membership. */
+export interface MembershipView {
+  isRemoved(id: bigint): boolean;
+  /** True for a current member other than this one (a peer of the transport). */
+  isKnown(id: bigint): boolean;
+}
+
 /**
  * Checks an incoming request's identity headers. Returns the sender's id, or
- * the refusal to answer with. Order matters: another cluster first (the most
- * useful message to an operator), then removal, then a wrong recipient.
+ * the refusal to answer with. Order matters (it is etcd's): another cluster
+ * first (the most useful message to an operator), then removal, then a
+ * sender we do not know, then a wrong recipient.
  */
 export function checkIncoming(
   headers: HeaderBag,
   local: LocalIdentity,
-  isRemoved: (id: bigint) => boolean,
+  membership: MembershipView,
 ): { ok: true; from: bigint } | { ok: false; refusal: Refusal } {
   const clusterText = single(headers, HEADER_CLUSTER_ID);
   const from = idFromHex(single(headers, HEADER_FROM));
@@ -92,8 +102,14 @@ export function checkIncoming(
       },
     };
   }
-  if (isRemoved(from)) {
+  if (membership.isRemoved(from)) {
     return { ok: false, refusal: { kind: "member-removed", status: 410, message: `member ${idToHex(from)} was removed from the cluster` } };
+  }
+  if (!membership.isKnown(from)) {
+    return {
+      ok: false,
+      refusal: { kind: "unknown-member", status: 404, message: `error sender not found: member ${idToHex(from)} is not in cluster ${idToHex(local.clusterId)} as member ${idToHex(local.memberId)} knows it` },
+    };
   }
   if (to !== local.memberId) {
     return {
@@ -107,6 +123,7 @@ export function checkIncoming(
 /** Maps a refusal answer (status + body) back to its kind on the sending side. */
 export function refusalFromAnswer(status: number, body: string): RefusalKind | undefined {
   if (status === 410) return "member-removed";
+  if (status === 404 && body.startsWith("error sender not found")) return "unknown-member";
   if (status === 412) return body.startsWith("cluster ID mismatch") ? "cluster-id-mismatch" : "recipient-mismatch";
   if (status === 400) return "bad-request";
   return undefined;

@@ -6,6 +6,7 @@ export { PeerTransport } from "./transport.js";
 export type { BoundAddress } from "./peer-listener.js";
 export {
   DEFAULT_LIMITS,
+  maxRaftMessageBytes,
   type PeerStatus,
   type SnapshotSource,
   type TransportHandlers,

@@ -15,7 +15,7 @@ import type { Cancel, Clock } from "../../pkg/clock.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import { Backoff } from "./backoff.js";
-import { awaitResponse, dialPeer, readText, type DialOptions } from "./dial.js";
+import { awaitResponse, destroyLater, dialPeer, readText, type DialOptions } from "./dial.js";
 import { frameBodies } from "./frame-codec.js";
 import { idToHex, refusalFromAnswer, type RefusalKind } from "./identity.js";
 import type { TransportMetricsSink } from "./metrics-sink.js";
@@ -240,7 +240,7 @@ export class PeerLink {
     this.#waitingDrain = false;
     this.#activeSinceMs = undefined;
     this.#stream?.close();
-    this.#session?.destroy();
+    if (this.#session !== undefined) destroyLater(this.#session);
     this.#stream = undefined;
     this.#session = undefined;
   }

@@ -4,14 +4,60 @@
  * `/version`) as they do of etcd. So, as on the client port, a connection that
  * opens with the HTTP/2 preface goes to the HTTP/2 server and anything else
  * to an HTTP/1.1 server. For https URLs ALPN makes the same choice.
+ *
+ * The port is open to anyone who can reach the member, so the listener is
+ * also where hostile connections are bounded (README.md, "Hostile peers"):
+ * a connection that says nothing, or carries no member's stream and goes
+ * silent, is closed after `idleTimeoutMs`; anonymous connections are capped
+ * (connection-guard.ts); the HTTP/2 and HTTP/1.1 servers get explicit limits;
+ * and no handler lets an exception escape.
  * @module
  */
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
 import * as tls from "node:tls";
+import type { Clock } from "../../pkg/clock.js";
+import type { Logger } from "../../pkg/logger.js";
+import { ConnectionGuard, type GuardedConnection } from "./connection-guard.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+
+/**
+ * HTTP/2 limits of the peer port's server sessions. A member's session
+ * carries one message stream and one probe at a time (snapshots get a
+ * session of their own), and its headers are a handful of ids and URLs.
+ */
+const H2_LIMITS = {
+  /** Streams open at once per session: a member uses two; room for tools. */
+  maxConcurrentStreams: 16,
+  /** Bytes of one request's header list (ours are < 1 KiB; many peer URLs fit). */
+  maxHeaderListSize: 32 * 1024,
+  /**
+   * nghttp2's memory budget per session (MiB); past it new frames are
+   * refused. What a session really holds is bounded by the windows and the
+   * header limits here; a budget of 32 slowed a 50 MiB snapshot by a third.
+   */
+  maxSessionMemoryMb: 64,
+  /** Malformed frames tolerated per session before it is closed (nghttp2 default 1000). */
+  maxSessionInvalidFrames: 100,
+  /** Streams refused (over maxConcurrentStreams, bad headers) per session before it is closed. */
+  maxSessionRejectedStreams: 100,
+} as const;
+
+/**
+ * HTTP/1.1 limits: it only answers the small GETs (`/members`, `/version`,
+ * `/raft/probing`), never raft traffic, so a request has no business
+ * taking long.
+ */
+const H1_LIMITS = {
+  headersTimeoutMs: 10_000,
+  requestTimeoutMs: 30_000,
+  maxHeadersCount: 64,
+  /** How often node checks the two timeouts above. */
+  checkIntervalMs: 1_000,
+} as const;
 
 export interface BoundAddress {
   /** The URL as given, with the real port when port 0 was asked for. */
@@ -30,8 +76,12 @@ export interface PeerListenerHandlers {
 export interface PeerListenerOptions {
   /** HTTP/2 settings this side advertises (window sizes decide throughput on fat streams). */
   settings: http2.Settings;
-  /** Per-session memory budget in MiB before nghttp2 refuses new frames. */
-  maxSessionMemoryMb: number;
+  /** A connection carrying no admitted stream is closed after this long without traffic (also one that never sends a byte). */
+  idleTimeoutMs: number;
+  /** Connections carrying no admitted stream, at most; past it the oldest is closed. */
+  maxAnonymousConnections: number;
+  logger: Logger;
+  clock: Pick<Clock, "nowMs">;
   /** Key and certificate for https peer URLs. */
   tls?: tls.SecureContextOptions & { requestCert?: boolean; ca?: string | Buffer | Array<string | Buffer> };
 }
@@ -40,20 +90,79 @@ export class PeerListener {
   readonly #h2: http2.Http2Server;
   readonly #h1: http.Server;
   readonly #servers: net.Server[] = [];
-  readonly #sockets = new Set<net.Socket>();
+  readonly #guard: ConnectionGuard;
   readonly #options: PeerListenerOptions;
+  readonly #log: Logger;
+  readonly #remoteWarnings: RateLimitedLog;
+  /** The connection each HTTP/2 session runs on (set while the session is created, synchronously). */
+  readonly #sessionConnections = new WeakMap<http2.Http2Session, GuardedConnection>();
+  #routing: GuardedConnection | undefined;
 
   constructor(handlers: PeerListenerHandlers, options: PeerListenerOptions) {
     this.#options = options;
-    this.#h2 = http2.createServer({ settings: options.settings, maxSessionMemory: options.maxSessionMemoryMb });
+    this.#log = options.logger;
+    this.#remoteWarnings = new RateLimitedLog(options.logger, options.clock);
+    this.#guard = new ConnectionGuard(options.maxAnonymousConnections, (c) =>
+      this.#remoteWarnings.warn({ remote: c.socket.remoteAddress, limit: options.maxAnonymousConnections }, "closed the oldest anonymous peer connection: too many"),
+    );
+    this.#h2 = http2.createServer({
+      settings: { ...options.settings, maxConcurrentStreams: H2_LIMITS.maxConcurrentStreams, maxHeaderListSize: H2_LIMITS.maxHeaderListSize },
+      maxSessionMemory: H2_LIMITS.maxSessionMemoryMb,
+      maxSessionInvalidFrames: H2_LIMITS.maxSessionInvalidFrames,
+      maxSessionRejectedStreams: H2_LIMITS.maxSessionRejectedStreams,
+    });
+    this.#h2.on("session", (session) => this.#guardSession(session));
     this.#h2.on("stream", (stream, headers) => {
       stream.on("error", () => {}); // a reset by the peer is reported through close; never crash on it
-      handlers.onStream(stream, headers);
+      try {
+        handlers.onStream(stream, headers);
+      } catch (err) {
+        this.#log.error({ error: describe(err), path: headers[":path"] }, "failed to handle a peer request");
+        if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      }
     });
-    this.#h2.on("session", (session) => {
-      session.on("error", () => session.destroy());
+    this.#h2.on("sessionError", () => {}); // the session's own error handler destroys it
+    this.#h1 = http.createServer(
+      {
+        keepAlive: true,
+        headersTimeout: H1_LIMITS.headersTimeoutMs,
+        requestTimeout: H1_LIMITS.requestTimeoutMs,
+        connectionsCheckingInterval: H1_LIMITS.checkIntervalMs,
+      },
+      (req, res) => {
+        try {
+          handlers.onHttp1(req, res);
+        } catch (err) {
+          this.#log.error({ error: describe(err), path: req.url }, "failed to handle a peer request");
+          if (!res.headersSent) res.writeHead(500).end();
+          else res.destroy();
+        }
+      },
+    );
+    this.#h1.maxHeadersCount = H1_LIMITS.maxHeadersCount;
+    // Idle keep-alive sockets: the same bound as every anonymous connection.
+    this.#h1.timeout = options.idleTimeoutMs;
+    this.#h1.on("clientError", (_err, socket) => {
+      if (socket.writable) socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+      socket.destroy();
     });
-    this.#h1 = http.createServer({ keepAlive: true }, (req, res) => handlers.onHttp1(req, res));
+  }
+
+  /** Connections open now, and how many of them carry no admitted request. */
+  connections(): { total: number; anonymous: number } {
+    return { total: this.#guard.size, anonymous: this.#guard.anonymousCount };
+  }
+
+  /**
+   * Marks the connection carrying `stream` as a member's for as long as the
+   * stream is open: it is then exempt from the idle timeout and the cap.
+   * Called once the identity check admitted the stream.
+   */
+  holdWhileOpen(stream: http2.ServerHttp2Stream): void {
+    const connection = this.#sessionConnections.get(stream.session as http2.Http2Session);
+    if (connection === undefined) return;
+    const release = this.#guard.hold(connection);
+    stream.once("close", release);
   }
 
   /** Binds one URL (http or https); port 0 picks a free port. */
@@ -65,8 +174,11 @@ export class PeerListener {
     const host = parsed.hostname === "localhost" ? "127.0.0.1" : parsed.hostname.replace(/^\[|\]$/g, "");
     const port = parsed.port === "" ? (secure ? 443 : 80) : Number(parsed.port);
     const server = secure
-      ? tls.createServer({ ...this.#options.tls, ALPNProtocols: ["h2", "http/1.1"] }).on("secureConnection", (s) => this.#acceptTls(s))
-      : net.createServer({ noDelay: true }, (s) => this.#acceptPlain(s));
+      ? tls
+          .createServer({ ...this.#options.tls, ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: this.#options.idleTimeoutMs })
+          .on("secureConnection", (s) => this.#guarded(s, () => this.#acceptTls(s)))
+          .on("tlsClientError", () => {})
+      : net.createServer({ noDelay: true }, (s) => this.#guarded(s, () => this.#acceptPlain(s)));
     server.on("error", () => {});
     this.#servers.push(server);
     const bound = await new Promise<net.AddressInfo>((resolve, reject) => {
@@ -87,45 +199,97 @@ export class PeerListener {
   async close(): Promise<void> {
     const closed = Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     // Cut open connections first: close() waits for them.
-    for (const socket of this.#sockets) socket.destroy();
+    this.#guard.destroyAll();
     await closed;
     this.#h2.close();
     this.#h1.close();
     this.#h1.closeAllConnections();
   }
 
-  #track(socket: net.Socket): void {
-    this.#sockets.add(socket);
-    socket.once("close", () => this.#sockets.delete(socket));
+  /** Runs an accept step; a failure costs the connection, never the process. */
+  #guarded(socket: net.Socket, accept: () => void): void {
+    try {
+      accept();
+    } catch (err) {
+      this.#log.error({ error: describe(err) }, "failed to accept a peer connection");
+      socket.destroy();
+    }
+  }
+
+  #track(socket: net.Socket): GuardedConnection {
     socket.on("error", () => socket.destroy());
+    return this.#guard.add(socket);
   }
 
   #acceptTls(socket: tls.TLSSocket): void {
-    this.#track(socket);
-    if (socket.alpnProtocol === "h2") this.#h2.emit("connection", socket);
+    const connection = this.#track(socket);
+    if (socket.destroyed) return;
+    if (socket.alpnProtocol === "h2") this.#toH2(connection);
     else this.#h1.emit("connection", socket);
   }
 
   #acceptPlain(socket: net.Socket): void {
-    this.#track(socket);
+    const connection = this.#track(socket);
+    if (socket.destroyed) return;
+    // Until the first bytes decide the protocol, silence is bounded here.
+    socket.setTimeout(this.#options.idleTimeoutMs, () => {
+      this.#remoteWarnings.warn({ remote: socket.remoteAddress, "timeout-ms": this.#options.idleTimeoutMs }, "closed a peer connection that sent nothing");
+      socket.destroy();
+    });
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
-      head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-      const n = Math.min(head.length, H2_PREFACE.length);
-      const isH2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
-      if (isH2 && head.length < H2_PREFACE.length) return; // not enough bytes to decide yet
-      socket.off("data", onData);
-      socket.pause();
-      socket.unshift(head);
-      if (isH2) {
-        // The session takes the socket's handle and reads the unshifted
-        // bytes itself; resuming the JS stream here would steal them.
-        this.#h2.emit("connection", socket);
-      } else {
-        this.#h1.emit("connection", socket);
-        socket.resume();
-      }
+      this.#guarded(socket, () => {
+        head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+        const n = Math.min(head.length, H2_PREFACE.length);
+        const isH2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
+        if (isH2 && head.length < H2_PREFACE.length) return; // not enough bytes to decide yet
+        socket.off("data", onData);
+        socket.setTimeout(0);
+        socket.pause();
+        socket.unshift(head);
+        if (isH2) {
+          // The session takes the socket's handle and reads the unshifted
+          // bytes itself; resuming the JS stream here would steal them.
+          this.#toH2(connection);
+        } else {
+          this.#h1.emit("connection", socket);
+          socket.resume();
+        }
+      });
     };
     socket.on("data", onData);
   }
+
+  #toH2(connection: GuardedConnection): void {
+    this.#routing = connection;
+    try {
+      this.#h2.emit("connection", connection.socket);
+    } finally {
+      this.#routing = undefined;
+    }
+  }
+
+  /** Ties a new session to its connection and bounds its silence. */
+  #guardSession(session: http2.ServerHttp2Session): void {
+    session.on("error", () => session.destroy());
+    const connection = this.#routing;
+    if (connection === undefined) return;
+    this.#sessionConnections.set(session, connection);
+    const idleMs = this.#options.idleTimeoutMs;
+    const onIdle = (): void => {
+      if (session.destroyed) return;
+      if (this.#guard.isHeld(connection)) {
+        // A member's session (its streams have their own bounds); look again later.
+        session.setTimeout(idleMs, onIdle);
+        return;
+      }
+      this.#remoteWarnings.warn({ remote: connection.socket.remoteAddress, "timeout-ms": idleMs }, "closed an idle peer connection");
+      session.destroy();
+    };
+    session.setTimeout(idleMs, onIdle);
+  }
+}
+
+function describe(err: unknown): string {
+  return err instanceof Error ? err.message : String(err);
 }

@@ -18,7 +18,7 @@ import type { Member } from "../membership/member.js";
 import { formatId } from "../membership/ids.js";
 import type { MembershipStore } from "../membership/membership-store.js";
 import type { ServerMetrics } from "../metrics/metrics.js";
-import { metricsSinkFrom, PeerTransport, type RefusalKind, type SnapshotSource } from "./index.js";
+import { DEFAULT_LIMITS, maxRaftMessageBytes, metricsSinkFrom, PeerTransport, type RefusalKind, type SnapshotSource } from "./index.js";
 
 export interface PeersDeps {
   memberId: bigint;
@@ -27,6 +27,13 @@ export interface PeersDeps {
   listenPeerUrls: readonly string[];
   snapDir: string;
   serverVersion: string;
+  /**
+   * --max-request-bytes: raises the bound on the raft messages peers may
+   * send us ({@link maxRaftMessageBytes}) past its default, which covers
+   * any member run with up to etcd's recommended ceiling of 10 MiB (peers
+   * may run with other settings than ours, so it never goes lower).
+   */
+  maxRequestBytes?: number;
   raft: RawNode;
   /** Kick the Ready loop after stepping something into raft. */
   wake(): void;
@@ -71,6 +78,7 @@ export class ServerPeers {
         clock: deps.clock,
         random: deps.random,
         ...(deps.metrics !== undefined ? { metrics: metricsSinkFrom(deps.metrics) } : {}),
+        limits: { maxFrameBytes: Math.max(DEFAULT_LIMITS.maxFrameBytes, maxRaftMessageBytes(deps.maxRequestBytes ?? 0)) },
       },
       {
         onMessage: (m) => this.#step(m),

@@ -4,11 +4,17 @@
  * only as fast as the disk takes it, so memory stays bounded), checked
  * against the announced size and the sha-256 trailer, fsynced, and handed to
  * the server. The sender learns the outcome from the answer: 204 or an error.
+ *
+ * Against a hostile sender: only a known member passes the identity check;
+ * one transfer per sender at a time; the announced size must be at most
+ * `maxSnapshotBytes` and fit in the free space of the snapshot directory
+ * (refused before a byte is written); a byte past the announced size ends
+ * the transfer; a transfer that stalls for `stallTimeoutMs` is cut; and
+ * whatever fails, the temp file is removed.
  * @module
  */
-import type { Clock } from "../../pkg/clock.js";
 import { createHash, randomBytes } from "node:crypto";
-import { open, rm } from "node:fs/promises";
+import { open, rm, statfs } from "node:fs/promises";
 import * as http2 from "node:http2";
 import { join } from "node:path";
 import { Message, MessageType } from "../../gen/raftpb/raft.js";
@@ -20,8 +26,8 @@ import { admitPeer, refuse, type ReceiverContext } from "./stream-receiver.js";
 export interface SnapshotReceiverContext extends ReceiverContext {
   readonly snapshotDir: string;
   readonly stallTimeoutMs: number;
-  /** Times the transfer (the took-ms of the log line). */
-  readonly clock: Pick<Clock, "nowMs">;
+  /** Largest announced size accepted. */
+  readonly maxSnapshotBytes: number;
   onSnapshotReceived(m: Message, dbPath: string, size: number): Promise<void>;
   /** Senders with a transfer in progress (one at a time per sender). */
   readonly inProgress: Set<bigint>;
@@ -47,21 +53,32 @@ export async function receiveSnapshot(stream: http2.ServerHttp2Stream, headers: 
     refuse(stream, 400, `missing or bad ${HEADER_SNAPSHOT_SIZE} header`, answerHeaders);
     return;
   }
+  if (size > ctx.maxSnapshotBytes) {
+    ctx.remoteWarnings.warn({ "remote-peer-id": fromHex, "size-bytes": size, limit: ctx.maxSnapshotBytes }, "refused a database snapshot larger than the limit");
+    refuse(stream, 413, `snapshot of ${size} bytes exceeds the limit of ${ctx.maxSnapshotBytes}`, answerHeaders);
+    return;
+  }
   if (ctx.inProgress.has(from)) {
     refuse(stream, 503, `a snapshot from member ${fromHex} is already being received`, answerHeaders);
     return;
   }
   ctx.inProgress.add(from);
+  ctx.holdConnection(stream);
   let trailerSha: string | undefined;
   stream.on("trailers", (t: http2.IncomingHttpHeaders) => {
     const v = t[TRAILER_SNAPSHOT_SHA256];
     trailerSha = Array.isArray(v) ? v[0] : v;
   });
-  stream.setTimeout(ctx.stallTimeoutMs, () => stream.close(http2.constants.NGHTTP2_CANCEL));
+  stream.setTimeout(ctx.stallTimeoutMs, () => {
+    ctx.remoteWarnings.warn({ "remote-peer-id": fromHex, "timeout-ms": ctx.stallTimeoutMs }, "cut a stalled database snapshot transfer");
+    stream.close(http2.constants.NGHTTP2_CANCEL);
+  });
   const started = ctx.clock.nowMs();
   let path: string | undefined;
   let handedOver = false;
   try {
+    const free = await freeBytes(ctx.snapshotDir);
+    if (size > free) throw new ReceiveError(507, `snapshot of ${size} bytes does not fit in the ${free} bytes free in the snapshot directory`);
     const { m, rest, chunks } = await readMessageFrame(stream, ctx.maxFrameBytes);
     if (m.type !== MessageType.MsgSnap || m.snapshot === undefined) throw new ReceiveError(400, "the first frame is not a MsgSnap");
     if (m.to !== local.memberId || m.from !== from) throw new ReceiveError(400, "the MsgSnap's sender or recipient does not match the request");
@@ -87,6 +104,8 @@ export async function receiveSnapshot(stream: http2.ServerHttp2Stream, headers: 
       }
       if (received !== size) throw new ReceiveError(400, `received ${received} of ${size} bytes`);
       if (trailerSha !== hash.digest("hex")) throw new ReceiveError(400, "snapshot checksum mismatch");
+      // The body is all here: fsync and installing may take long, and the sender waits for the answer.
+      stream.setTimeout(0);
       await file.sync();
     } finally {
       await file.close();
@@ -103,12 +122,18 @@ export async function receiveSnapshot(stream: http2.ServerHttp2Stream, headers: 
   } catch (err) {
     const status = err instanceof ReceiveError ? err.status : 500;
     const message = err instanceof Error ? err.message : String(err);
-    ctx.logger.warn({ "remote-peer-id": fromHex, error: message, "handed-over": handedOver }, "failed to receive database snapshot");
+    ctx.remoteWarnings.warn({ "remote-peer-id": fromHex, error: message, "handed-over": handedOver }, "failed to receive database snapshot");
     if (path !== undefined) await rm(path, { force: true });
     refuse(stream, status, `snapshot not accepted: ${message}`, answerHeaders);
   } finally {
     ctx.inProgress.delete(from);
   }
+}
+
+/** Bytes an unprivileged process may still write on the file system holding `dir`. */
+async function freeBytes(dir: string): Promise<number> {
+  const fs = await statfs(dir);
+  return fs.bavail * fs.bsize;
 }
 
 /**

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import type * as http2 from "node:http2";
 import type { Message } from "../../gen/raftpb/raft.js";
 import type { Cancel, Clock } from "../../pkg/clock.js";
-import { awaitResponse, dialPeer, drained, readText, type DialOptions } from "./dial.js";
+import { awaitResponse, destroyLater, dialPeer, drained, readText, type DialOptions } from "./dial.js";
 import { encodeFrame } from "./frame-codec.js";
 import { refusalFromAnswer, type RefusalKind } from "./identity.js";
 import type { SnapshotSource } from "./types.js";
@@ -108,7 +108,7 @@ export async function sendSnapshot(url: string, m: Message, source: SnapshotSour
   } finally {
     cancelStall?.();
     options.signal.removeEventListener("abort", onAbort);
-    session.destroy();
+    destroyLater(session);
     source.stream.destroy();
     source.close?.();
   }

@@ -97,6 +97,7 @@ test("a peer that restarts is redialed; messages in between are dropped and repo
     a.transport.send([app(1n, 2n, 1)]); // lost: nobody listens
     assert.equal(a.transport.peerStatus(2n)!.active, false);
     b = await startNode({ id: 2n, listenUrl: url });
+    b.transport.addPeer(1n, [a.url]); // it knows its members again (a stranger would be refused)
     nodes[1] = b;
     // Keep sending, as raft does with heartbeats, until the new process hears one.
     let i = 2;
@@ -144,6 +145,7 @@ test("updatePeer moves the link to the new URL", async () => {
   const nodes = await startCluster(2);
   const [a, b] = nodes as [(typeof nodes)[0], (typeof nodes)[0]];
   const b2 = await startNode({ id: 2n });
+  b2.transport.addPeer(1n, [a.url]);
   try {
     a.transport.send([app(1n, 2n, 0)]);
     await b.waitFor(() => b.received.length === 1, "message at the old address");

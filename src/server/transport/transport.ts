@@ -20,9 +20,10 @@ import { encodeMembersJson } from "./members-json.js";
 import { nullMetricsSink, type TransportMetricsSink } from "./metrics-sink.js";
 import { PeerLink, type PeerLinkContext } from "./peer-link.js";
 import { PeerListener, type BoundAddress } from "./peer-listener.js";
+import { RateLimitedLog } from "./rate-limited-log.js";
 import { receiveSnapshot } from "./snapshot-receiver.js";
 import { SnapshotSendError, sendSnapshot } from "./snapshot-sender.js";
-import { acceptMessageStream, type ReceiverContext } from "./stream-receiver.js";
+import { acceptMessageStream, answerAndClose, type ReceiverContext } from "./stream-receiver.js";
 import { DEFAULT_LIMITS, type PeerStatus, type TransportHandlers, type TransportLimits, type TransportOptions } from "./types.js";
 
 const MAX_SESSION_MEMORY_MB = 64;
@@ -38,6 +39,7 @@ export class PeerTransport {
   readonly #dialOptions: DialOptions;
   readonly #linkContext: PeerLinkContext;
   readonly #listener: PeerListener;
+  readonly #remoteWarnings: RateLimitedLog;
   readonly #peers = new Map<bigint, PeerLink>();
   readonly #incoming = new Map<bigint, Set<http2.ServerHttp2Stream>>();
   readonly #snapshotsOut = new Map<bigint, AbortController>();
@@ -59,6 +61,7 @@ export class PeerTransport {
     this.#clock = options.clock ?? new SystemClock();
     this.#random = options.random ?? new SeededRandom(options.memberId);
     this.#metrics = options.metrics ?? nullMetricsSink;
+    this.#remoteWarnings = new RateLimitedLog(this.#log, this.#clock);
     const settings: http2.Settings = { initialWindowSize: this.#limits.streamWindowBytes, maxFrameSize: 1 << 20 };
     this.#dialOptions = {
       settings,
@@ -85,7 +88,10 @@ export class PeerTransport {
       },
       {
         settings,
-        maxSessionMemoryMb: MAX_SESSION_MEMORY_MB,
+        idleTimeoutMs: this.#limits.idleConnectionTimeoutMs,
+        maxAnonymousConnections: this.#limits.maxAnonymousConnections,
+        logger: this.#log,
+        clock: this.#clock,
         ...(options.tls !== undefined ? { tls: options.tls } : {}),
       },
     );
@@ -178,6 +184,11 @@ export class PeerTransport {
     return [...this.#peers.values()].map((l) => l.status());
   }
 
+  /** Connections open on the peer port, and how many carry no member's stream or snapshot. */
+  connections(): { total: number; anonymous: number } {
+    return this.#listener.connections();
+  }
+
   /** When the stream to `id` became active (clock ms), or undefined while it is not. */
   activeSinceMs(id: bigint): number | undefined {
     return this.#peers.get(id)?.status().activeSinceMs;
@@ -266,11 +277,18 @@ export class PeerTransport {
   #receiverContext(): ReceiverContext {
     return {
       identity: () => this.#identity(),
-      isRemoved: (id) => this.#handlers.isRemoved(id),
+      membership: {
+        isRemoved: (id) => this.#handlers.isRemoved(id),
+        // The peers are the members the server told us of (etcd: the sender must be a peer).
+        isKnown: (id) => this.#peers.has(id),
+      },
       logger: this.#log,
+      remoteWarnings: this.#remoteWarnings,
       metrics: this.#metrics,
       maxFrameBytes: this.#limits.maxFrameBytes,
       serverVersion: this.#options.serverVersion,
+      clock: this.#clock,
+      holdConnection: (stream) => this.#listener.holdWhileOpen(stream),
     };
   }
 
@@ -281,6 +299,7 @@ export class PeerTransport {
       if (method !== "POST") return this.#answerH2(stream, 405, { allow: "POST" }, "Method Not Allowed\n");
       acceptMessageStream(stream, headers, path.slice("/raft/stream/".length), {
         ...this.#receiverContext(),
+        frameTimeoutMs: this.#limits.frameTimeoutMs,
         onMessage: (m) => {
           if (!this.#stopped) this.#handlers.onMessage(m);
         },
@@ -290,13 +309,16 @@ export class PeerTransport {
     }
     if (path === "/raft/snapshot") {
       if (method !== "POST") return this.#answerH2(stream, 405, { allow: "POST" }, "Method Not Allowed\n");
-      void receiveSnapshot(stream, headers, {
+      receiveSnapshot(stream, headers, {
         ...this.#receiverContext(),
         snapshotDir: this.#options.snapshotDir,
         stallTimeoutMs: this.#limits.snapshotStallTimeoutMs,
-        clock: this.#clock,
+        maxSnapshotBytes: this.#limits.maxSnapshotBytes,
         onSnapshotReceived: (m, path, size) => this.#handlers.onSnapshotReceived(m, path, size),
         inProgress: this.#snapshotsIn,
+      }).catch((err: unknown) => {
+        this.#log.error({ error: err instanceof Error ? err.message : String(err) }, "failed to handle a snapshot request");
+        if (!stream.destroyed) stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
       });
       return;
     }
@@ -336,18 +358,29 @@ export class PeerTransport {
     }
   }
 
+  /** The small answers: nobody reads their request body, so the stream is closed once answered (see answerAndClose). */
   #answerH2(stream: http2.ServerHttp2Stream, status: number, headers: Record<string, string>, body: string): void {
-    if (stream.destroyed || stream.closed) return;
-    stream.respond({ ":status": status, "content-type": "text/plain; charset=utf-8", ...headers });
-    stream.end(body);
+    answerAndClose(stream, status, body, headers);
   }
 
+  /**
+   * One incoming message stream per peer, as etcd attaches one: the newest
+   * wins (a member that redials replaces its half-dead connection), so
+   * claiming a member's id again and again cannot pile up streams. The older
+   * stream's whole session goes: it is the connection the member gave up on
+   * (a member never opens two message streams on one session).
+   */
   #track(from: bigint, stream: http2.ServerHttp2Stream): void {
     let set = this.#incoming.get(from);
     if (set === undefined) {
       set = new Set();
       this.#incoming.set(from, set);
     }
+    for (const older of set) {
+      this.#log.debug({ "remote-peer-id": idToHex(from) }, "replaced a peer's older message stream");
+      older.session?.destroy();
+    }
+    set.clear();
     set.add(stream);
     stream.once("close", () => set.delete(stream));
   }

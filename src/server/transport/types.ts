@@ -82,8 +82,23 @@ export interface TransportLimits {
   queueBytes: number;
   /** Most bytes put into one stream write. */
   batchBytes: number;
-  /** Largest frame a receiver accepts. */
+  /**
+   * Largest frame (one encoded raft message) a receiver accepts; a longer
+   * one is refused from its header, before a byte of it is buffered. Give
+   * it {@link maxRaftMessageBytes} of the server's --max-request-bytes.
+   */
   maxFrameBytes: number;
+  /** A frame whose first bytes arrived must complete within this long (or the stream is cut). */
+  frameTimeoutMs: number;
+  /**
+   * A connection to the peer port that carries no member's stream or
+   * snapshot (or sends nothing at all) is closed after this long without traffic.
+   */
+  idleConnectionTimeoutMs: number;
+  /** Connections carrying no member's stream or snapshot, at most; past it the oldest is closed. */
+  maxAnonymousConnections: number;
+  /** Largest snapshot (announced backend bytes) a receiver accepts. */
+  maxSnapshotBytes: number;
   /** How long a dial plus stream handshake may take. */
   dialTimeoutMs: number;
   /** Reconnect back-off. */
@@ -99,11 +114,37 @@ export interface TransportLimits {
   connectionWindowBytes: number;
 }
 
+/** raft's byte budget per message in the server (src/server/raftnode's maxSizePerMsg). */
+const RAFT_MAX_SIZE_PER_MSG = 1024 * 1024;
+/** Everything in a message beyond its entries' data (entry and message fields, a snapshot's metadata): generous. */
+const MESSAGE_ENVELOPE_BYTES = 1024 * 1024;
+/** etcd's recommended ceiling for --max-request-bytes (larger values only warn): the default bound covers every such setting. */
+const ASSUMED_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+
+/**
+ * The largest raft message a member of a server run with this
+ * --max-request-bytes sends: a MsgApp carries entries up to maxSizePerMsg
+ * plus at most the one entry that crosses it (raft always sends at least
+ * one), a forwarded MsgProp one entry, and an entry is one request of at
+ * most --max-request-bytes. etcd caps its stream frames at 512 MB whatever
+ * the setting; the derived bound is as safe for real traffic and keeps what
+ * a forged length can make us buffer small.
+ */
+export function maxRaftMessageBytes(maxRequestBytes: number): number {
+  return RAFT_MAX_SIZE_PER_MSG + maxRequestBytes + MESSAGE_ENVELOPE_BYTES;
+}
+
 export const DEFAULT_LIMITS: TransportLimits = {
   queueMessages: 4096,
   queueBytes: 64 * 1024 * 1024,
   batchBytes: 1024 * 1024,
-  maxFrameBytes: 256 * 1024 * 1024,
+  maxFrameBytes: maxRaftMessageBytes(ASSUMED_MAX_REQUEST_BYTES),
+  frameTimeoutMs: 30_000,
+  idleConnectionTimeoutMs: 30_000,
+  maxAnonymousConnections: 128,
+  // Twice etcd's largest recommended --quota-backend-bytes (8 GiB): a database
+  // can outgrow its quota a little, never by this much.
+  maxSnapshotBytes: 16 * 1024 * 1024 * 1024,
   dialTimeoutMs: 1_000,
   backoffMinMs: 50,
   backoffMaxMs: 2_000,
