@@ -50,8 +50,7 @@ for (const [name, fragment] of [
         const sent = await continuationFlood(conn, fragment);
         await conn.waitClosedOrGoaway(2_000);
         return sent;
-      });
-      t.diagnostic(`sent ${sent.frames} frames, ${sent.bytes} bytes; ${conn.describeEnd()}`);
+      }, (sent) => t.diagnostic(`sent ${sent.frames} frames, ${sent.bytes} bytes; ${conn.describeEnd()}`));
       assertEndedByServer(conn, sent);
     } finally {
       conn.destroy();
@@ -66,9 +65,10 @@ test("CONTINUATION floods of 1-byte frames on 50 connections at once: each ends 
       const sent = await Promise.all(conns.map((c) => continuationFlood(c, Buffer.from([0x00]))));
       await Promise.all(conns.map((c) => c.waitClosedOrGoaway(2_000)));
       return sent;
+    }, (sent) => {
+      const ended = conns.filter((c) => c.goaway !== undefined && ENDING_CODES.includes(c.goaway.code)).length;
+      t.diagnostic(`${ended}/50 connections ended by GOAWAY; ${sent.reduce((n, s) => n + s.bytes, 0)} bytes sent in all`);
     });
-    const ended = conns.filter((c) => c.goaway !== undefined && ENDING_CODES.includes(c.goaway.code)).length;
-    t.diagnostic(`${ended}/50 connections ended by GOAWAY; ${sent.reduce((n, s) => n + s.bytes, 0)} bytes sent in all`);
     conns.forEach((c, i) => assertEndedByServer(c, sent[i]!));
   } finally {
     for (const c of conns) c.destroy();

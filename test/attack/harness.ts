@@ -142,17 +142,21 @@ export class Target {
     return this.server.flavor;
   }
 
-  /** Runs `attack` while measuring, then asserts the server survived it within the bounds; returns the attack's result. */
-  async survive<T>(t: TestContext, attack: () => Promise<T>): Promise<T> {
+  /**
+   * Runs `attack` while measuring, keeps measuring for `settleMs` (what the
+   * attack queued is still being worked off), lets `observe` log what the
+   * attack saw, then asserts the server survived within the bounds.
+   */
+  async survive<T>(t: TestContext, attack: () => Promise<T>, observe?: (result: T) => Promise<void> | void, settleMs = 1_000): Promise<T> {
     const window = new Window(this.server.pid, this.#clients);
     let result: T;
     try {
       result = await attack();
     } finally {
-      // Let the server digest what the attack left behind before the last samples.
-      await new Promise((resolve) => setTimeout(resolve, 300));
+      await sleep(settleMs);
     }
     const report = await window.close();
+    await observe?.(result);
     assertSurvived(t, this.server, report);
     return result;
   }
