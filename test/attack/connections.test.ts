@@ -8,10 +8,11 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { PutRequest, RangeRequest } from "../../src/gen/etcdserverpb/rpc.js";
+import { PutRequest } from "../../src/gen/etcdserverpb/rpc.js";
 import { connect, mustCall } from "../harness/grpc-clients.js";
+import { bigRange, openIdle } from "./attacks.js";
 import { sleep, Target } from "./harness.js";
-import { Code, data, Flags, flood, frame, grpcMessage, grpcRequestBlock, headers, RawConnection, Setting, settings, Type } from "./raw-h2.js";
+import { Code, data, Flags, flood, frame, grpcRequestBlock, headers, RawConnection, Setting, settings, Type } from "./raw-h2.js";
 
 let target: Target;
 
@@ -31,29 +32,6 @@ before(async () => {
 after(async () => {
   await target?.stop();
 });
-
-const BIG_RANGE = grpcMessage(RangeRequest.encode(RangeRequest.fromPartial({ key: Buffer.from("big/"), rangeEnd: Buffer.from("big0") })).finish());
-const RANGE_BLOCK = grpcRequestBlock("/etcdserverpb.KV/Range");
-const bigRange = (id: number): Buffer => Buffer.concat([headers(id, RANGE_BLOCK, Flags.EndHeaders), data(id, BIG_RANGE, true)]);
-
-/** 500 connections that never become a request: 200 silent, 100 with part of the preface, 100 with part of an HTTP/1 request, 100 with a preface and SETTINGS and nothing more. */
-async function openIdle(port: number): Promise<{ all: RawConnection[]; unfinished: RawConnection[] }> {
-  const kinds: [number, Buffer | undefined][] = [
-    [200, undefined],
-    [100, Buffer.from("PRI * HTTP/2.0\r\n")],
-    [100, Buffer.from("GET /health HTTP/1.1\r\nHost: 127.0.0.1\r\n")],
-  ];
-  const unfinished: RawConnection[] = [];
-  for (const [n, bytes] of kinds) {
-    for (let i = 0; i < n; i++) {
-      const conn = await RawConnection.open(port, { h2: false });
-      if (bytes !== undefined) conn.write(bytes);
-      unfinished.push(conn);
-    }
-  }
-  const h2 = await Promise.all(Array.from({ length: 100 }, () => RawConnection.open(port)));
-  return { all: [...unfinished, ...h2], unfinished };
-}
 
 test("500 idle and half-open connections: the server stays up and serves the probe", { timeout: 60_000 }, async (t) => {
   let conns: RawConnection[] = [];

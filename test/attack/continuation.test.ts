@@ -8,10 +8,10 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
+import { continuationFlood, FLOOD_MS } from "./attacks.js";
 import { Target } from "./harness.js";
 import { Code, codeName, continuation, flood, grpcRequestBlock, headers, RawConnection, Type } from "./raw-h2.js";
 
-const FLOOD_MS = 3_000;
 const ENDING_CODES: number[] = [Code.ENHANCE_YOUR_CALM, Code.PROTOCOL_ERROR, Code.COMPRESSION_ERROR];
 
 let target: Target;
@@ -23,13 +23,6 @@ before(async () => {
 after(async () => {
   await target?.stop();
 });
-
-/** Opens a header block on stream 1 and never ends it: CONTINUATION frames with `fragment` until the server gives up. */
-async function continuationFlood(conn: RawConnection, fragment: Buffer): Promise<{ bytes: number; frames: number }> {
-  const first = headers(1, grpcRequestBlock("/etcdserverpb.KV/Range"), 0);
-  const frame = continuation(1, fragment, false);
-  return flood(conn, (i) => (i === 0 ? first : frame), FLOOD_MS);
-}
 
 function assertEndedByServer(conn: RawConnection, sent: { bytes: number; frames: number }): void {
   const code = conn.goaway?.code;

@@ -148,6 +148,14 @@ export class Target {
    * attack saw, then asserts the server survived within the bounds.
    */
   async survive<T>(t: TestContext, attack: () => Promise<T>, observe?: (result: T) => Promise<void> | void, settleMs = 1_000): Promise<T> {
+    const { result, report } = await this.measure(attack, settleMs);
+    await observe?.(result);
+    assertSurvived(t, this.server, report);
+    return result;
+  }
+
+  /** Runs `attack` while measuring; asserts nothing (for real etcd, whose bounds are not ours to set). */
+  async measure<T>(attack: () => Promise<T>, settleMs = 1_000): Promise<{ result: T; report: Report }> {
     const window = new Window(this.server.pid, this.#clients);
     let result: T;
     try {
@@ -155,10 +163,7 @@ export class Target {
     } finally {
       await sleep(settleMs);
     }
-    const report = await window.close();
-    await observe?.(result);
-    assertSurvived(t, this.server, report);
-    return result;
+    return { result, report: await window.close() };
   }
 
   async stop(): Promise<void> {
@@ -167,12 +172,18 @@ export class Target {
   }
 }
 
+/** One line for `t.diagnostic`: the memory and latency an attack cost. */
+export function describeReport(flavor: Flavor, r: Report): string {
+  const grown = r.peakRssMiB - r.baselineRssMiB;
+  return (
+    `${flavor}: RSS ${r.baselineRssMiB.toFixed(0)} → peak ${r.peakRssMiB.toFixed(0)} MiB (+${grown.toFixed(0)}), ` +
+    `probe ${r.probes} calls, max ${r.maxLatencyMs.toFixed(0)} ms, ${r.failures.length} failed${r.alive ? "" : ", DIED"}`
+  );
+}
+
 export function assertSurvived(t: TestContext, server: ServerProcess, r: Report): void {
   const grown = r.peakRssMiB - r.baselineRssMiB;
-  t.diagnostic(
-    `${server.flavor}: RSS ${r.baselineRssMiB.toFixed(0)} → peak ${r.peakRssMiB.toFixed(0)} MiB (+${grown.toFixed(0)}), ` +
-      `probe ${r.probes} calls, max ${r.maxLatencyMs.toFixed(0)} ms, ${r.failures.length} failed`,
-  );
+  t.diagnostic(describeReport(server.flavor, r));
   assert.ok(r.alive, `${server.flavor} etcd died during the attack:\n${server.output().slice(-2000)}`);
   assert.deepEqual(r.failures, [], "probe calls failed during the attack");
   assert.ok(r.probes > 0, "the probe made no call during the attack");

@@ -11,12 +11,10 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { PutRequest, RangeRequest, type RangeResponse, WatchRequest } from "../../src/gen/etcdserverpb/rpc.js";
 import { connect, mustCall, type Clients } from "../harness/grpc-clients.js";
+import { FLOOD_MS, resetStorm } from "./attacks.js";
 import { Target } from "./harness.js";
-import { Code, data, flood, Flags, grpcMessage, grpcRequestBlock, headers, RawConnection, rstStream } from "./raw-h2.js";
+import { Code, flood, RawConnection } from "./raw-h2.js";
 
-const FLOOD_MS = 3_000;
-/** Streams opened and reset at most, per case. */
-const MAX_STREAMS = 20_000;
 
 let target: Target;
 let clients: Clients;
@@ -34,17 +32,6 @@ after(async () => {
 async function revision(): Promise<bigint> {
   const res = await mustCall<RangeRequest, RangeResponse>(clients.kv, clients.kv.range, RangeRequest.fromPartial({ key: Buffer.from("rapid-reset") }));
   return res.header!.revision;
-}
-
-/** HEADERS + DATA (the whole request) + RST_STREAM CANCEL on streams 1, 3, 5, … */
-function resetStorm(path: string, message: Uint8Array, endStream: boolean): (i: number) => Buffer | undefined {
-  const block = grpcRequestBlock(path);
-  const body = grpcMessage(message);
-  return (i) => {
-    if (i >= MAX_STREAMS) return undefined;
-    const id = 1 + 2 * i;
-    return Buffer.concat([headers(id, block, Flags.EndHeaders), data(id, body, endStream), rstStream(id, Code.CANCEL)]);
-  };
 }
 
 test("rapid reset of unary Puts: GOAWAY ENHANCE_YOUR_CALM, and most reset Puts are never applied", { timeout: 90_000 }, async (t) => {
