@@ -119,17 +119,6 @@ test("real etcd: 500 idle and half-open connections for 3 s, then how many it cl
   }
 });
 
-test("real etcd: a client that never reads its responses", { timeout: 60_000 }, async (t) => {
-  await compare(
-    t,
-    () => onConnection(async (conn) => {
-      conn.stopReading();
-      return flood(conn, (i) => (i < 200_000 ? bigRange(1 + 2 * i) : undefined), 4_000);
-    }),
-    ({ result }) => `sent ${result.frames} Range requests of 80 KiB answers without reading`,
-  );
-});
-
 test("real etcd: malformed frames of every type", { timeout: 240_000 }, async (t) => {
   await compare(
     t,
@@ -159,5 +148,17 @@ test("real etcd: an endless chunked JSON body on /v3/watch", { timeout: 60_000 }
     t,
     () => chunkedPost(target.port, "/v3/watch", '{"create_request":{"key":"', Buffer.alloc(64 * 1024, 0x41)),
     (o) => `${(o.sent / 2 ** 20).toFixed(1)} MiB sent, status ${o.status ?? "none"}, reacted ${o.reacted}`,
+  );
+});
+
+// Last: the memory a never-reading client makes the server hold is not all given back, which would blur the cases after it.
+test("real etcd: a client that never reads its responses", { timeout: 60_000 }, async (t) => {
+  await compare(
+    t,
+    () => onConnection(async (conn) => {
+      conn.stopReading();
+      return flood(conn, (i) => (i < 200_000 ? bigRange(1 + 2 * i) : undefined), 4_000);
+    }),
+    ({ result }) => `sent ${result.frames} Range requests of 80 KiB answers without reading`,
   );
 });
