@@ -33,6 +33,21 @@ export function rssMiB(pid: number): number | undefined {
   }
 }
 
+/** CPU time (user + system) a process has used so far, in seconds; undefined once it is gone. */
+export function cpuSeconds(pid: number): number | undefined {
+  try {
+    // Fields after the command name (which may hold spaces, so split after its closing parenthesis): utime and stime are the 12th and 13th.
+    const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    return (Number(fields[11]) + Number(fields[12])) / CLOCK_TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** USER_HZ: the unit of /proc/<pid>/stat times, 100 on every Linux ABI Node runs on. */
+const CLOCK_TICKS_PER_SECOND = 100;
+
 export function isAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);

@@ -64,7 +64,7 @@ export async function answerTo(port: number, c: MalformedCase): Promise<{ code: 
   const conn = await RawConnection.open(port, { h2: !c.raw });
   try {
     conn.write(c.bytes);
-    await conn.waitFor(() => conn.closed || conn.goaway !== undefined || (c.stream === true && conn.frames.some((f) => f.type === Type.RstStream)), 5_000);
+    await conn.waitFor(() => conn.closed || conn.goaway !== undefined || (c.stream === true && conn.frames.some((f) => f.type === Type.RstStream)), 3_000);
     if (conn.goaway !== undefined) return { code: conn.goaway.code, how: conn.describeEnd() };
     const rst = conn.frames.find((f) => f.type === Type.RstStream);
     if (c.stream === true && rst !== undefined) return { code: rst.payload.readUInt32BE(0), how: `RST_STREAM ${codeName(rst.payload.readUInt32BE(0))}` };
