@@ -35,6 +35,7 @@ export function resetStorm(path: string, message: Uint8Array, endStream: boolean
 
 const BIG_RANGE = grpcMessage(RangeRequest.encode(RangeRequest.fromPartial({ key: Buffer.from("big/"), rangeEnd: Buffer.from("big0") })).finish());
 const RANGE_BLOCK = grpcRequestBlock("/etcdserverpb.KV/Range");
+/** A Range of the ten 8 KiB values under big/ (the test files put them first): about 80 KiB to answer. */
 export const bigRange = (id: number): Buffer => Buffer.concat([headers(id, RANGE_BLOCK, Flags.EndHeaders), data(id, BIG_RANGE, true)]);
 
 /** 500 connections that never become a request: 200 silent, 100 with part of the preface, 100 with part of an HTTP/1 request, 100 with a preface and SETTINGS and nothing more. */

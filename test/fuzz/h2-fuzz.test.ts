@@ -9,8 +9,8 @@
  * no input reaches the connection's internal-error path, every input
  * finishes in bounded time, and the heap stays bounded over the run.
  * FUZZ_SEED=n replays a run; FUZZ_ITERATIONS=n sets the inputs per target
- * (default 60,000 each, about 15 s; a long run of 10^6 each takes about
- * 2.5 minutes on one core).
+ * (default 60,000 each, about 10 s; a long run of 10^6 each takes about
+ * 2 minutes).
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
