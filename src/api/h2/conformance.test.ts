@@ -88,6 +88,13 @@ test("conformance: PRIORITY of the wrong length → FRAME_SIZE_ERROR; a stream d
   assert.equal((await c.response(7)).body.toString(), "hello");
 });
 
+test("conformance: a HEADERS frame too short for the priority fields it announces → FRAME_SIZE_ERROR, not a crash", async () => {
+  const s = await helloServer();
+  const c = await RawClient.connect(s.port);
+  c.send(FrameType.Headers, Flag.EndHeaders | Flag.Priority, 1, Buffer.from([0, 0, 0]));
+  assert.equal((await c.goaway()).code, ErrorCode.FrameSizeError);
+});
+
 test("conformance: WINDOW_UPDATE and PRIORITY on a half-closed (remote) stream are accepted; DATA on it → STREAM_CLOSED", async () => {
   const s = await helloServer();
   const c = await RawClient.connect(s.port, [[Setting.InitialWindowSize, 0]]);

@@ -452,7 +452,12 @@ export class H2Connection {
 
   /** The payload without padding. */
   #unpad(flags: number, payload: Buffer, extra: number): Buffer {
-    if ((flags & Flag.Padded) === 0) return extra === 0 ? payload : payload.subarray(extra);
+    if ((flags & Flag.Padded) === 0) {
+      if (extra === 0) return payload;
+      // A HEADERS frame too short for the priority fields it announces (Go: a frame size error).
+      if (payload.length < extra) throw new ConnectionError(ErrorCode.FrameSizeError, "frame too short for its priority fields");
+      return payload.subarray(extra);
+    }
     if (payload.length < 1 + extra) throw new ConnectionError(ErrorCode.ProtocolError, "padded frame too short");
     const padding = payload[0]!;
     if (padding > payload.length - 1 - extra) throw new ConnectionError(ErrorCode.ProtocolError, "padding exceeds the frame");
