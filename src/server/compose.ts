@@ -164,6 +164,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     advertisePeerUrls: config.initialAdvertisePeerUrls,
     listenPeerUrls: config.listenPeerUrls,
     snapDir: snapDir(config.dataDir),
+    maxRequestBytes: config.maxRequestBytes,
     serverVersion: SERVER_VERSION,
     raft,
     wake: () => driver.wake(),
