@@ -47,6 +47,8 @@ import {
   IDLE_FRAME_BURST,
   IDLE_FRAMES_PER_SECOND,
   MAX_PING_STRIKES,
+  MAX_BLOCKED_OUTPUT,
+  MAX_BLOCKED_STREAMS,
   MAX_QUEUED_CONTROL_FRAMES,
   MAX_QUEUED_OUTPUT,
   PING_INTERVAL_WITHOUT_STREAMS_MS,
@@ -564,7 +566,8 @@ export class H2Connection {
       this.#remoteEnd(existing);
       return;
     }
-    if (this.#isClosedId(streamId)) throw new ConnectionError(ErrorCode.StreamClosed, "HEADERS on a closed stream");
+    // Go's answer: a new stream id must exceed every earlier one (RFC 9113 §5.1.1).
+    if (this.#isClosedId(streamId)) throw new ConnectionError(ErrorCode.ProtocolError, "HEADERS on a closed stream");
     this.#lastStreamId = streamId;
     if (selfDependent) {
       this.#sendControl(rstStreamFrame(streamId, ErrorCode.ProtocolError));
@@ -576,7 +579,7 @@ export class H2Connection {
       this.#sendControl(rstStreamFrame(streamId, ErrorCode.ProtocolError));
       return;
     }
-    if (this.#goingAway || this.#occupied >= this.#options.maxConcurrentStreams) {
+    if (this.#goingAway || this.#occupied >= this.#options.maxConcurrentStreams || this.#tooMuchWaitingForWindow()) {
       this.#sendControl(rstStreamFrame(streamId, ErrorCode.RefusedStream));
       return;
     }
@@ -588,6 +591,19 @@ export class H2Connection {
     this.#occupied++;
     this.#onStream(stream);
     if (endStream && !stream.localEnded) stream.listener.onEnd();
+  }
+
+  /**
+   * Whether many streams' responses sit queued for flow-control window the
+   * client does not give (a zero-window client opening stream after stream).
+   * One huge response (a big Range) is not enough: only many blocked streams
+   * holding much in all. Cheap: the blocked set is empty on a healthy connection.
+   */
+  #tooMuchWaitingForWindow(): boolean {
+    if (this.#blocked.size < MAX_BLOCKED_STREAMS) return false;
+    let bytes = 0;
+    for (const stream of this.#blocked) bytes += stream.queued;
+    return bytes > MAX_BLOCKED_OUTPUT;
   }
 
   #remoteEnd(stream: H2Stream): void {
@@ -611,9 +627,9 @@ export class H2Connection {
     if (!this.#isClosedId(streamId)) throw new ConnectionError(ErrorCode.ProtocolError, "RST_STREAM on an idle stream");
     const stream = this.#streams.get(streamId);
     if (stream === undefined) return this.#idleFrame();
-    if (stream.working && !this.#resets.take()) {
-      throw new ConnectionError(ErrorCode.EnhanceYourCalm, "too many streams reset while their work runs");
-    }
+    // Every reset of a stream we still serve is charged, started or not: a reset
+    // that cancels work before it starts still cost us its header block and stream.
+    if (!this.#resets.take()) throw new ConnectionError(ErrorCode.EnhanceYourCalm, "too many streams reset");
     stream.localEnded = true;
     this.#forget(stream);
     stream.listener.onReset();
@@ -925,10 +941,12 @@ export class H2Connection {
     if (this.#closed) return;
     this.#send(goawayFrame(this.#lastStreamId, code, message));
     this.#flush();
-    // Once the GOAWAY is out the connection is done, whether or not the client closes its side —
-    // and if the client does not read it, the socket goes anyway.
+    // Half-close after the GOAWAY and keep reading (and dropping) what the client still sends:
+    // closing with input unread sends a TCP RST, and a client's kernel may drop our GOAWAY on it
+    // before the client reads it. A client that does not close within the linger is cut off.
     const socket = this.#socket;
-    socket.end(() => socket.destroy());
+    socket.end();
+    socket.resume();
     this.#clock.after(GOAWAY_LINGER_MS, () => socket.destroy());
     this.#closeAll();
   }

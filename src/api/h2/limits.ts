@@ -8,13 +8,24 @@
 /** Bytes queued for the socket (ours plus its own buffer) above which we stop reading: 1 MiB and one frame. */
 export const MAX_QUEUED_OUTPUT = 1024 * 1024 + 16_384 + 9;
 
+/**
+ * New streams are refused (REFUSED_STREAM) while at least this many streams
+ * wait for flow-control window with more than this much response data queued
+ * in all: a client that opens streams but never grants window holds at most
+ * about this much of our memory, while one big response alone never blocks
+ * other streams.
+ */
+export const MAX_BLOCKED_STREAMS = 64;
+export const MAX_BLOCKED_OUTPUT = 32 * 1024 * 1024;
+
 /** Control frames (PING ACK, SETTINGS ACK, RST_STREAM) queued but not yet written: Go's maxQueuedControlFrames. */
 export const MAX_QUEUED_CONTROL_FRAMES = 10_000;
 
 /**
- * Client resets of streams whose work is still running (CVE-2023-44487,
- * "rapid reset"): a bucket of 1,000 refilled at 33 a second, nghttp2's
- * defaults (stream_reset_burst, stream_reset_rate) since its fix.
+ * Client resets of streams we still serve (CVE-2023-44487, "rapid reset"),
+ * whether their work had started or not: a bucket of 1,000 refilled at 33 a
+ * second, nghttp2's defaults (stream_reset_burst, stream_reset_rate) since
+ * its fix. A reset stream whose handler runs on keeps its slot besides.
  */
 export const RESET_BURST = 1000;
 export const RESET_PER_SECOND = 33;
