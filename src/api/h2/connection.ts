@@ -49,6 +49,7 @@ import {
   MAX_PING_STRIKES,
   MAX_BLOCKED_OUTPUT,
   MAX_BLOCKED_STREAMS,
+  MAX_DRAIN_AFTER_GOAWAY,
   MAX_QUEUED_CONTROL_FRAMES,
   MAX_QUEUED_OUTPUT,
   PING_INTERVAL_WITHOUT_STREAMS_MS,
@@ -289,6 +290,8 @@ export class H2Connection {
   #pumpBlockedAfterRead = false;
   /** Control frames queued since the socket last had everything written. */
   #queuedControl = 0;
+  /** Bytes read and dropped since the connection failed. */
+  #drainedAfterClose = 0;
 
   // Keepalive: our pings, and grpc-go's enforcement on the client's.
   #keepalive: NodeJS.Timeout | undefined;
@@ -364,7 +367,12 @@ export class H2Connection {
   // ---- receiving ---------------------------------------------------------------
 
   #receive(chunk: Buffer): void {
-    if (this.#closed) return;
+    if (this.#closed) {
+      // Draining after our GOAWAY (see #fail): a flood is not read for long.
+      this.#drainedAfterClose += chunk.length;
+      if (this.#drainedAfterClose > MAX_DRAIN_AFTER_GOAWAY) this.#socket.destroy();
+      return;
+    }
     let buf = chunk;
     if (this.#pending !== undefined) {
       buf = Buffer.concat([this.#pending, chunk]);
@@ -943,7 +951,8 @@ export class H2Connection {
     this.#flush();
     // Half-close after the GOAWAY and keep reading (and dropping) what the client still sends:
     // closing with input unread sends a TCP RST, and a client's kernel may drop our GOAWAY on it
-    // before the client reads it. A client that does not close within the linger is cut off.
+    // before the client reads it. A client that does not close within the linger, or sends more
+    // than MAX_DRAIN_AFTER_GOAWAY meanwhile, is cut off.
     const socket = this.#socket;
     socket.end();
     socket.resume();
