@@ -1,7 +1,9 @@
 /**
  * The attack suite's measuring rig: a server process (ours or real etcd), a
  * sampler of its resident memory, and a probe client that keeps issuing
- * Ranges over its own connection. An attack runs inside a {@link Window};
+ * Ranges over its own connection — both on a thread of their own
+ * (`probe-worker.ts`), so an attack that keeps the test's event loop busy is
+ * not mistaken for server latency. An attack runs inside a measuring window;
  * the window's report says whether the server survived it with its memory
  * and its latency for honest clients within the suite's bounds.
  * @module
@@ -9,29 +11,12 @@
 import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import type { TestContext } from "node:test";
-import * as grpc from "@grpc/grpc-js";
-import { RangeRequest } from "../../src/gen/etcdserverpb/rpc.js";
-import { connect, type Clients } from "../harness/grpc-clients.js";
+import { Worker } from "node:worker_threads";
 import { startServer, type Flavor, type ServerProcess } from "../harness/server-process.js";
 
-/** Peak RSS allowed during an attack above the RSS measured before it (README: why 150 MiB). */
-export const RSS_HEADROOM_MIB = 150;
-/** Slowest probe Range allowed during an attack, generous for a loaded 2-core machine. */
-export const PROBE_MAX_LATENCY_MS = 1_000;
-/** A probe call that takes longer than this counts as failed. */
-const PROBE_DEADLINE_MS = 5_000;
-const PROBE_INTERVAL_MS = 50;
-const RSS_INTERVAL_MS = 100;
+import { PROBE_MAX_LATENCY_MS, RSS_HEADROOM_MIB, rssMiB } from "./process-stats.js";
 
-/** VmRSS of a process in MiB, or undefined once it is gone. */
-export function rssMiB(pid: number): number | undefined {
-  try {
-    const m = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, "utf8"));
-    return m === null ? undefined : Number(m[1]) / 1024;
-  } catch {
-    return undefined;
-  }
-}
+export { PROBE_MAX_LATENCY_MS, RSS_HEADROOM_MIB, rssMiB };
 
 /** CPU time (user + system) a process has used so far, in seconds; undefined once it is gone. */
 export function cpuSeconds(pid: number): number | undefined {
@@ -66,87 +51,70 @@ export interface Report {
   failures: string[];
 }
 
-/** One attack's measurements: RSS peak and probe results from `open` to `close`. */
-export class Window {
+/** The probe client and RSS sampler of one server, on their own thread (see probe-worker.ts). */
+class ProbeThread {
+  readonly #worker: Worker;
   readonly #pid: number;
-  readonly #baseline: number;
-  #peak: number;
-  #probes = 0;
-  #maxLatency = 0;
-  readonly #failures: string[] = [];
-  readonly #sampler: NodeJS.Timeout;
-  #probing = true;
-  readonly #probeLoop: Promise<void>;
 
-  constructor(pid: number, clients: Clients) {
+  private constructor(worker: Worker, pid: number) {
+    this.#worker = worker;
     this.#pid = pid;
-    this.#baseline = rssMiB(pid) ?? 0;
-    this.#peak = this.#baseline;
-    this.#sampler = setInterval(() => {
-      const rss = rssMiB(pid);
-      if (rss !== undefined && rss > this.#peak) this.#peak = rss;
-    }, RSS_INTERVAL_MS);
-    this.#probeLoop = this.#probe(clients);
   }
 
-  async #probe(clients: Clients): Promise<void> {
-    while (this.#probing) {
-      const started = performance.now();
-      const error = await rangeOnce(clients);
-      const latency = performance.now() - started;
-      this.#probes++;
-      this.#maxLatency = Math.max(this.#maxLatency, latency);
-      if (error !== undefined && this.#failures.length < 20) this.#failures.push(`${Math.round(latency)} ms: ${error}`);
-      await new Promise((resolve) => setTimeout(resolve, PROBE_INTERVAL_MS));
+  static async start(endpoint: string, pid: number): Promise<ProbeThread> {
+    const worker = new Worker(new URL("./probe-worker.js", import.meta.url), { workerData: { endpoint, pid } });
+    const first = await nextMessage<{ ready?: true; error?: string }>(worker);
+    if (first.error !== undefined) {
+      await worker.terminate();
+      throw new Error(first.error);
     }
+    return new ProbeThread(worker, pid);
+  }
+
+  open(): void {
+    this.#worker.postMessage("open");
   }
 
   async close(): Promise<Report> {
-    this.#probing = false;
-    await this.#probeLoop;
-    clearInterval(this.#sampler);
-    const rss = rssMiB(this.#pid);
-    if (rss !== undefined) this.#peak = Math.max(this.#peak, rss);
-    return {
-      alive: isAlive(this.#pid),
-      baselineRssMiB: this.#baseline,
-      peakRssMiB: this.#peak,
-      probes: this.#probes,
-      maxLatencyMs: this.#maxLatency,
-      failures: this.#failures,
-    };
+    const reply = nextMessage<Omit<Report, "alive">>(this.#worker);
+    this.#worker.postMessage("close");
+    return { ...(await reply), alive: isAlive(this.#pid) };
+  }
+
+  async stop(): Promise<void> {
+    await this.#worker.terminate();
   }
 }
 
-function rangeOnce(clients: Clients): Promise<string | undefined> {
-  return new Promise((resolve) => {
-    clients.kv.range(RangeRequest.fromPartial({ key: Buffer.from("probe") }), new grpc.Metadata(), { deadline: Date.now() + PROBE_DEADLINE_MS }, (err) =>
-      resolve(err === null ? undefined : `${err.code} ${err.details}`),
-    );
+function nextMessage<T>(worker: Worker): Promise<T> {
+  return new Promise((resolve, reject) => {
+    const onError = (err: Error): void => reject(err);
+    worker.once("error", onError);
+    worker.once("message", (m: T) => {
+      worker.off("error", onError);
+      resolve(m);
+    });
   });
 }
 
 /** A server under attack, with its probe client's own connection. */
 export class Target {
   readonly server: ServerProcess;
-  readonly #clients: Clients;
+  readonly #probe: ProbeThread;
 
-  private constructor(server: ServerProcess, clients: Clients) {
+  private constructor(server: ServerProcess, probe: ProbeThread) {
     this.server = server;
-    this.#clients = clients;
+    this.#probe = probe;
   }
 
   static async start(flavor: Flavor, extraArgs: string[] = []): Promise<Target> {
     const server = await startServer({ flavor, extraArgs });
-    const clients = connect(server.endpoint);
-    const target = new Target(server, clients);
-    // Warm the probe's connection so its setup is not measured as latency.
-    const error = await rangeOnce(clients);
-    if (error !== undefined) {
-      await target.stop();
-      throw new Error(`probe could not reach ${flavor} etcd: ${error}`);
+    try {
+      return new Target(server, await ProbeThread.start(server.endpoint, server.pid));
+    } catch (err) {
+      await server.stop();
+      throw new Error(`probe could not reach ${flavor} etcd: ${(err as Error).message}`);
     }
-    return target;
   }
 
   get port(): number {
@@ -171,18 +139,18 @@ export class Target {
 
   /** Runs `attack` while measuring; asserts nothing (for real etcd, whose bounds are not ours to set). */
   async measure<T>(attack: () => Promise<T>, settleMs = 1_000): Promise<{ result: T; report: Report }> {
-    const window = new Window(this.server.pid, this.#clients);
+    this.#probe.open();
     let result: T;
     try {
       result = await attack();
     } finally {
       await sleep(settleMs);
     }
-    return { result, report: await window.close() };
+    return { result, report: await this.#probe.close() };
   }
 
   async stop(): Promise<void> {
-    this.#clients.close();
+    await this.#probe.stop();
     await this.server.stop();
   }
 }
