@@ -146,8 +146,9 @@ describe("ClientListener: deciding the protocol", () => {
     assert.equal(h2.served.length, 0);
   });
 
-  it("a bad preface that starts like HTTP/2's is closed at once, not answered as HTTP/1", async () => {
-    for (const bad of ["PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", "PRI * HTTP/1.1\r\n\r\n"]) {
+  /** Each opening must end the connection at once, unanswered, reaching neither protocol's handler. */
+  async function assertClosedUnanswered(openings: string[]): Promise<void> {
+    for (const bad of openings) {
       const { port, h2, handled } = await start({ prefaceTimeoutMs: BOUND_MS * 2 });
       const c = await dial(port);
       c.socket.write(bad);
@@ -155,17 +156,14 @@ describe("ClientListener: deciding the protocol", () => {
       assert.equal(c.received(), "", JSON.stringify(bad));
       assert.deepEqual([h2.served.length, handled.length], [0, 0]);
     }
+  }
+
+  it("a bad preface that starts like HTTP/2's is closed at once, not answered as HTTP/1", async () => {
+    await assertClosedUnanswered(["PRI * HTTP/2.0\r\n\r\nXX\r\n\r\n", "PRI * HTTP/1.1\r\n\r\n"]);
   });
 
   it("a first line that is neither the preface nor an HTTP/1 request line is closed at once, unanswered (h2spec 3.5/2)", async () => {
-    for (const bad of ["INVALID CONNECTION PREFACE\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", "\x00\x01\x02\n", "GET  HTTP/1.1\r\n\r\n"]) {
-      const { port, h2, handled } = await start({ prefaceTimeoutMs: BOUND_MS * 2 });
-      const c = await dial(port);
-      c.socket.write(bad);
-      await c.closed;
-      assert.equal(c.received(), "", JSON.stringify(bad));
-      assert.deepEqual([h2.served.length, handled.length], [0, 0]);
-    }
+    await assertClosedUnanswered(["INVALID CONNECTION PREFACE\r\n\r\n", "GET / HTTP/2.0\r\n\r\n", "\x00\x01\x02\n", "GET  HTTP/1.1\r\n\r\n"]);
   });
 
   it("the full preface hands the connection to HTTP/2 with the bytes after it, and the preface timer stops", async () => {
