@@ -18,8 +18,36 @@ export async function freePort(): Promise<number> {
   }
 }
 
-/** A port that is free now (bind to 0, read, close). */
-function probePort(): Promise<number> {
+/**
+ * Ports are drawn below Linux's ephemeral range (32768–60999 by default),
+ * where the kernel picks the source ports of outgoing connections: a port
+ * from that range, free when probed, can be taken by some member's outgoing
+ * peer connection before the server that was given it binds it (seen in CI
+ * as EADDRINUSE on a member's client port).
+ */
+const LOW_PORT = 15_000;
+const HIGH_PORT = 32_767;
+
+/** A port that is free now: a random one below the ephemeral range if one binds, else one the kernel picks. */
+async function probePort(): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = LOW_PORT + Math.floor(Math.random() * (HIGH_PORT - LOW_PORT + 1));
+    if (await bindsNow(port)) return port;
+  }
+  return kernelPort();
+}
+
+function bindsNow(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.unref();
+    server.once("error", () => resolve(false));
+    server.listen({ port, host: "127.0.0.1", exclusive: true }, () => server.close(() => resolve(true)));
+  });
+}
+
+/** Bind to 0, read the port the kernel chose, close. */
+function kernelPort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();
     server.unref();
