@@ -6,7 +6,8 @@
 import { request } from "node:http";
 import { createGzip } from "node:zlib";
 import { HpackDecoder } from "../../src/api/h2/hpack.js";
-import { RangeRequest } from "../../src/gen/etcdserverpb/rpc.js";
+import { PutRequest, RangeRequest } from "../../src/gen/etcdserverpb/rpc.js";
+import { connect, mustCall } from "../harness/grpc-clients.js";
 import { Code, continuation, data, flood, Flags, grpcMessage, grpcRequestBlock, headers, RawConnection, rstStream, Type } from "./raw-h2.js";
 
 export const FLOOD_MS = 3_000;
@@ -35,7 +36,19 @@ export function resetStorm(path: string, message: Uint8Array, endStream: boolean
 
 const BIG_RANGE = grpcMessage(RangeRequest.encode(RangeRequest.fromPartial({ key: Buffer.from("big/"), rangeEnd: Buffer.from("big0") })).finish());
 const RANGE_BLOCK = grpcRequestBlock("/etcdserverpb.KV/Range");
-/** A Range of the ten 8 KiB values under big/ (the test files put them first): about 80 KiB to answer. */
+/** Puts the ten 8 KiB values under big/ that {@link bigRange} reads. */
+export async function putBigValues(endpoint: string): Promise<void> {
+  const clients = connect(endpoint);
+  try {
+    for (let i = 0; i < 10; i++) {
+      await mustCall(clients.kv, clients.kv.put, PutRequest.fromPartial({ key: Buffer.from(`big/${i}`), value: Buffer.alloc(8_192, 0x61) }));
+    }
+  } finally {
+    clients.close();
+  }
+}
+
+/** A Range of the ten 8 KiB values under big/ (see putBigValues): about 80 KiB to answer. */
 export const bigRange = (id: number): Buffer => Buffer.concat([headers(id, RANGE_BLOCK, Flags.EndHeaders), data(id, BIG_RANGE, true)]);
 
 /** 500 connections that never become a request: 200 silent, 100 with part of the preface, 100 with part of an HTTP/1 request, 100 with a preface and SETTINGS and nothing more. */

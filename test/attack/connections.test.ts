@@ -8,9 +8,7 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { PutRequest } from "../../src/gen/etcdserverpb/rpc.js";
-import { connect, mustCall } from "../harness/grpc-clients.js";
-import { bigRange, openIdle } from "./attacks.js";
+import { bigRange, putBigValues, openIdle } from "./attacks.js";
 import { sleep, Target } from "./harness.js";
 import { Code, data, Flags, flood, frame, grpcRequestBlock, headers, RawConnection, Setting, settings, Type } from "./raw-h2.js";
 
@@ -19,14 +17,7 @@ let target: Target;
 before(async () => {
   target = await Target.start("ours");
   // Ten 8 KiB values: a Range of the prefix answers with about 80 KiB.
-  const clients = connect(target.server.endpoint);
-  try {
-    for (let i = 0; i < 10; i++) {
-      await mustCall(clients.kv, clients.kv.put, PutRequest.fromPartial({ key: Buffer.from(`big/${i}`), value: Buffer.alloc(8_192, 0x61) }));
-    }
-  } finally {
-    clients.close();
-  }
+  await putBigValues(target.server.endpoint);
 });
 
 after(async () => {

@@ -9,7 +9,7 @@ import { after, before, test, type TestContext } from "node:test";
 import assert from "node:assert/strict";
 import { PutRequest, type PutResponse } from "../../src/gen/etcdserverpb/rpc.js";
 import { connect, mustCall } from "../harness/grpc-clients.js";
-import { bigRange, chunkedPost, compressedPut, continuationFlood, FLOOD_MS, gzipOfZeros, openIdle, resetStorm } from "./attacks.js";
+import { bigRange, chunkedPost, compressedPut, continuationFlood, FLOOD_MS, gzipOfZeros, openIdle, putBigValues, resetStorm } from "./attacks.js";
 import { describeReport, sleep, Target } from "./harness.js";
 import { answerTo, MALFORMED } from "./malformed-cases.js";
 import { codeName, flood, ping, RawConnection } from "./raw-h2.js";
@@ -18,14 +18,8 @@ let target: Target;
 
 before(async () => {
   target = await Target.start("real");
-  const clients = connect(target.server.endpoint);
-  try {
-    for (let i = 0; i < 10; i++) {
-      await mustCall(clients.kv, clients.kv.put, PutRequest.fromPartial({ key: Buffer.from(`big/${i}`), value: Buffer.alloc(8_192, 0x61) }));
-    }
-  } finally {
-    clients.close();
-  }
+  // Ten 8 KiB values: a Range of the prefix answers with about 80 KiB.
+  await putBigValues(target.server.endpoint);
 });
 
 after(async () => {

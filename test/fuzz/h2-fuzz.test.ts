@@ -24,6 +24,7 @@ import { encodeHeaders, HpackDecoder, HpackError } from "../../src/api/h2/hpack.
 import { MessageReader, requestEncoding } from "../../src/api/grpc/wire.js";
 import { RpcError } from "../../src/api/rpc/contract.js";
 import { SeededRandom } from "../../src/pkg/random.js";
+import { frame } from "../attack/raw-h2.js";
 
 const seed = Number(process.env["FUZZ_SEED"] ?? 20261207);
 const iterations = Number(process.env["FUZZ_ITERATIONS"] ?? 60_000);
@@ -81,16 +82,6 @@ function bytes(r: SeededRandom, n: number): Buffer {
   const b = Buffer.allocUnsafe(n);
   for (let i = 0; i < n; i++) b[i] = r.intn(256);
   return b;
-}
-
-function frame(type: number, flags: number, streamId: number, payload: Buffer): Buffer {
-  const buf = Buffer.allocUnsafe(9 + payload.length);
-  buf.writeUIntBE(payload.length, 0, 3);
-  buf[3] = type;
-  buf[4] = flags;
-  buf.writeUInt32BE(streamId >>> 0, 5);
-  payload.copy(buf, 9);
-  return buf;
 }
 
 const REQUEST_FIELDS: [string, string][] = [

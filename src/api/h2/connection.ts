@@ -214,10 +214,7 @@ export class H2Stream {
 
   /** Headers, a body, and END_STREAM on DATA without trailers: a plain HTTP response. */
   respondPlain(headers: Buffer, body: Buffer): void {
-    this.sendHeaders(headers);
-    this.queue.push(body);
-    this.queued += body.length;
-    this.end(NO_TRAILERS);
+    this.respond(headers, body, NO_TRAILERS);
   }
 
   /** Abandons the stream with RST_STREAM. */
@@ -744,7 +741,7 @@ export class H2Connection {
     if (stream.localEnded) return;
     const queue = stream.queue;
     while (stream.queued > 0) {
-      const room = Math.min(this.#peerInitialWindow + stream.sendDelta, this.#connSendWindow, this.#peerMaxFrame);
+      const room = Math.min(this.#sendWindow(stream), this.#connSendWindow, this.#peerMaxFrame);
       if (room <= 0) {
         this.#blocked.add(stream);
         return;
@@ -875,6 +872,11 @@ export class H2Connection {
     this.#out = [];
     this.#outBytes = 0;
     if (!this.#socket.write(data)) this.socketWritable = false;
+    this.#afterSocketWrite();
+  }
+
+  /** The socket took bytes: control frames it has fully written stop counting, and reading may resume (or pause). */
+  #afterSocketWrite(): void {
     if (this.#socket.writableLength === 0) this.#queuedControl = 0;
     this.#limitInput();
   }
@@ -895,8 +897,7 @@ export class H2Connection {
 
   #onSocketDrain(): void {
     this.socketWritable = true;
-    if (this.#socket.writableLength === 0) this.#queuedControl = 0;
-    this.#limitInput();
+    this.#afterSocketWrite();
     for (const stream of this.#streams.values()) {
       if (stream.wantsDrain && stream.writable) {
         stream.wantsDrain = false;
