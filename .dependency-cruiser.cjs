@@ -4,6 +4,7 @@
 // Layers, lowest first; a module may import only its own layer and layers
 // below it (docs/architecture.md, "Modules and their boundaries"):
 //   pkg, gen, version.ts  leaf helpers, generated protobuf code
+//   tls                   certificates, keys, CRLs, TLS policy (on pkg only)
 //   raft                  the pure state machine
 //   wal, snap             files on disk
 //   storage               backend, consistent index, mvcc
@@ -39,7 +40,7 @@ function generatedModules() {
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const GENERATED = `^src/gen/(${generatedModules().map(escape).join("|")})\\.ts$`;
-const LAYERS = "pkg|gen|raft|wal|snap|storage|lease|server|api|client|cli|main";
+const LAYERS = "pkg|gen|tls|raft|wal|snap|storage|lease|server|api|client|cli|main";
 // Test code: tests, test helpers, and the program the WAL crash test kills.
 const TEST_CODE = "(\\.test\\.ts|/test-support\\.ts|^src/wal/crash-child\\.ts)$";
 
@@ -79,6 +80,20 @@ module.exports = {
       severity: "error",
       from: { path: "^src/version\\.ts$" },
       to: { path: "^(src|test|bench)/" },
+    },
+    {
+      name: "tls-on-pkg-only",
+      severity: "error",
+      comment: "src/tls loads and checks certificates for the server, the edge and the CLI; it imports only src/pkg.",
+      from: { path: "^src/tls/" },
+      to: { path: "^(src|test|bench)/", pathNot: "^src/(tls|pkg)/" },
+    },
+    {
+      name: "tls-for-server-and-above",
+      severity: "error",
+      comment: "Only the parts that listen or dial (server, api, client, cli, main) use TLS material; the cores below them never do.",
+      from: { path: "^src/(raft|wal|snap|storage|lease)/" },
+      to: { path: "^src/tls/" },
     },
     {
       name: "raft-is-pure",

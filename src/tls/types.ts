@@ -1,0 +1,46 @@
+/** Shared TLS types and the one error type of src/tls. */
+
+/** etcd's spelling of a TLS version (`--tls-min-version`, `--tls-max-version`). */
+export type TlsVersionName = "TLS1.2" | "TLS1.3";
+
+/** The policy flags, shared by client and peer sides as in etcd. */
+export interface TlsPolicy {
+  /** Go cipher-suite names (`--cipher-suites`); empty: the library's defaults. */
+  readonly cipherSuites: readonly string[];
+  readonly minVersion: TlsVersionName;
+  /** Undefined: the library's highest (TLS 1.3). */
+  readonly maxVersion: TlsVersionName | undefined;
+}
+
+export const DEFAULT_TLS_POLICY: TlsPolicy = { cipherSuites: [], minVersion: "TLS1.2", maxVersion: undefined };
+
+/** The flags that named each file, so an error can say which flag and which file. */
+export interface TlsFlagNames {
+  readonly cert: string;
+  readonly key: string;
+  readonly trustedCa: string;
+  readonly crl: string;
+}
+
+/** The files of one side. '' means not given. */
+export interface TlsFiles {
+  readonly certFile: string;
+  readonly keyFile: string;
+  /** CA bundle that verifies the other side's certificates. */
+  readonly trustedCaFile: string;
+  /** Revocation list checked against the other side's certificates. */
+  readonly crlFile: string;
+  readonly flags: TlsFlagNames;
+}
+
+/** A TLS setting the member cannot start with; the message names the flag and the file. */
+export class TlsConfigError extends Error {
+  readonly flag: string;
+  readonly file: string;
+  constructor(flag: string, file: string, message: string) {
+    super(message);
+    this.name = "TlsConfigError";
+    this.flag = flag;
+    this.file = file;
+  }
+}
