@@ -4,6 +4,7 @@
  * onto this. Durations are milliseconds, sizes bytes.
  * @module
  */
+import type { TlsClientSettings, TlsServerSettings } from "../tls/index.js";
 
 export interface InitialMember {
   readonly name: string;
@@ -21,8 +22,18 @@ export interface LeaseSettings {
   readonly checkpointIntervalMs?: number;
 }
 
+/** TLS between members (https peer URLs); see src/tls. */
+export interface PeerTlsSettings {
+  /** The peer listener's side of the handshake: --peer-cert-file, --peer-client-cert-auth, allowed CN/hostnames. */
+  readonly server: TlsServerSettings;
+  /** What this member presents and trusts when it dials a peer: --peer-client-cert-file (or --peer-cert-file), --peer-trusted-ca-file. */
+  readonly client: TlsClientSettings;
+}
+
 export interface ServerConfig {
   readonly name: string;
+  /** Undefined: peers are served and dialed over plain HTTP only (an https peer URL is then refused at start). */
+  readonly peerTls?: PeerTlsSettings;
   readonly dataDir: string;
   /** Where the WAL lives; `<dataDir>/member/wal` by default. */
   readonly walDir: string;
