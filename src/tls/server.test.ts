@@ -171,6 +171,10 @@ test("acceptTls checks the allowed common names and host names", async (t) => {
   const refusedHost = wrongHost.next();
   await assert.rejects(dial(wrongHost.port, clientSide(pki, pki.client)));
   assert.equal(await refusedHost, "refused");
+
+  // As in etcd (Go checks them in VerifyPeerCertificate): without a certificate asked for, the lists do not apply.
+  const unasked = await serve(t, { material: serverSide(pki), clientCertAuth: false, allowedCommonNames: ["someone-else"] });
+  assert.equal((await dial(unasked.port, clientSide(pki, pki.client))).text, "hello h2");
 });
 
 test("acceptTls checks a peer certificate's SAN against the remote address unless told not to", async (t) => {

@@ -254,6 +254,11 @@ describe("warnings", () => {
     has(["--client-cert-auth"], "scheme is HTTP while --client-cert-auth is enabled; ignoring client cert auth for this URL (client-url http://localhost:2379)");
     has(["--auto-tls", "--cert-file=c.pem", "--key-file=k.pem"], "ignoring client auto TLS since certs given");
     has(["--peer-auto-tls", "--peer-cert-file=c.pem", "--peer-key-file=k.pem"], "ignoring peer auto TLS since certs given");
+    has(["--peer-cert-allowed-cn=m1"], "--peer-cert-allowed-cn has no effect without --peer-client-cert-auth or --peer-trusted-ca-file: no client certificate is asked for");
+    has(["--client-cert-allowed-hostname=h"], "--client-cert-allowed-hostname has no effect without --client-cert-auth or --trusted-ca-file: no client certificate is asked for");
+    for (const argv of [["--peer-cert-allowed-cn=m1", "--peer-client-cert-auth"], ["--client-cert-allowed-hostname=h", "--trusted-ca-file=ca.pem"]]) {
+      assert.ok(!ok(argv).warnings.some((w) => w.includes("has no effect")), argv.join(" "));
+    }
   });
 
   it("etcd's start-up adjustments are reported", () => {

@@ -235,6 +235,20 @@ function checkTlsSide(side: TlsSide, selfSignedCertValidity: number): string | u
 }
 
 /**
+ * Ours: etcd checks allowed CNs / host names only on certificates it asked
+ * for, which it does with client-cert auth or a trusted CA; without either the
+ * list silently lets everyone in.
+ */
+function unusedAllowListWarning(v: FlagValues, prefix: "" | "peer-", lists: readonly string[], warnings: string[]): void {
+  if (v.bool(`${prefix}client-cert-auth`) || v.string(`${prefix}trusted-ca-file`) !== "") return;
+  for (const flag of lists) {
+    if (v.list(flag).length > 0) {
+      warnings.push(`--${flag} has no effect without --${prefix}client-cert-auth or --${prefix}trusted-ca-file: no client certificate is asked for`);
+    }
+  }
+}
+
+/**
  * What etcd's StartEtcd refuses or warns about while opening listeners, in
  * its order: peer listeners, client listeners (gRPC and HTTP-only), metrics.
  * A TLS URL needs a certificate and key, or auto-TLS (etcd names the bound
@@ -257,6 +271,7 @@ export function checkTlsListeners(v: FlagValues, urls: UrlSettings, clientAllowe
     allowedHostnames: v.list("client-cert-allowed-hostname"),
   };
   if (peer.autoTls && (peer.certFile !== "" || peer.keyFile !== "")) warnings.push("ignoring peer auto TLS since certs given");
+  unusedAllowListWarning(v, "peer-", ["peer-cert-allowed-cn", "peer-cert-allowed-hostname"], warnings);
   const peerTls = urls.listenPeer.find(isTlsUrl);
   if (peerTls !== undefined) {
     if (noCertificate(peer)) return `cannot listen on TLS for ${peerTls.host}: KeyFile and CertFile are not presented`;
@@ -265,6 +280,7 @@ export function checkTlsListeners(v: FlagValues, urls: UrlSettings, clientAllowe
   }
 
   if (client.autoTls && (client.certFile !== "" || client.keyFile !== "")) warnings.push("ignoring client auto TLS since certs given");
+  unusedAllowListWarning(v, "", ["client-cert-allowed-hostname"], warnings);
   for (const u of [...urls.listenClient, ...urls.listenClientHttp]) {
     if (!isTlsUrl(u)) {
       if (client.certFile !== "" || client.keyFile !== "") {
