@@ -84,7 +84,9 @@ export function acceptTls(socket: net.Socket, settings: TlsServerSettings, onSec
   const onClose = (): void => refuse("tls: connection closed before the handshake finished");
   const onHandshake = (): void => {
     if (requireClientCert) {
-      const verifyError = (tlsSocket as unknown as { _handle: VerifyingHandle | null })._handle?.verifyError() ?? null;
+      const handle = (tlsSocket as unknown as { _handle: VerifyingHandle | null })._handle;
+      // Fail closed: without the handle nothing says the chain verified.
+      const verifyError = handle === null ? new Error("connection closed during the handshake") : handle.verifyError();
       if (verifyError !== null) {
         tlsSocket.authorizationError = verifyError;
         refuse(`tls: failed to verify client certificate: ${verifyError.message}`);
