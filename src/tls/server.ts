@@ -169,7 +169,7 @@ async function checkSanAgainstAddress(san: SubjectAltNames, remoteAddress: strin
   if (san.ipAddresses.length === 0 && san.dnsNames.length === 0) return undefined;
   const host = canonicalIp(remoteAddress) ?? remoteAddress;
   if (san.ipAddresses.includes(host)) return undefined;
-  if (san.dnsNames.length === 0) return `tls: ${JSON.stringify(host)} does not match any of the certificate's IP addresses ${JSON.stringify(san.ipAddresses)}`;
+  if (san.dnsNames.length === 0) return `x509: certificate is valid for ${san.ipAddresses.join(", ")}, not ${host}`;
   const lookupProblems: string[] = [];
   try {
     const { hostname } = await dns.promises.lookupService(host, 0);
