@@ -1,0 +1,52 @@
+/**
+ * Why a dial to a peer failed before the peer spoke HTTP, in words an
+ * operator can act on. A refused or unreachable peer is ordinary (the
+ * back-off handles it quietly); a failed TLS handshake or a peer that
+ * answers in another protocol is a configuration mistake — a certificate
+ * from another CA, a refused client certificate, or a peer URL whose scheme
+ * does not match what the peer serves — and must be said clearly, not
+ * retried in silence.
+ * @module
+ */
+
+/** What a dial saw of its connection, recorded as it happens. */
+export interface DialTrace {
+  /** https URL: a TLS handshake was (to be) made. */
+  readonly secure: boolean;
+  /** The TCP connection was established. */
+  connected: boolean;
+  /** The peer answered in HTTP (its HTTP/2 SETTINGS, an HTTP/1.1 status line): whatever fails after is not a handshake problem. */
+  spokeHttp: boolean;
+  /** The first error of the socket or session. */
+  error: (Error & { code?: string }) | undefined;
+}
+
+export function newDialTrace(secure: boolean): DialTrace {
+  return { secure, connected: false, spokeHttp: false, error: undefined };
+}
+
+/** OpenSSL's words when the bytes that came back are not TLS at all. */
+const PLAIN_ANSWER_CODES = new Set(["ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG", "ERR_SSL_HTTP_REQUEST", "ERR_SSL_RECORD_LAYER_FAILURE"]);
+
+/** Node's codes for a failed handshake or certificate check (OpenSSL's verify errors have no ERR_ prefix). */
+function isTlsFailure(code: string | undefined): boolean {
+  return code !== undefined && (/^ERR_(SSL|TLS)_/.test(code) || /CERT|^UNABLE_TO_|SELF_SIGNED|^ERR_OSSL_/.test(code));
+}
+
+/**
+ * The reason to log for a handshake or scheme problem, or undefined for an
+ * ordinary failure (connection refused, reset after HTTP/2 started, …).
+ */
+export function handshakeProblem(trace: DialTrace): string | undefined {
+  if (trace.spokeHttp) return undefined;
+  const code = trace.error?.code;
+  if (trace.secure && isTlsFailure(code)) {
+    const hint = PLAIN_ANSWER_CODES.has(code!) ? " (the peer answered in plain text: it serves http, not https, on this URL)" : "";
+    return `TLS handshake failed: ${trace.error!.message}${hint}`;
+  }
+  if (!trace.connected) return undefined;
+  if (trace.secure) {
+    return "the peer closed the connection during the TLS handshake (it refused this member's certificate, or it does not serve https on this URL)";
+  }
+  return "the peer closed the connection without answering in plain HTTP (it serves https, not http, on this URL?)";
+}
