@@ -1,6 +1,7 @@
 import { after, describe, test } from "node:test";
 import assert from "node:assert/strict";
 import * as https from "node:https";
+import * as net from "node:net";
 import * as tls from "node:tls";
 import { readFileSync } from "node:fs";
 import { Readable } from "node:stream";
@@ -173,6 +174,31 @@ describe("peer TLS", { skip }, () => {
       const afterRotation = await presentedSerial(b.url, ca!.ca.cert, probe);
       assert.notEqual(afterRotation, before, "b's listener presents the new certificate");
     } finally {
+      await stopAll([a, b]);
+    }
+  });
+
+  test("half-open TLS handshakes count against the anonymous cap from the first byte: a flood of them does not lock members out", async () => {
+    const limits = { maxAnonymousConnections: 16 };
+    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", limits, tls: peerTlsFrom(ca!.issue("flood-a", "flood-a"), ca!.ca.cert) });
+    const b = await startNode({ id: 2n, listenUrl: "https://127.0.0.1:0", limits, tls: peerTlsFrom(ca!.issue("flood-b", "flood-b"), ca!.ca.cert) });
+    const sockets: net.Socket[] = [];
+    try {
+      const { port } = new URL(a.url);
+      // Half a ClientHello record header each, then silence.
+      for (let i = 0; i < 64; i++) {
+        const socket = net.connect({ host: "127.0.0.1", port: Number(port) }, () => socket.write(Buffer.from([0x16, 0x03])));
+        socket.on("error", () => {});
+        sockets.push(socket);
+      }
+      await eventually(() => sockets.filter((s) => s.destroyed || s.readableEnded).length >= 64 - limits.maxAnonymousConnections, "the oldest half-open handshakes closed");
+      assert.ok(a.transport.connections().anonymous <= limits.maxAnonymousConnections);
+      a.transport.addPeer(2n, [b.url]);
+      b.transport.addPeer(1n, [a.url]);
+      await deliver(b, a, "a member's heartbeat through the flood");
+      await deliver(a, b, "and back");
+    } finally {
+      for (const s of sockets) s.destroy();
       await stopAll([a, b]);
     }
   });
