@@ -25,12 +25,15 @@ export function newDialTrace(secure: boolean): DialTrace {
   return { secure, connected: false, spokeHttp: false, error: undefined };
 }
 
-/** OpenSSL's words when the bytes that came back are not TLS at all. */
-const PLAIN_ANSWER_CODES = new Set(["ERR_SSL_WRONG_VERSION_NUMBER", "ERR_SSL_PACKET_LENGTH_TOO_LONG", "ERR_SSL_HTTP_REQUEST", "ERR_SSL_RECORD_LAYER_FAILURE"]);
+/** OpenSSL's words when the bytes that came back are not TLS at all (node gives them as ERR_SSL_… codes, or as EPROTO with the text). */
+const PLAIN_ANSWER = /wrong version number|packet length too long|http request|WRONG_VERSION_NUMBER|PACKET_LENGTH_TOO_LONG/i;
+
+/** OpenSSL's verify errors for a certificate no trusted CA signed. */
+const UNTRUSTED_CODES = new Set(["UNABLE_TO_VERIFY_LEAF_SIGNATURE", "UNABLE_TO_GET_ISSUER_CERT_LOCALLY", "SELF_SIGNED_CERT_IN_CHAIN", "DEPTH_ZERO_SELF_SIGNED_CERT"]);
 
 /** Node's codes for a failed handshake or certificate check (OpenSSL's verify errors have no ERR_ prefix). */
 function isTlsFailure(code: string | undefined): boolean {
-  return code !== undefined && (/^ERR_(SSL|TLS)_/.test(code) || /CERT|^UNABLE_TO_|SELF_SIGNED|^ERR_OSSL_/.test(code));
+  return code !== undefined && (code === "EPROTO" || /^ERR_(SSL|TLS)_/.test(code) || /CERT|^UNABLE_TO_|SELF_SIGNED|^ERR_OSSL_/.test(code));
 }
 
 /**
@@ -39,14 +42,22 @@ function isTlsFailure(code: string | undefined): boolean {
  */
 export function handshakeProblem(trace: DialTrace): string | undefined {
   if (trace.spokeHttp) return undefined;
-  const code = trace.error?.code;
-  if (trace.secure && isTlsFailure(code)) {
-    const hint = PLAIN_ANSWER_CODES.has(code!) ? " (the peer answered in plain text: it serves http, not https, on this URL)" : "";
-    return `TLS handshake failed: ${trace.error!.message}${hint}`;
-  }
+  const error = trace.error;
+  if (trace.secure && error !== undefined && isTlsFailure(error.code)) return `TLS handshake failed: ${opensslReason(error.message)}${tlsHint(error)}`;
   if (!trace.connected) return undefined;
   if (trace.secure) {
     return "the peer closed the connection during the TLS handshake (it refused this member's certificate, or it does not serve https on this URL)";
   }
   return "the peer closed the connection without answering in plain HTTP (it serves https, not http, on this URL?)";
+}
+
+function tlsHint(error: Error & { code?: string }): string {
+  if (PLAIN_ANSWER.test(`${error.code} ${error.message}`)) return " (the peer answered in plain text: it serves http, not https, on this URL)";
+  if (error.code !== undefined && UNTRUSTED_CODES.has(error.code)) return " (the peer's certificate is not signed by a CA this member trusts)";
+  return "";
+}
+
+/** OpenSSL's "<id>:error:<code>:SSL routines:<function>:<reason>:<file>:<line>:" cut to its reason. */
+function opensslReason(message: string): string {
+  return /:SSL routines:[^:]*:([^:]+):/.exec(message)?.[1] ?? message.trim();
 }

@@ -256,8 +256,12 @@ export class PeerListener {
   #onSecure(connection: GuardedConnection, secure: tls.TLSSocket): void {
     secure.on("error", () => secure.destroy());
     if (connection.socket.destroyed || secure.destroyed) return;
-    if (secure.alpnProtocol === "h2") this.#toH2(connection, secure);
-    else this.#h1.emit("connection", secure);
+    if (secure.alpnProtocol === "h2") {
+      markHandshakeDone(secure);
+      this.#toH2(connection, secure);
+    } else {
+      this.#h1.emit("connection", secure);
+    }
   }
 
   /** etcd's "rejected connection" line for a handshake refused (anyone can provoke it: rate-limited). */
@@ -333,6 +337,16 @@ export class PeerListener {
     };
     session.setTimeout(idleMs, onIdle);
   }
+}
+
+/**
+ * A server-side TLS socket made outside a tls.Server keeps `secureConnecting`
+ * set after its handshake (only tls.Server's 'secureConnection' path clears
+ * it), and node's HTTP/2 session then waits for a 'secureConnect' that a
+ * server socket never emits: the session would never start.
+ */
+function markHandshakeDone(socket: tls.TLSSocket): void {
+  (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
 }
 
 function describe(err: unknown): string {
