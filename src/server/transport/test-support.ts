@@ -275,6 +275,20 @@ export class TestCa {
     return pair;
   }
 
+  /** Writes `crl.pem` (atomically) listing exactly these certificates; returns its path. */
+  writeCrl(revoked: readonly CertPair[]): string {
+    const crl = join(this.dir, "crl.pem");
+    const db = join(this.dir, "crl-index.txt");
+    const config = join(this.dir, "crl.cnf");
+    writeFileSync(db, "");
+    writeFileSync(config, `[ca]\ndefault_ca=d\n[d]\ndatabase=${db}\ndefault_md=sha256\ndefault_crl_days=2\n`);
+    const signing = ["-config", config, "-keyfile", this.ca.key, "-cert", this.ca.cert];
+    const ok = revoked.every((pair) => openssl(["ca", ...signing, "-revoke", pair.cert])) && openssl(["ca", ...signing, "-gencrl", "-out", `${crl}.tmp`]);
+    if (!ok) throw new Error("openssl could not write the CRL");
+    renameSync(`${crl}.tmp`, crl);
+    return crl;
+  }
+
   remove(): void {
     rmSync(this.dir, { recursive: true, force: true });
   }
@@ -293,13 +307,13 @@ function openssl(args: string[]): boolean {
  * (certificate, key, CA) for both sides, client certificates required, and
  * every file re-checked at each handshake so the tests see rotation at once.
  */
-export function peerTlsFrom(pair: CertPair, caFile: string, server: Partial<Omit<TlsServerSettings, "material">> = {}): PeerTlsOptions {
+export function peerTlsFrom(pair: CertPair, caFile: string, server: Partial<Omit<TlsServerSettings, "material">> = {}, crlFile = ""): PeerTlsOptions {
   const material = TlsMaterial.load({
     files: {
       certFile: pair.cert,
       keyFile: pair.key,
       trustedCaFile: caFile,
-      crlFile: "",
+      crlFile,
       flags: { cert: "--peer-cert-file", key: "--peer-key-file", trustedCa: "--peer-trusted-ca-file", crl: "--peer-crl-file" },
     },
     policy: DEFAULT_TLS_POLICY,

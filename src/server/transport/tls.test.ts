@@ -184,6 +184,23 @@ describe("peer TLS", { skip }, () => {
     }
   });
 
+  test("a CRL replaced on disk refuses the revoked peer certificate at its next handshake", async () => {
+    const crl = ca!.writeCrl([]);
+    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(ca!.issue("crl-a", "crl-a"), ca!.ca.cert, {}, crl) });
+    const b = ca!.issue("crl-b", "crl-b");
+    try {
+      a.members = [{ id: 1n, name: "crl-a", peerUrls: [a.url], clientUrls: [], isLearner: false }];
+      const asB = { tls: peerTlsFrom(b, ca!.ca.cert).client, timeoutMs: 10_000 };
+      assert.equal((await fetchClusterMembers([a.url], asB)).members.length, 1);
+      ca!.writeCrl([b]);
+      await assert.rejects(fetchClusterMembers([a.url], asB));
+      await eventually(() => logged(a, "rejected connection") !== undefined, "the revoked certificate rejected");
+      assert.match(field(logged(a, "rejected connection"), "error"), /revoked/);
+    } finally {
+      await a.stop();
+    }
+  });
+
   test("half-open TLS handshakes count against the anonymous cap from the first byte: a flood of them does not lock members out", async () => {
     const limits = { maxAnonymousConnections: 16 };
     const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", limits, tls: peerTlsFrom(ca!.issue("flood-a", "flood-a"), ca!.ca.cert) });
