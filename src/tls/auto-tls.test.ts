@@ -49,3 +49,9 @@ test("selfSignedCertificate replaces an expired or broken pair", async (t) => {
   assert.notEqual(fs.readFileSync(first.certFile, "utf8"), renewed);
   assert.equal(new X509Certificate(fs.readFileSync(first.certFile)).checkPrivateKey(createPrivateKey(fs.readFileSync(first.keyFile))), true);
 });
+
+test("selfSignedCertificate refuses a validity of zero years, as etcd", async (t) => {
+  await assert.rejects(selfSignedCertificate({ dir: tempDir(t), hosts: [], validityYears: 0 }), {
+    message: "selfSignedCertValidity is invalid,it should be greater than 0",
+  });
+});

@@ -55,6 +55,8 @@ const OID = {
  * only while it loads, matches and has not expired; otherwise it is replaced.
  */
 export async function selfSignedCertificate(options: SelfSignedOptions): Promise<{ certFile: string; keyFile: string }> {
+  // etcd's SelfCert refuses it too (validated at start by src/cli/etcd; checked here for other callers).
+  if (!(options.validityYears > 0)) throw new Error("selfSignedCertValidity is invalid,it should be greater than 0");
   const now = (options.now ?? Date.now)();
   await fsp.mkdir(options.dir, { recursive: true, mode: 0o700 });
   const certFile = join(options.dir, "cert.pem");
