@@ -186,9 +186,9 @@ export class PeerListener {
     checkPeerUrlSchemes([url], this.#options.tls !== undefined);
     const host = parsed.hostname === "localhost" ? "127.0.0.1" : parsed.hostname.replace(/^\[|\]$/g, "");
     const port = parsed.port === "" ? (secure ? 443 : 80) : Number(parsed.port);
-    const tlsSettings = this.#options.tls;
+    const handshake = secure ? this.#handshakeSettings() : undefined;
     const server = net.createServer({ noDelay: true }, (s) =>
-      this.#guarded(s, () => (secure && tlsSettings !== undefined ? this.#acceptTls(s, tlsSettings) : this.#acceptPlain(s))),
+      this.#guarded(s, () => (handshake !== undefined ? this.#acceptTls(s, handshake) : this.#acceptPlain(s))),
     );
     server.on("error", () => {});
     this.#servers.push(server);
@@ -232,22 +232,24 @@ export class PeerListener {
     return this.#guard.add(socket);
   }
 
+  /** The configured handshake with the peer port's ALPN, and no longer than the idle bound. */
+  #handshakeSettings(): TlsServerSettings | undefined {
+    const settings = this.#options.tls;
+    if (settings === undefined) return undefined;
+    return { ...settings, alpnProtocols: PEER_ALPN, handshakeTimeoutMs: Math.min(settings.handshakeTimeoutMs, this.#options.idleTimeoutMs) };
+  }
+
   /**
    * Counted by the guard from the first byte, so a flood of handshakes that
-   * never finish evicts its own oldest members and no handshake outlives
-   * the idle bound; the handshake takes the material's current context.
+   * never finish evicts its own oldest members; the handshake takes the
+   * material's current context.
    */
   #acceptTls(socket: net.Socket, settings: TlsServerSettings): void {
     const connection = this.#track(socket);
     if (socket.destroyed) return;
-    const bounded: TlsServerSettings = {
-      ...settings,
-      alpnProtocols: PEER_ALPN,
-      handshakeTimeoutMs: Math.min(settings.handshakeTimeoutMs, this.#options.idleTimeoutMs),
-    };
     acceptTls(
       socket,
-      bounded,
+      settings,
       (secure) => this.#guarded(secure, () => this.#onSecure(connection, secure)),
       (refusal) => this.#logRejected(refusal),
     );
