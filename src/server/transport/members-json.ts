@@ -9,9 +9,9 @@
 import * as http from "node:http";
 import * as https from "node:https";
 import { clientConnectOptions, type TlsClientSettings } from "../../tls/index.js";
-import { handshakeProblem, newDialTrace } from "./dial-failure.js";
 import type { Member } from "../membership/member.js";
 import { encodeMember } from "../membership/member.js";
+import { handshakeProblem, newDialTrace } from "./dial-failure.js";
 import { HEADER_CLUSTER_ID, idFromHex } from "./identity.js";
 
 export function encodeMembersJson(members: readonly Member[]): string {
