@@ -28,6 +28,11 @@ test("a peer certificate no trusted CA signed is named as such", () => {
   );
 });
 
+test("an alert from the peer says it refused this member's certificate", () => {
+  const error = failed("ERR_SSL_TLSV1_ALERT_UNKNOWN_CA", "C0:error:0A000418:SSL routines:ssl3_read_bytes:tlsv1 alert unknown ca:../ssl/record/rec_layer_s3.c:1586:SSL alert number 48\n");
+  assert.equal(handshakeProblem(trace(true, { connected: true, error })), "TLS handshake failed: tlsv1 alert unknown ca (the peer refused this member's certificate)");
+});
+
 test("a connection closed before the peer spoke HTTP: a refused certificate, or the other scheme", () => {
   assert.match(handshakeProblem(trace(true, { connected: true, error: failed("ECONNRESET", "socket hang up") }))!, /during the TLS handshake/);
   assert.match(handshakeProblem(trace(false, { connected: true }))!, /serves https, not http/);

@@ -46,7 +46,7 @@ export function handshakeProblem(trace: DialTrace): string | undefined {
   if (trace.secure && error !== undefined && isTlsFailure(error.code)) return `TLS handshake failed: ${opensslReason(error.message)}${tlsHint(error)}`;
   if (!trace.connected) return undefined;
   if (trace.secure) {
-    return "the peer closed the connection during the TLS handshake (it refused this member's certificate, or it does not serve https on this URL)";
+    return "the peer closed the connection during the TLS handshake (did it refuse this member's certificate, or does it not serve https on this URL?)";
   }
   return "the peer closed the connection without answering in plain HTTP (it serves https, not http, on this URL?)";
 }
@@ -54,6 +54,8 @@ export function handshakeProblem(trace: DialTrace): string | undefined {
 function tlsHint(error: Error & { code?: string }): string {
   if (PLAIN_ANSWER.test(`${error.code} ${error.message}`)) return " (the peer answered in plain text: it serves http, not https, on this URL)";
   if (error.code !== undefined && UNTRUSTED_CODES.has(error.code)) return " (the peer's certificate is not signed by a CA this member trusts)";
+  // An alert from the peer: it refused what this member presented.
+  if (error.code !== undefined && error.code.includes("_ALERT_")) return " (the peer refused this member's certificate)";
   return "";
 }
 
