@@ -163,6 +163,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     clusterId,
     advertisePeerUrls: config.initialAdvertisePeerUrls,
     listenPeerUrls: config.listenPeerUrls,
+    ...(config.peerTls !== undefined ? { tls: config.peerTls } : {}),
     snapDir: snapDir(config.dataDir),
     maxRequestBytes: config.maxRequestBytes,
     serverVersion: SERVER_VERSION,

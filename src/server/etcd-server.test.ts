@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { mkdtempSync, rmSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { RangeRequest } from "../gen/etcdserverpb/rpc.js";
@@ -12,6 +12,8 @@ import type { LeaderForwarder } from "./api.js";
 import { defaultWalDir } from "./bootstrap/bootstrap.js";
 import type { ServerConfig } from "./config.js";
 import { EtcdServer } from "./etcd-server.js";
+import { fetchClusterMembers } from "./transport/index.js";
+import { peerTlsFrom, recordingLogger, TestCa, type LogLine } from "./transport/test-support.js";
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -87,5 +89,41 @@ test("a single member runs its periodic duties on the injected clock: a lease ex
     await server.stop();
     assert.equal(clock.pendingTimers, 0, "stop cancels every periodic duty");
     rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("an https peer URL without peer TLS settings is refused before the data dir is made, naming the URL and the flags", async () => {
+  const parent = mkdtempSync(join(tmpdir(), "etcd-server-"));
+  const dataDir = join(parent, "never-made");
+  const config = { ...singleMember(dataDir), listenPeerUrls: ["https://127.0.0.1:0"] };
+  try {
+    await assert.rejects(EtcdServer.start(config, { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding }), {
+      message: "cannot listen on TLS for 127.0.0.1:0: KeyFile and CertFile are not presented (peer URL https://127.0.0.1:0 needs --peer-cert-file and --peer-key-file, or --peer-auto-tls)",
+    });
+    assert.equal(existsSync(dataDir), false);
+  } finally {
+    rmSync(parent, { recursive: true, force: true });
+  }
+});
+
+const ca = TestCa.create();
+
+test("a member with peer TLS serves its peer port over https to holders of a peer certificate", { skip: ca === undefined ? "openssl not available" : false }, async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
+  const peerTls = peerTlsFrom(ca!.issue("solo", "solo"), ca!.ca.cert);
+  const config: ServerConfig = { ...singleMember(dataDir), listenPeerUrls: ["https://127.0.0.1:0"], peerTls };
+  const logs: LogLine[] = [];
+  const server = await EtcdServer.start(config, { logger: recordingLogger(logs), clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding });
+  try {
+    const listening = logs.find((l) => l.msg === "serving peer traffic");
+    const address = listening?.fields["address"];
+    assert.equal(typeof address, "string");
+    const remote = await fetchClusterMembers([`https://${String(address)}`], { tls: peerTlsFrom(ca!.issue("tool", "tool"), ca!.ca.cert).client });
+    assert.equal(remote.clusterId, server.clusterId);
+    assert.deepEqual(remote.members.map((m) => m.id), [server.memberId]);
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+    ca!.remove();
   }
 });

@@ -11,6 +11,7 @@ import { bootstrap } from "./bootstrap/bootstrap.js";
 import { composeServer, type ComposedServer, type ServerDeps } from "./compose.js";
 import type { ServerConfig } from "./config.js";
 import { isSingleVoter } from "./raftnode/node.js";
+import { checkPeerUrlSchemes } from "./transport/index.js";
 import type { WatchApi } from "./watch/api.js";
 
 export type { ServerDeps } from "./compose.js";
@@ -52,6 +53,8 @@ export class EtcdServer implements HeaderSource {
   static async start(config: ServerConfig, deps: ServerDeps): Promise<EtcdServer> {
     const metrics = deps.metrics;
     const hooks = metrics === undefined ? {} : { onFsync: (s: number) => metrics.walFsyncSeconds.observe(s), onBackendCommit: (s: number) => metrics.backendCommitSeconds.observe(s) };
+    // Before the data dir is touched, as etcd refuses its peer listeners before it opens the data.
+    checkPeerUrlSchemes(config.listenPeerUrls, config.peerTls !== undefined);
     const boot = await bootstrap(config, deps.logger, hooks);
     const server = new EtcdServer(composeServer(config, deps, boot));
     try {

@@ -157,7 +157,7 @@ async function joinExisting(
   const others = config.initialCluster.filter((m) => m.name !== config.name).flatMap((m) => m.peerUrls);
   let remote;
   try {
-    remote = await fetchClusterMembers(others);
+    remote = await fetchClusterMembers(others, config.peerTls !== undefined ? { tls: config.peerTls.client } : {});
   } catch (err) {
     throw new Error(`cannot fetch cluster info from peer urls: ${err instanceof Error ? err.message : String(err)}`);
   }

@@ -1,26 +1,57 @@
 /**
- * Opening HTTP/2 sessions to a peer URL (h2c for http, ALPN h2 for https),
+ * Opening HTTP/2 sessions to a peer URL (h2c for http, ALPN h2 for https,
+ * presenting this member's peer certificate),
  * and small helpers for the request/answer plumbing shared by the message
  * stream, the prober and the snapshot sender.
  * @module
  */
 import * as http2 from "node:http2";
-import type * as tls from "node:tls";
+import * as net from "node:net";
+import * as tls from "node:tls";
+import { clientConnectOptions, type TlsClientSettings } from "../../tls/index.js";
+import { newDialTrace, type DialTrace } from "./dial-failure.js";
 
 export interface DialOptions {
   settings: http2.Settings;
   connectionWindowBytes: number;
   maxSessionMemoryMb: number;
-  tls?: tls.SecureContextOptions & { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean };
+  /**
+   * What this member presents and trusts on https peer URLs, read at every
+   * dial so a rotated certificate or CA is used on the next connection.
+   * Without it an https peer is checked against the system's roots and
+   * shown no certificate (a member without --peer-* flags dialing a TLS peer).
+   */
+  tls?: TlsClientSettings;
 }
 
+/** Raft traffic is HTTP/2 only; the peer's listener offers h2 and http/1.1. */
+const PEER_DIAL_ALPN = ["h2"] as const;
+
+const traces = new WeakMap<http2.ClientHttp2Session, DialTrace>();
+
+/**
+ * Opens an HTTP/2 session to a peer URL. The socket is made here (TLS
+ * through src/tls for https) so that its first error — a refused
+ * certificate, a peer speaking another protocol — is recorded before
+ * HTTP/2 turns it into a bare closed session; {@link dialTrace} reads it.
+ */
 export function dialPeer(url: string, options: DialOptions): http2.ClientHttp2Session {
+  const target = new URL(url);
+  const secure = target.protocol === "https:";
+  const trace = newDialTrace(secure);
+  const host = target.hostname.replace(/^\[|\]$/g, "");
+  const port = target.port === "" ? (secure ? 443 : 80) : Number(target.port);
+  const socket = secure ? tls.connect({ ...secureOptions(options.tls), host, port, ...(net.isIP(host) === 0 ? { servername: host } : {}) }) : net.connect({ host, port, noDelay: true });
+  socket.once("connect", () => (trace.connected = true));
+  socket.once("error", (err) => (trace.error ??= err));
   const session = http2.connect(url, {
     settings: options.settings,
     maxSessionMemory: options.maxSessionMemoryMb,
-    ...(url.startsWith("https:") ? { ...(options.tls ?? {}), ALPNProtocols: ["h2"] } : {}),
+    createConnection: () => socket,
   });
-  session.on("error", () => {}); // surfaced through 'close' on the session and its streams
+  traces.set(session, trace);
+  session.on("error", (err) => (trace.error ??= err)); // also surfaced through 'close' on the session and its streams
+  session.once("remoteSettings", () => (trace.spokeHttp = true));
   session.once("connect", () => {
     try {
       session.setLocalWindowSize(options.connectionWindowBytes);
@@ -29,6 +60,15 @@ export function dialPeer(url: string, options: DialOptions): http2.ClientHttp2Se
     }
   });
   return session;
+}
+
+function secureOptions(settings: TlsClientSettings | undefined): tls.ConnectionOptions {
+  return settings !== undefined ? clientConnectOptions(settings, PEER_DIAL_ALPN) : { ALPNProtocols: [...PEER_DIAL_ALPN] };
+}
+
+/** What the dial of `session` saw of its connection (see dial-failure.ts). */
+export function dialTrace(session: http2.ClientHttp2Session): DialTrace | undefined {
+  return traces.get(session);
 }
 
 /**

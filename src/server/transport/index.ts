@@ -11,8 +11,10 @@ export {
   type SnapshotSource,
   type TransportHandlers,
   type TransportLimits,
+  type PeerTlsOptions,
   type TransportOptions,
 } from "./types.js";
+export { checkPeerUrlSchemes, PeerUrlSchemeError } from "./peer-url-schemes.js";
 export { metricsSinkFrom, nullMetricsSink, type TransportMetricsSink } from "./metrics-sink.js";
 export { decodeMembersJson, encodeMembersJson, fetchClusterMembers, type RemoteCluster } from "./members-json.js";
 export type { RefusalKind } from "./identity.js";

@@ -8,8 +8,10 @@
  */
 import * as http from "node:http";
 import * as https from "node:https";
+import { clientConnectOptions, type TlsClientSettings } from "../../tls/index.js";
 import type { Member } from "../membership/member.js";
 import { encodeMember } from "../membership/member.js";
+import { handshakeProblem, newDialTrace } from "./dial-failure.js";
 import { HEADER_CLUSTER_ID, idFromHex } from "./identity.js";
 
 export function encodeMembersJson(members: readonly Member[]): string {
@@ -44,11 +46,13 @@ export interface RemoteCluster {
 /**
  * Asks the given peer URLs, in order, for the member list; the first good
  * answer wins. Rejects with every URL's failure when none answers.
- * Works against our members and real etcd (plain HTTP/1.1 GET).
+ * Works against our members and real etcd (plain HTTP/1.1 GET). https URLs
+ * present `tls`'s certificate (this member's peer certificate) and check
+ * the peer with its CA.
  */
 export async function fetchClusterMembers(
   peerUrls: readonly string[],
-  options?: { timeoutMs?: number; tls?: https.RequestOptions },
+  options?: { timeoutMs?: number; tls?: TlsClientSettings },
 ): Promise<RemoteCluster> {
   const failures: string[] = [];
   for (const url of peerUrls) {
@@ -69,11 +73,16 @@ export async function fetchClusterMembers(
 function httpGet(
   url: URL,
   timeoutMs: number,
-  tls: https.RequestOptions | undefined,
+  tls: TlsClientSettings | undefined,
 ): Promise<{ status: number; headers: http.IncomingHttpHeaders; body: string }> {
   return new Promise((resolve, reject) => {
-    const get = url.protocol === "https:" ? https.get : http.get;
-    const req = get(url, { ...(tls ?? {}), timeout: timeoutMs, agent: false }, (res) => {
+    const secure = url.protocol === "https:";
+    const trace = newDialTrace(secure);
+    const get = secure ? https.get : http.get;
+    // Taken at each request, so a rotated certificate is presented on the next one.
+    const tlsOptions = secure && tls !== undefined ? clientConnectOptions(tls, ["http/1.1"]) : {};
+    const req = get(url, { ...tlsOptions, timeout: timeoutMs, agent: false }, (res) => {
+      trace.spokeHttp = true;
       let body = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => {
@@ -83,7 +92,16 @@ function httpGet(
       res.on("end", () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }));
       res.on("error", reject);
     });
-    req.on("timeout", () => req.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-    req.on("error", reject);
+    req.once("socket", (socket) => socket.once("connect", () => (trace.connected = true)));
+    let timedOut = false;
+    req.on("timeout", () => {
+      timedOut = true;
+      req.destroy(new Error(`no answer in ${timeoutMs} ms`));
+    });
+    req.on("error", (err) => {
+      trace.error ??= err;
+      const problem = timedOut ? undefined : handshakeProblem(trace);
+      reject(problem !== undefined ? new Error(problem) : err);
+    });
   });
 }

@@ -15,7 +15,8 @@ import type { Cancel, Clock } from "../../pkg/clock.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import { Backoff } from "./backoff.js";
-import { awaitResponse, destroyLater, dialPeer, readText, type DialOptions } from "./dial.js";
+import { awaitResponse, destroyLater, dialPeer, dialTrace, readText, type DialOptions } from "./dial.js";
+import { handshakeProblem } from "./dial-failure.js";
 import { frameBodies } from "./frame-codec.js";
 import { idToHex, refusalFromAnswer, type RefusalKind } from "./identity.js";
 import type { TransportMetricsSink } from "./metrics-sink.js";
@@ -37,6 +38,9 @@ export interface PeerLinkContext {
 }
 
 type LinkState = "connecting" | "active" | "backoff" | "stopped";
+
+/** Who ended a connection: the peer (or the network), or this side (a timeout, new URLs). */
+type FailureSide = "remote" | "local";
 
 const DROP_LOG_INTERVAL_MS = 1_000;
 
@@ -70,6 +74,8 @@ export class PeerLink {
   #dropsSinceLog = 0;
   #lastDropLogMs = -Infinity;
   #lastRefusal = "";
+  /** The last handshake problem logged, so a peer that keeps failing the same way is named once per outage. */
+  #lastHandshakeProblem = "";
 
   constructor(id: bigint, urls: readonly string[], ctx: PeerLinkContext) {
     if (urls.length === 0) throw new Error(`transport: peer ${idToHex(id)} has no URLs`);
@@ -124,7 +130,7 @@ export class PeerLink {
     if (this.#state === "stopped") return;
     if (current === undefined || !urls.includes(current)) {
       this.#backoff.reset();
-      this.#fail(this.#generation, "peer URLs changed");
+      this.#fail(this.#generation, "peer URLs changed", "local");
     }
   }
 
@@ -173,7 +179,7 @@ export class PeerLink {
     );
     this.#stream = stream;
     stream.on("error", () => {});
-    this.#cancelDialTimeout = this.#ctx.clock.after(this.#ctx.limits.dialTimeoutMs, () => this.#fail(gen, `no answer within ${this.#ctx.limits.dialTimeoutMs} ms`));
+    this.#cancelDialTimeout = this.#ctx.clock.after(this.#ctx.limits.dialTimeoutMs, () => this.#fail(gen, `no answer within ${this.#ctx.limits.dialTimeoutMs} ms`, "local"));
     session.once("close", () => this.#fail(gen, "connection closed"));
     stream.once("close", () => this.#fail(gen, `stream closed (code ${stream.rstCode ?? "none"})`));
     awaitResponse(stream).then(
@@ -197,6 +203,7 @@ export class PeerLink {
     this.#activeSinceMs = this.#ctx.clock.nowMs();
     this.#backoff.reset();
     this.#lastRefusal = "";
+    this.#lastHandshakeProblem = "";
     this.#log.info({ url }, "peer became active");
     this.#cancelProbes = this.#ctx.clock.every(this.#ctx.limits.probeIntervalMs, () => this.#probe(gen));
     this.#probe(gen);
@@ -215,20 +222,29 @@ export class PeerLink {
     this.#fail(gen, `answered ${status}: ${body}`);
   }
 
-  #fail(gen: number, reason: string): void {
+  #fail(gen: number, reason: string, side: FailureSide = "remote"): void {
     if (gen !== this.#generation || this.#state === "stopped" || this.#state === "backoff") return;
     const wasActive = this.#state === "active";
+    const trace = side === "remote" && this.#session !== undefined ? dialTrace(this.#session) : undefined;
+    const problem = trace !== undefined ? handshakeProblem(trace) : undefined;
     this.#generation++;
     this.#teardown();
     const lost = this.#queue.length - this.#head;
     this.#clearQueue();
     if (lost > 0) this.#noteDrop(lost, "connection lost");
     if (wasActive) this.#log.warn({ reason, "lost-messages": lost }, "peer became inactive");
+    else if (problem !== undefined) this.#noteHandshakeProblem(problem);
     else this.#log.debug({ reason, url: this.currentUrl() }, "failed to dial peer");
     if (wasActive || lost > 0) this.#ctx.onUnreachable(this.id);
     if (this.#urls.length > 1) this.#urlIndex = (this.#urlIndex + 1) % this.#urls.length;
     this.#state = "backoff";
     this.#cancelReconnect = this.#ctx.clock.after(this.#backoff.nextDelayMs(), () => this.#connect());
+  }
+
+  /** A TLS or scheme mismatch does not heal by redialing: say so, once per outage per reason. */
+  #noteHandshakeProblem(problem: string): void {
+    if (problem !== this.#lastHandshakeProblem) this.#log.error({ url: this.currentUrl(), reason: problem }, "failed to connect to peer");
+    this.#lastHandshakeProblem = problem;
   }
 
   #teardown(): void {
@@ -323,7 +339,7 @@ export class PeerLink {
     const cancelTimeout = this.#ctx.clock.after(timeoutMs, () => {
       this.#log.warn({ "timeout-ms": timeoutMs }, "prober detected unhealthy status");
       req.close();
-      this.#fail(gen, "probe timed out");
+      this.#fail(gen, "probe timed out", "local");
     });
     void readText(req).then(() => {
       cancelTimeout();

@@ -3,26 +3,39 @@
  * and joining members may also ask plain HTTP/1.1 questions (`GET /members`,
  * `/version`) as they do of etcd. So, as on the client port, a connection that
  * opens with the HTTP/2 preface goes to the HTTP/2 server and anything else
- * to an HTTP/1.1 server. For https URLs ALPN makes the same choice.
+ * to an HTTP/1.1 server. For https URLs ALPN makes the same choice, after a
+ * handshake run by src/tls with the current certificate, CA and CRL (so a
+ * rotated file applies to the next connection) and its checks of the
+ * client certificate (--peer-client-cert-auth, allowed CN and hostnames,
+ * the SAN against the remote address).
  *
  * The port is open to anyone who can reach the member, so the listener is
  * also where hostile connections are bounded (README.md, "Hostile peers"):
  * a connection that says nothing, or carries no member's stream and goes
  * silent, is closed after `idleTimeoutMs`; anonymous connections are capped
- * (connection-guard.ts); the HTTP/2 and HTTP/1.1 servers get explicit limits;
- * and no handler lets an exception escape.
+ * (connection-guard.ts) from the moment they are accepted, TLS handshakes
+ * included, and a handshake gets no longer than `idleTimeoutMs`; the HTTP/2
+ * and HTTP/1.1 servers get explicit limits; refused handshakes are logged
+ * rate-limited ("rejected connection", as etcd); and no handler lets an
+ * exception escape.
  * @module
  */
 import * as http from "node:http";
 import * as http2 from "node:http2";
 import * as net from "node:net";
-import * as tls from "node:tls";
+import type * as tls from "node:tls";
 import type { Clock } from "../../pkg/clock.js";
 import type { Logger } from "../../pkg/logger.js";
+import { acceptTls, type TlsRefusal, type TlsServerSettings } from "../../tls/index.js";
 import { ConnectionGuard, type GuardedConnection } from "./connection-guard.js";
+import { checkPeerUrlSchemes } from "./peer-url-schemes.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 
 const H2_PREFACE = Buffer.from("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n", "latin1");
+/** The first byte of a TLS record carrying a handshake: a ClientHello sent to a plain-HTTP URL. */
+const TLS_HANDSHAKE_RECORD = 0x16;
+/** Raft streams need HTTP/2; tools and joining members ask their GETs over HTTP/1.1. */
+const PEER_ALPN = ["h2", "http/1.1"] as const;
 
 /**
  * HTTP/2 limits of the peer port's server sessions. A member's session
@@ -82,8 +95,8 @@ export interface PeerListenerOptions {
   maxAnonymousConnections: number;
   logger: Logger;
   clock: Pick<Clock, "nowMs">;
-  /** Key and certificate for https peer URLs. */
-  tls?: tls.SecureContextOptions & { requestCert?: boolean; ca?: string | Buffer | Array<string | Buffer> };
+  /** The server side of the handshake on https peer URLs; without it an https URL cannot be bound. */
+  tls?: TlsServerSettings;
 }
 
 export class PeerListener {
@@ -170,15 +183,13 @@ export class PeerListener {
     const parsed = new URL(url);
     if (parsed.protocol !== "http:" && parsed.protocol !== "https:") throw new Error(`transport: unsupported peer URL scheme ${url}`);
     const secure = parsed.protocol === "https:";
-    if (secure && this.#options.tls === undefined) throw new Error(`transport: ${url} needs TLS settings`);
+    checkPeerUrlSchemes([url], this.#options.tls !== undefined);
     const host = parsed.hostname === "localhost" ? "127.0.0.1" : parsed.hostname.replace(/^\[|\]$/g, "");
     const port = parsed.port === "" ? (secure ? 443 : 80) : Number(parsed.port);
-    const server = secure
-      ? tls
-          .createServer({ ...this.#options.tls, ALPNProtocols: ["h2", "http/1.1"], handshakeTimeout: this.#options.idleTimeoutMs })
-          .on("secureConnection", (s) => this.#guarded(s, () => this.#acceptTls(s)))
-          .on("tlsClientError", () => {})
-      : net.createServer({ noDelay: true }, (s) => this.#guarded(s, () => this.#acceptPlain(s)));
+    const handshake = secure ? this.#handshakeSettings() : undefined;
+    const server = net.createServer({ noDelay: true }, (s) =>
+      this.#guarded(s, () => (handshake !== undefined ? this.#acceptTls(s, handshake) : this.#acceptPlain(s))),
+    );
     server.on("error", () => {});
     this.#servers.push(server);
     const bound = await new Promise<net.AddressInfo>((resolve, reject) => {
@@ -221,11 +232,43 @@ export class PeerListener {
     return this.#guard.add(socket);
   }
 
-  #acceptTls(socket: tls.TLSSocket): void {
+  /** The configured handshake with the peer port's ALPN, and no longer than the idle bound. */
+  #handshakeSettings(): TlsServerSettings | undefined {
+    const settings = this.#options.tls;
+    if (settings === undefined) return undefined;
+    return { ...settings, alpnProtocols: PEER_ALPN, handshakeTimeoutMs: Math.min(settings.handshakeTimeoutMs, this.#options.idleTimeoutMs) };
+  }
+
+  /**
+   * Counted by the guard from the first byte, so a flood of handshakes that
+   * never finish evicts its own oldest members; the handshake takes the
+   * material's current context.
+   */
+  #acceptTls(socket: net.Socket, settings: TlsServerSettings): void {
     const connection = this.#track(socket);
     if (socket.destroyed) return;
-    if (socket.alpnProtocol === "h2") this.#toH2(connection);
-    else this.#h1.emit("connection", socket);
+    acceptTls(
+      socket,
+      settings,
+      (secure) => this.#guarded(secure, () => this.#onSecure(connection, secure)),
+      (refusal) => this.#logRejected(refusal),
+    );
+  }
+
+  #onSecure(connection: GuardedConnection, secure: tls.TLSSocket): void {
+    secure.on("error", () => secure.destroy());
+    if (connection.socket.destroyed || secure.destroyed) return;
+    if (secure.alpnProtocol === "h2") {
+      markHandshakeDone(secure);
+      this.#toH2(connection, secure);
+    } else {
+      this.#h1.emit("connection", secure);
+    }
+  }
+
+  /** etcd's "rejected connection" line for a handshake refused (anyone can provoke it: rate-limited). */
+  #logRejected(refusal: TlsRefusal): void {
+    this.#remoteWarnings.warn({ "remote-addr": refusal.remoteAddress, error: refusal.reason }, "rejected connection");
   }
 
   #acceptPlain(socket: net.Socket): void {
@@ -240,6 +283,13 @@ export class PeerListener {
     const onData = (chunk: Buffer): void => {
       this.#guarded(socket, () => {
         head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
+        if (head[0] === TLS_HANDSHAKE_RECORD) {
+          // Plain text back makes the dialer's TLS fail at once with "wrong version number", not a reset it might retry as a network fault.
+          this.#logRejected({ remoteAddress: socket.remoteAddress ?? "", reason: "a TLS handshake on a plain-HTTP peer URL (the members' peer URL schemes do not match)" });
+          socket.off("data", onData);
+          socket.end("HTTP/1.1 400 Bad Request\r\nconnection: close\r\n\r\n");
+          return;
+        }
         const n = Math.min(head.length, H2_PREFACE.length);
         const isH2 = head.subarray(0, n).equals(H2_PREFACE.subarray(0, n));
         if (isH2 && head.length < H2_PREFACE.length) return; // not enough bytes to decide yet
@@ -250,7 +300,7 @@ export class PeerListener {
         if (isH2) {
           // The session takes the socket's handle and reads the unshifted
           // bytes itself; resuming the JS stream here would steal them.
-          this.#toH2(connection);
+          this.#toH2(connection, socket);
         } else {
           this.#h1.emit("connection", socket);
           socket.resume();
@@ -260,10 +310,11 @@ export class PeerListener {
     socket.on("data", onData);
   }
 
-  #toH2(connection: GuardedConnection): void {
+  /** Hands `socket` (the connection's own, or the TLS socket over it) to the HTTP/2 server. */
+  #toH2(connection: GuardedConnection, socket: net.Socket): void {
     this.#routing = connection;
     try {
-      this.#h2.emit("connection", connection.socket);
+      this.#h2.emit("connection", socket);
     } finally {
       this.#routing = undefined;
     }
@@ -288,6 +339,16 @@ export class PeerListener {
     };
     session.setTimeout(idleMs, onIdle);
   }
+}
+
+/**
+ * A server-side TLS socket made outside a tls.Server keeps `secureConnecting`
+ * set after its handshake (only tls.Server's 'secureConnection' path clears
+ * it), and node's HTTP/2 session then waits for a 'secureConnect' that a
+ * server socket never emits: the session would never start.
+ */
+function markHandshakeDone(socket: tls.TLSSocket): void {
+  (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
 }
 
 function describe(err: unknown): string {

@@ -18,7 +18,7 @@ import type { Member } from "../membership/member.js";
 import { formatId } from "../membership/ids.js";
 import type { MembershipStore } from "../membership/membership-store.js";
 import type { ServerMetrics } from "../metrics/metrics.js";
-import { DEFAULT_LIMITS, maxRaftMessageBytes, metricsSinkFrom, PeerTransport, type RefusalKind, type SnapshotSource } from "./index.js";
+import { DEFAULT_LIMITS, maxRaftMessageBytes, metricsSinkFrom, PeerTransport, type PeerTlsOptions, type RefusalKind, type SnapshotSource } from "./index.js";
 
 export interface PeersDeps {
   memberId: bigint;
@@ -27,6 +27,8 @@ export interface PeersDeps {
   listenPeerUrls: readonly string[];
   snapDir: string;
   serverVersion: string;
+  /** TLS on https peer URLs, both ways (ServerConfig.peerTls). */
+  tls?: PeerTlsOptions;
   /**
    * --max-request-bytes: raises the bound on the raft messages peers may
    * send us ({@link maxRaftMessageBytes}) past its default, which covers
@@ -77,6 +79,7 @@ export class ServerPeers {
         logger: deps.logger,
         clock: deps.clock,
         random: deps.random,
+        ...(deps.tls !== undefined ? { tls: deps.tls } : {}),
         ...(deps.metrics !== undefined ? { metrics: metricsSinkFrom(deps.metrics) } : {}),
         limits: { maxFrameBytes: Math.max(DEFAULT_LIMITS.maxFrameBytes, maxRaftMessageBytes(deps.maxRequestBytes ?? 0)) },
       },

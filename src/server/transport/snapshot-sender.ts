@@ -11,7 +11,8 @@ import { createHash } from "node:crypto";
 import type * as http2 from "node:http2";
 import type { Message } from "../../gen/raftpb/raft.js";
 import type { Cancel, Clock } from "../../pkg/clock.js";
-import { awaitResponse, destroyLater, dialPeer, drained, readText, type DialOptions } from "./dial.js";
+import { awaitResponse, destroyLater, dialPeer, dialTrace, drained, readText, type DialOptions } from "./dial.js";
+import { handshakeProblem } from "./dial-failure.js";
 import { encodeFrame } from "./frame-codec.js";
 import { refusalFromAnswer, type RefusalKind } from "./identity.js";
 import type { SnapshotSource } from "./types.js";
@@ -104,7 +105,10 @@ export async function sendSnapshot(url: string, m: Message, source: SnapshotSour
   } catch (err) {
     if (err instanceof SnapshotSendError) throw err;
     if (answered !== undefined && Number(answered[":status"]) !== 204) throw await refusalError(answered, answerBody);
-    throw new SnapshotSendError(options.signal.aborted ? "transport stopped" : `snapshot transfer failed: ${err instanceof Error ? err.message : String(err)}`);
+    if (options.signal.aborted) throw new SnapshotSendError("transport stopped");
+    const trace = dialTrace(session);
+    const why = (trace !== undefined ? handshakeProblem(trace) : undefined) ?? (err instanceof Error ? err.message : String(err));
+    throw new SnapshotSendError(`snapshot transfer failed: ${why}`);
   } finally {
     cancelStall?.();
     options.signal.removeEventListener("abort", onAbort);

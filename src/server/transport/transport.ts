@@ -20,6 +20,7 @@ import { encodeMembersJson } from "./members-json.js";
 import { nullMetricsSink, type TransportMetricsSink } from "./metrics-sink.js";
 import { PeerLink, type PeerLinkContext } from "./peer-link.js";
 import { PeerListener, type BoundAddress } from "./peer-listener.js";
+import { checkPeerUrlSchemes, warnPlainPeerUrls } from "./peer-url-schemes.js";
 import { RateLimitedLog } from "./rate-limited-log.js";
 import { receiveSnapshot } from "./snapshot-receiver.js";
 import { SnapshotSendError, sendSnapshot } from "./snapshot-sender.js";
@@ -67,7 +68,7 @@ export class PeerTransport {
       settings,
       connectionWindowBytes: this.#limits.connectionWindowBytes,
       maxSessionMemoryMb: MAX_SESSION_MEMORY_MB,
-      ...(options.tls !== undefined ? { tls: options.tls } : {}),
+      ...(options.tls !== undefined ? { tls: options.tls.client } : {}),
     };
     this.#linkContext = {
       localId: options.memberId,
@@ -92,7 +93,7 @@ export class PeerTransport {
         maxAnonymousConnections: this.#limits.maxAnonymousConnections,
         logger: this.#log,
         clock: this.#clock,
-        ...(options.tls !== undefined ? { tls: options.tls } : {}),
+        ...(options.tls !== undefined ? { tls: options.tls.server } : {}),
       },
     );
   }
@@ -110,9 +111,15 @@ export class PeerTransport {
     this.#clusterId = id;
   }
 
-  /** Binds the listen URLs (port 0 picks a free port) and starts dialing peers already added. */
+  /**
+   * Binds the listen URLs (port 0 picks a free port) and starts dialing
+   * peers already added. An https URL without TLS settings throws a
+   * PeerUrlSchemeError before anything is bound.
+   */
   async start(listenUrls: readonly string[]): Promise<BoundAddress[]> {
     if (this.#started) throw new Error("transport: already started");
+    checkPeerUrlSchemes(listenUrls, this.#options.tls !== undefined);
+    warnPlainPeerUrls(listenUrls, this.#options.tls, this.#log);
     this.#started = true;
     const bound: BoundAddress[] = [];
     try {

@@ -5,11 +5,11 @@
  * @module
  */
 import type { Readable } from "node:stream";
-import type * as tls from "node:tls";
 import type { Message } from "../../gen/raftpb/raft.js";
 import type { Clock } from "../../pkg/clock.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
+import type { TlsClientSettings, TlsServerSettings } from "../../tls/index.js";
 import type { Member } from "../membership/member.js";
 import type { RefusalKind } from "./identity.js";
 import type { TransportMetricsSink } from "./metrics-sink.js";
@@ -70,9 +70,17 @@ export interface TransportOptions {
   clock?: Clock;
   random?: Random;
   metrics?: TransportMetricsSink;
-  /** Key, certificate and CA for https peer URLs (server and client side). */
-  tls?: tls.SecureContextOptions & { ca?: string | Buffer | Array<string | Buffer>; rejectUnauthorized?: boolean };
+  /** TLS for https peer URLs; without it an https listen URL is refused at start. */
+  tls?: PeerTlsOptions;
   limits?: Partial<TransportLimits>;
+}
+
+/** TLS between members: both sides of it, as src/tls describes them (--peer-* flags). */
+export interface PeerTlsOptions {
+  /** The listener's side of the handshake (certificate, client-certificate auth, allowed CN and hostnames, the SAN check). */
+  readonly server: TlsServerSettings;
+  /** What this member presents and trusts when it dials a peer. */
+  readonly client: TlsClientSettings;
 }
 
 export interface TransportLimits {
