@@ -121,7 +121,8 @@ interface Http1Connection {
 class ThrottledReport<E> {
   readonly #intervalMs: number;
   readonly #report: (latest: E, count: number) => void;
-  #latest: E | undefined;
+  /** Boxed: an event may itself be undefined. */
+  #latest: { readonly event: E } | undefined;
   #unreported = 0;
   #timer: NodeJS.Timeout | undefined;
 
@@ -131,7 +132,7 @@ class ThrottledReport<E> {
   }
 
   add(event: E): void {
-    this.#latest = event;
+    this.#latest = { event };
     this.#unreported++;
     if (this.#timer === undefined) this.#flush();
   }
@@ -146,7 +147,7 @@ class ThrottledReport<E> {
       this.#timer = undefined;
       return;
     }
-    this.#report(this.#latest, this.#unreported);
+    this.#report(this.#latest.event, this.#unreported);
     this.#unreported = 0;
     this.#timer = setTimeout(() => this.#flush(), this.#intervalMs);
     this.#timer.unref();
@@ -286,7 +287,10 @@ export class ClientListener {
     acceptTls(
       socket,
       { ...tls, alpnProtocols: alpnFor(protocols), handshakeTimeoutMs: this.#options.prefaceTimeoutMs },
-      (secure: TLSSocket) => this.#readFirstBytes(secure, (decrypted) => this.#serveProtocol(secure, decrypted, protocols, deadline)),
+      (secure: TLSSocket) => {
+        secure.on("error", () => secure.destroy());
+        this.#readFirstBytes(secure, (decrypted) => this.#serveProtocol(secure, decrypted, protocols, deadline));
+      },
       (refusal) => this.#tlsRefusals.add(refusal),
     );
   }

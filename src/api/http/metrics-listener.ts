@@ -47,7 +47,10 @@ export async function listenMetrics(urls: readonly MetricsUrl[], handler: HttpHa
         socket.once("close", () => sockets.delete(socket));
         socket.on("error", () => socket.destroy());
         if (secure && tls !== undefined) {
-          acceptTls(socket, { ...tls, alpnProtocols: ["http/1.1"], handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS }, (secureSocket) => http.emit("connection", secureSocket));
+          acceptTls(socket, { ...tls, alpnProtocols: ["http/1.1"], handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS }, (secureSocket) => {
+            secureSocket.on("error", () => secureSocket.destroy());
+            http.emit("connection", secureSocket);
+          });
         } else {
           http.emit("connection", socket);
         }
