@@ -204,6 +204,16 @@ describe("ClientListener over TLS: gRPC and HTTP/1 on one port", () => {
       socket.destroy();
     }
   });
+
+  it("a client that offers both (curl, browsers) is given http/1.1, so its requests reach the HTTP side", async () => {
+    const { port } = await start(tcp("tls"), serverTls());
+    const socket = tlsConnect({ host: "127.0.0.1", port, ca: readFileSync(pki.caCert), ALPNProtocols: ["h2", "http/1.1"] });
+    cleanups.push(() => {
+      socket.destroy();
+    });
+    await once(socket, "secureConnect");
+    assert.equal(socket.alpnProtocol, "http/1.1");
+  });
 });
 
 describe("ClientListener over TLS: client certificates", () => {

@@ -154,11 +154,17 @@ class ThrottledReport<E> {
   }
 }
 
-/** ALPN protocols offered on a TLS endpoint, in preference order: what the endpoint serves. */
+/**
+ * ALPN protocols offered on a TLS endpoint, in the server's preference
+ * order: what the endpoint serves. Our HTTP/2 serves gRPC only (etcd's Go
+ * server also routes non-gRPC HTTP/2 requests to the gateway), so a client
+ * that offers both (curl, browsers, HTTP libraries) is given http/1.1, and
+ * gRPC clients, which offer only h2, get h2.
+ */
 function alpnFor(protocols: Protocols): readonly string[] {
   switch (protocols) {
     case "grpc+http":
-      return ["h2", "http/1.1"];
+      return ["http/1.1", "h2"];
     case "grpc":
       return ["h2"];
     case "http":
