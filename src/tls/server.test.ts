@@ -171,6 +171,10 @@ test("acceptTls checks the allowed common names and host names", async (t) => {
   const refusedHost = wrongHost.next();
   await assert.rejects(dial(wrongHost.port, clientSide(pki, pki.client)));
   assert.equal(await refusedHost, "refused");
+
+  // As in etcd (Go checks them in VerifyPeerCertificate): without a certificate asked for, the lists do not apply.
+  const unasked = await serve(t, { material: serverSide(pki), clientCertAuth: false, allowedCommonNames: ["someone-else"] });
+  assert.equal((await dial(unasked.port, clientSide(pki, pki.client))).text, "hello h2");
 });
 
 test("acceptTls checks a peer certificate's SAN against the remote address unless told not to", async (t) => {
@@ -224,4 +228,46 @@ test("acceptTls presents a rotated server certificate on the next handshake", as
   const after = await dial(h.port, clientSide(pki, undefined));
   assert.equal(before.peer?.subject, "CN=server");
   assert.equal(after.peer?.subject, "CN=server-2");
+});
+
+test("acceptTls keeps serving while many handshakes hang half-open", async (t) => {
+  const pki = makeTestPki(tempDir(t));
+  const h = await serve(t, { material: serverSide(pki), handshakeTimeoutMs: 60_000 });
+  const stalled: net.Socket[] = [];
+  t.after(() => {
+    for (const socket of stalled) socket.destroy();
+  });
+  for (let i = 0; i < 200; i++) {
+    const socket = net.connect(h.port, "127.0.0.1", () => socket.write(Buffer.from("16030100", "hex"))); // the start of a record, never finished
+    socket.on("error", () => {});
+    stalled.push(socket);
+  }
+  assert.equal((await dial(h.port, clientSide(pki, undefined))).text, "hello h2");
+  assert.deepEqual(h.refusals, []);
+});
+
+test("acceptTls serves a unix socket (no remote address: the SAN check does not apply)", async (t) => {
+  const dir = tempDir(t);
+  const pki = makeTestPki(dir);
+  const path = join(dir, "etcd.sock");
+  const server = serverSide(pki, { trustedCaFile: pki.caCert });
+  const identities: (TlsPeerIdentity | undefined)[] = [];
+  const listener = net.createServer((socket) =>
+    acceptTls(socket, { material: server, clientCertAuth: true, allowedCommonNames: [], allowedHostnames: [], verifyClientSan: true, handshakeTimeoutMs: 10_000, alpnProtocols: ["h2"] }, (secure) => {
+      secure.on("error", () => {});
+      identities.push(peerIdentity(secure));
+      secure.end("unix");
+    }),
+  );
+  await new Promise<void>((resolve) => listener.listen(path, resolve));
+  t.after(() => new Promise<void>((resolve) => listener.close(() => resolve())));
+  const text = await new Promise<string>((resolve, reject) => {
+    const socket = tls.connect({ path, servername: "localhost", ...clientConnectOptions({ material: clientSide(pki, pki.client) }, ["h2"]) });
+    let received = "";
+    socket.on("data", (chunk: Buffer) => (received += chunk.toString()));
+    socket.on("error", reject);
+    socket.on("close", () => resolve(received));
+  });
+  assert.equal(text, "unix");
+  assert.equal(identities[0]?.commonName, "client");
 });

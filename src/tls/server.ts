@@ -80,7 +80,7 @@ export function acceptTls(socket: net.Socket, settings: TlsServerSettings, onSec
     socket.destroy();
     onRefused?.({ remoteAddress, reason });
   };
-  const onError = (err: Error): void => refuse(`tls: ${err.message}`);
+  const onError = (err: Error & { reason?: string }): void => refuse(`tls: ${err.reason ?? err.message}`);
   const onClose = (): void => refuse("tls: connection closed before the handshake finished");
   const onHandshake = (): void => {
     if (requireClientCert) {
@@ -92,7 +92,7 @@ export function acceptTls(socket: net.Socket, settings: TlsServerSettings, onSec
       }
       tlsSocket.authorized = true;
     }
-    checkIdentity(tlsSocket, settings, remoteAddress).then(
+    checkIdentity(tlsSocket, settings, requireClientCert, remoteAddress).then(
       (problem) => {
         if (settled) return;
         if (problem !== undefined) {
@@ -105,7 +105,7 @@ export function acceptTls(socket: net.Socket, settings: TlsServerSettings, onSec
       (err: unknown) => refuse(`tls: ${err instanceof Error ? err.message : String(err)}`),
     );
   };
-  const deadline = setTimeout(() => refuse(`tls: handshake not finished within ${settings.handshakeTimeoutMs} ms`), settings.handshakeTimeoutMs);
+  const deadline = setTimeout(() => refuse(`tls: handshake not finished within ${settings.handshakeTimeoutMs} ms`), boundedDelay(settings.handshakeTimeoutMs));
   tlsSocket.on("error", onError);
   tlsSocket.once("close", onClose);
   tlsSocket.once("secure", onHandshake);
@@ -113,10 +113,19 @@ export function acceptTls(socket: net.Socket, settings: TlsServerSettings, onSec
 
 function ignore(): void {}
 
-/** etcd's checks after the handshake, in its order: allowed CN / host name (its VerifyPeerCertificate), then SAN against the remote address, then the CRL. */
-async function checkIdentity(socket: tls.TLSSocket, settings: TlsServerSettings, remoteAddress: string): Promise<string | undefined> {
+/** Node fires a timer of more than 2^31-1 ms (or NaN) at once; keep such a deadline at its longest instead. */
+function boundedDelay(ms: number): number {
+  return Number.isFinite(ms) && ms > 0 ? Math.min(ms, 2 ** 31 - 1) : 2 ** 31 - 1;
+}
+
+/**
+ * etcd's checks after the handshake, in its order: allowed CN / host name
+ * (its VerifyPeerCertificate, which Go runs only when it asked for a client
+ * certificate), then SAN against the remote address, then the CRL.
+ */
+async function checkIdentity(socket: tls.TLSSocket, settings: TlsServerSettings, certRequested: boolean, remoteAddress: string): Promise<string | undefined> {
   const leaf = socket.getPeerX509Certificate();
-  if (settings.allowedCommonNames.length > 0 || settings.allowedHostnames.length > 0) {
+  if (certRequested && (settings.allowedCommonNames.length > 0 || settings.allowedHostnames.length > 0)) {
     if (leaf === undefined || !socket.authorized || !allowed(socket, leaf.subjectAltName, settings)) return "client certificate authentication failed";
   }
   if (leaf === undefined) return undefined;
