@@ -39,11 +39,6 @@ export interface Http2Server {
   serve(socket: Socket, afterPreface: Buffer): void;
 }
 
-export interface ListenAddress {
-  host: string;
-  port: number;
-}
-
 export interface ClientListenerOptions {
   /**
    * Time a new connection has to send the whole HTTP/2 preface or, for
