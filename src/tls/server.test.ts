@@ -123,7 +123,7 @@ test("acceptTls with client-cert auth: a verified client passes with its identit
   let refused = h.next();
   await assert.rejects(dial(h.port, clientSide(pki, undefined)));
   assert.equal(await refused, "refused");
-  assert.match(h.refusals.at(-1)!.reason, /certificate/i);
+  assert.equal(h.refusals.at(-1)!.reason, "tls: peer did not return a certificate");
 
   refused = h.next();
   await assert.rejects(dial(h.port, clientSide(pki, pki.strangerClient)));
@@ -189,7 +189,7 @@ test("acceptTls checks a peer certificate's SAN against the remote address unles
   const refused = strict.next();
   await assert.rejects(dial(strict.port, clientSide(pki, elsewhere)));
   assert.equal(await refused, "refused");
-  assert.match(strict.refusals.at(-1)!.reason, /"127\.0\.0\.1" does not match/);
+  assert.equal(strict.refusals.at(-1)!.reason, "x509: certificate is valid for 10.9.8.7, not 127.0.0.1");
 
   const lax = await serve(t, { material: server, clientCertAuth: true, verifyClientSan: false });
   assert.equal((await dial(lax.port, clientSide(pki, elsewhere))).text, "hello h2");

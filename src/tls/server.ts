@@ -84,7 +84,9 @@ export function acceptTls(socket: net.Socket, settings: TlsServerSettings, onSec
   const onClose = (): void => refuse("tls: connection closed before the handshake finished");
   const onHandshake = (): void => {
     if (requireClientCert) {
-      const verifyError = (tlsSocket as unknown as { _handle: VerifyingHandle | null })._handle?.verifyError() ?? null;
+      const handle = (tlsSocket as unknown as { _handle: VerifyingHandle | null })._handle;
+      // Fail closed: without the handle nothing says the chain verified.
+      const verifyError = handle === null ? new Error("connection closed during the handshake") : handle.verifyError();
       if (verifyError !== null) {
         tlsSocket.authorizationError = verifyError;
         refuse(`tls: failed to verify client certificate: ${verifyError.message}`);
@@ -167,7 +169,7 @@ async function checkSanAgainstAddress(san: SubjectAltNames, remoteAddress: strin
   if (san.ipAddresses.length === 0 && san.dnsNames.length === 0) return undefined;
   const host = canonicalIp(remoteAddress) ?? remoteAddress;
   if (san.ipAddresses.includes(host)) return undefined;
-  if (san.dnsNames.length === 0) return `tls: ${JSON.stringify(host)} does not match any of the certificate's IP addresses ${JSON.stringify(san.ipAddresses)}`;
+  if (san.dnsNames.length === 0) return `x509: certificate is valid for ${san.ipAddresses.join(", ")}, not ${host}`;
   const lookupProblems: string[] = [];
   try {
     const { hostname } = await dns.promises.lookupService(host, 0);

@@ -7,7 +7,7 @@
 import { execFileSync } from "node:child_process";
 import fs from "node:fs";
 import { join } from "node:path";
-import type { TlsFiles } from "./types.js";
+import { CLIENT_TLS_FLAGS, type TlsFiles } from "./types.js";
 
 export interface TestPki {
   readonly dir: string;
@@ -78,8 +78,6 @@ export function makeTestPki(dir: string): TestPki {
   return { dir, caCert: ca.cert, server, client, revokedClient, strangerClient, crl, emptyCrl };
 }
 
-export const CLIENT_FLAGS = { cert: "--cert-file", key: "--key-file", trustedCa: "--trusted-ca-file", crl: "--client-crl-file" } as const;
-
 export function files(parts: Partial<Omit<TlsFiles, "flags">>): TlsFiles {
-  return { certFile: "", keyFile: "", trustedCaFile: "", crlFile: "", ...parts, flags: CLIENT_FLAGS };
+  return { certFile: "", keyFile: "", trustedCaFile: "", crlFile: "", ...parts, flags: CLIENT_TLS_FLAGS };
 }
