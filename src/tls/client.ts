@@ -9,9 +9,15 @@ export interface TlsClientSettings {
   readonly insecureSkipVerify?: boolean;
 }
 
-/** Options for tls.connect / http2.connect / https.request, with the material's current context. */
+/**
+ * Options for tls.connect / http2.connect / https.request, with the
+ * material's current context (the files are re-read when they changed). The
+ * server's name is checked as Node does (an IP host against the IP SANs).
+ */
 export function clientConnectOptions(settings: TlsClientSettings, alpnProtocols: readonly string[]): tls.ConnectionOptions {
-  void settings;
-  void alpnProtocols;
-  throw new Error("src/tls: not built yet");
+  return {
+    secureContext: settings.material.context(),
+    ALPNProtocols: [...alpnProtocols],
+    rejectUnauthorized: settings.insecureSkipVerify !== true,
+  };
 }

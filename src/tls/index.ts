@@ -8,7 +8,7 @@
  * @module
  */
 export type { TlsVersionName, TlsPolicy, TlsFiles, TlsFlagNames } from "./types.js";
-export { TlsConfigError, DEFAULT_TLS_POLICY } from "./types.js";
+export { TlsConfigError, DEFAULT_TLS_POLICY, CLIENT_TLS_FLAGS, PEER_TLS_FLAGS, CLIENT_DIAL_TLS_FLAGS, PEER_DIAL_TLS_FLAGS } from "./types.js";
 export { TlsMaterial, type TlsMaterialOptions } from "./material.js";
 export { acceptTls, type TlsServerSettings, type TlsRefusal } from "./server.js";
 export { clientConnectOptions, type TlsClientSettings } from "./client.js";

@@ -22,6 +22,15 @@ export interface TlsFlagNames {
   readonly crl: string;
 }
 
+/** The flags of the client side's files (what the client listeners present and check). */
+export const CLIENT_TLS_FLAGS: TlsFlagNames = { cert: "--cert-file", key: "--key-file", trustedCa: "--trusted-ca-file", crl: "--client-crl-file" };
+/** The flags of the peer side's files (the peer listeners, and the dialer unless --peer-client-cert-file is given). */
+export const PEER_TLS_FLAGS: TlsFlagNames = { cert: "--peer-cert-file", key: "--peer-key-file", trustedCa: "--peer-trusted-ca-file", crl: "--peer-crl-file" };
+/** The member dialing its own client port with --client-cert-file / --client-key-file. */
+export const CLIENT_DIAL_TLS_FLAGS: TlsFlagNames = { cert: "--client-cert-file", key: "--client-key-file", trustedCa: "--trusted-ca-file", crl: "--client-crl-file" };
+/** A member dialing its peers with --peer-client-cert-file / --peer-client-key-file. */
+export const PEER_DIAL_TLS_FLAGS: TlsFlagNames = { cert: "--peer-client-cert-file", key: "--peer-client-key-file", trustedCa: "--peer-trusted-ca-file", crl: "--peer-crl-file" };
+
 /** The files of one side. '' means not given. */
 export interface TlsFiles {
   readonly certFile: string;

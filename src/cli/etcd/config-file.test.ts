@@ -232,6 +232,17 @@ cert-file: /ignored.pem
   it("validation applies to file settings too", () => {
     assert.equal(err(["--config-file", PATH], {}, file("election-timeout: 400\n")).message, "--election-timeout[400ms] should be at least as 5 times as --heartbeat-interval[100ms]");
   });
+
+  it("the TLS listener checks read the transport-security blocks", () => {
+    const https = "listen-client-urls: https://127.0.0.1:2379\nadvertise-client-urls: https://127.0.0.1:2379\n";
+    assert.equal(err(["--config-file", PATH], {}, file(https)).message, "TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:2379 with HTTPS scheme");
+    const certs = "client-transport-security:\n  cert-file: c.pem\n  key-file: k.pem\n";
+    ok(["--config-file", PATH], {}, file(https + certs));
+    assert.equal(
+      err(["--config-file", PATH], {}, file(https + certs + "  allowed-cn: [a]\n  allowed-hostname: [h]\n")).message,
+      'AllowedCNs and AllowedHostnames are mutually exclusive (cns=["a"], hostnames=["h"])',
+    );
+  });
 });
 
 import { parseEtcdConfig } from "./parse.js";

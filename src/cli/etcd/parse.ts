@@ -41,7 +41,7 @@ import { FlagValues } from "./flag-values.js";
 import { EXPERIMENTAL_RENAMES } from "./flags.js";
 import { goQuote } from "./go-value.js";
 import { helpText, USAGE, versionText, type RuntimeInfo } from "./help.js";
-import { checkClusterAndTiming, checkLogging, checkRenamedFlags, checkTail, checkUrls, type UrlSettings } from "./validate.js";
+import { checkClusterAndTiming, checkLogging, checkRenamedFlags, checkTail, checkTlsListeners, checkUrls, type UrlSettings } from "./validate.js";
 
 export type ParseOutcome =
   | { readonly kind: "run"; readonly config: EtcdConfig; readonly warnings: string[] }
@@ -181,7 +181,8 @@ function build(
     checkLogging(v) ??
     checkUrls(urls) ??
     checkClusterAndTiming(v, initialClusterText, urls) ??
-    checkTail(v, gates, warnings);
+    checkTail(v, gates, warnings) ??
+    checkTlsListeners(v, urls, extras.clientAllowedCns, warnings);
   if (invalid !== undefined) return failure(invalid);
 
   for (const [old, renamed] of EXPERIMENTAL_RENAMES) if (explicit.has(old)) v.set(renamed, v.get(old));

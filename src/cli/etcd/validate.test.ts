@@ -55,6 +55,15 @@ const ERRORS: [string, string[], string | RegExp][] = [
   ["an unknown TLS version", ["--tls-min-version=TLS1.1"], 'unexpected TLS version "TLS1.1" (must be one of: TLS1.2, TLS1.3)'],
   ["min TLS version above max", ["--tls-min-version=TLS1.3", "--tls-max-version=TLS1.2"], "min version (TLS1.3) is greater than max version (TLS1.2)"],
   ["cipher suites with TLS 1.3 only", ["--tls-min-version=TLS1.3", "--cipher-suites=TLS_AES_128_GCM_SHA256"], "cipher suites cannot be configured when only TLS1.3 is enabled"],
+  ["real: an unknown cipher suite", [...C, ...P, "--cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,FOO"], 'unexpected TLS cipher suite "FOO"'],
+  ["real: an https client URL without a certificate", [...P, "--listen-client-urls=https://127.0.0.1:42379", "--advertise-client-urls=https://127.0.0.1:42379"], "TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:42379 with HTTPS scheme"],
+  ["a unixs client URL without a certificate", ["--listen-client-urls=unixs://localhost:42379", "--advertise-client-urls=https://127.0.0.1:42379"], "TLS key/cert (--cert-file, --key-file) must be provided for client url unixs://localhost:42379 with HTTPS scheme"],
+  ["an https client HTTP URL without a certificate", ["--listen-client-http-urls=https://127.0.0.1:42381"], "TLS key/cert (--cert-file, --key-file) must be provided for client url https://127.0.0.1:42381 with HTTPS scheme"],
+  ["real: an https peer URL without a certificate", [...C, "--listen-peer-urls=https://127.0.0.1:42380", "--initial-advertise-peer-urls=https://127.0.0.1:42380", "--initial-cluster=default=https://127.0.0.1:42380"], "cannot listen on TLS for 127.0.0.1:42380: KeyFile and CertFile are not presented"],
+  ["real: an https metrics URL without a certificate", [...C, ...P, "--listen-metrics-urls=https://127.0.0.1:42382"], "cannot listen on TLS for 127.0.0.1:42382: KeyFile and CertFile are not presented"],
+  ["real: a certificate without its key on an https URL", [...P, "--listen-client-urls=https://127.0.0.1:42379", "--advertise-client-urls=https://127.0.0.1:42379", "--cert-file=srv.pem"], "KeyFile and CertFile must both be present[key: , cert: srv.pem]"],
+  ["allowed CNs and host names together (3.5)", ["--listen-peer-urls=https://127.0.0.1:2380", "--peer-auto-tls", "--peer-cert-allowed-cn=a,b", "--peer-cert-allowed-hostname=h"], 'AllowedCNs and AllowedHostnames are mutually exclusive (cns=["a" "b"], hostnames=["h"])'],
+  ["auto-TLS with a zero validity (3.5)", ["--listen-client-urls=https://127.0.0.1:2379", "--advertise-client-urls=https://127.0.0.1:2379", "--auto-tls", "--self-signed-cert-validity=0"], "selfSignedCertValidity is invalid,it should be greater than 0"],
   ["discovery-fallback=proxy (3.6)", ["--discovery-fallback=proxy"], `v2 proxy is deprecated, and --discovery-fallback can't be configured as "proxy"`],
   ["real: a bad initial-cluster URL", [...C, "--initial-cluster=default=ftp://127.0.0.1:42380"], "error setting up initial cluster: URL scheme must be http, https, unix, or unixs: ftp://127.0.0.1:42380"],
   ["an initial-cluster entry without a URL", ["--initial-cluster=default"], "error setting up initial cluster: URL scheme must be http, https, unix, or unixs: "],
@@ -88,7 +97,12 @@ describe("validation", () => {
     ok(["--enable-log-rotation", "--log-outputs=stderr,/var/log/etcd.log"]);
     ok(["--log-outputs=systemd/journal"]);
     ok(["--log-level=WARN", "--log-format=console"]);
-    ok(["--tls-min-version=TLS1.2", "--tls-max-version=TLS1.3", "--cipher-suites=X"]);
+    ok(["--tls-min-version=TLS1.2", "--tls-max-version=TLS1.3", "--cipher-suites=TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256,TLS_AES_128_GCM_SHA256"]);
+    ok(["--listen-client-urls=https://127.0.0.1:2379,unixs://localhost:1", "--advertise-client-urls=https://127.0.0.1:2379", "--auto-tls"]);
+    ok(["--listen-client-urls=https://127.0.0.1:2379", "--advertise-client-urls=https://127.0.0.1:2379", "--cert-file=c.pem", "--key-file=k.pem", "--listen-metrics-urls=https://127.0.0.1:2381"]);
+    ok(["--listen-peer-urls=https://127.0.0.1:2380", "--initial-advertise-peer-urls=https://127.0.0.1:2380", "--initial-cluster=default=https://127.0.0.1:2380", "--peer-auto-tls"]);
+    // Plain peers: etcd never builds the TLS configuration that refuses both.
+    ok(["--peer-cert-allowed-cn=a", "--peer-cert-allowed-hostname=h"]);
     ok(["--auth-token=", "--auth-token-ttl=1"]);
     ok(["--auth-token=jwt,pub-key=p.pem,sign-method=ES256"]);
     ok(["--feature-gates=LeaseCheckpoint=true,LeaseCheckpointPersist=true"]);
@@ -180,7 +194,7 @@ describe("warnings", () => {
 
   it("names each set-but-unimplemented flag", () => {
     has(["--auto-compaction-retention=1h"], "--auto-compaction-retention is accepted but not implemented yet; it has no effect");
-    has(["--cert-file=c.pem"], "--cert-file is accepted but not implemented yet; it has no effect");
+    has(["--enable-pprof"], "--enable-pprof is accepted but not implemented yet; it has no effect");
     has(["--experimental-corrupt-check-time=5m"], "--corrupt-check-time is accepted but not implemented yet; it has no effect");
     has(["--feature-gates=CompactHashCheck=true"], "--feature-gates CompactHashCheck=true is accepted but not implemented yet; it has no effect");
   });
@@ -219,6 +233,32 @@ describe("warnings", () => {
     has(["--experimental-warning-unary-request-duration=1s"], /^--experimental-warning-unary-request-duration is deprecated/);
     has(["--enable-v2"], "--enable-v2 was removed after etcd 3.4; it is accepted and has no effect");
     has(["--log-output=stderr"], "--log-output is deprecated; use --log-outputs");
+  });
+
+  it("TLS flags are implemented: they never warn as such", () => {
+    const { warnings } = ok([
+      "--name=m1",
+      "--listen-client-urls=https://127.0.0.1:2379", "--advertise-client-urls=https://127.0.0.1:2379", "--cert-file=c.pem", "--key-file=k.pem",
+      "--trusted-ca-file=ca.pem", "--client-cert-auth", "--client-crl-file=crl.pem", "--client-cert-allowed-hostname=h", "--client-cert-file=cc.pem",
+      "--client-key-file=ck.pem", "--listen-peer-urls=https://127.0.0.1:2380", "--initial-advertise-peer-urls=https://127.0.0.1:2380",
+      "--initial-cluster=m1=https://127.0.0.1:2380", "--peer-cert-file=p.pem", "--peer-key-file=pk.pem", "--peer-trusted-ca-file=ca.pem",
+      "--peer-client-cert-auth", "--peer-crl-file=crl.pem", "--peer-cert-allowed-cn=m", "--peer-skip-client-san-verification",
+      "--peer-client-cert-file=pc.pem", "--peer-client-key-file=pck.pem", "--self-signed-cert-validity=2", "--cipher-suites=TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+      "--tls-min-version=TLS1.2", "--tls-max-version=TLS1.3",
+    ]);
+    assert.deepEqual(warnings, []);
+  });
+
+  it("TLS settings an HTTP URL or given certificates make moot, as etcd warns", () => {
+    has(["--cert-file=c.pem", "--key-file=k.pem"], "scheme is HTTP while key and cert files are present; ignoring key and cert files (client-url http://localhost:2379)");
+    has(["--client-cert-auth"], "scheme is HTTP while --client-cert-auth is enabled; ignoring client cert auth for this URL (client-url http://localhost:2379)");
+    has(["--auto-tls", "--cert-file=c.pem", "--key-file=k.pem"], "ignoring client auto TLS since certs given");
+    has(["--peer-auto-tls", "--peer-cert-file=c.pem", "--peer-key-file=k.pem"], "ignoring peer auto TLS since certs given");
+    has(["--peer-cert-allowed-cn=m1"], "--peer-cert-allowed-cn has no effect without --peer-client-cert-auth or --peer-trusted-ca-file: no client certificate is asked for");
+    has(["--client-cert-allowed-hostname=h"], "--client-cert-allowed-hostname has no effect without --client-cert-auth or --trusted-ca-file: no client certificate is asked for");
+    for (const argv of [["--peer-cert-allowed-cn=m1", "--peer-client-cert-auth"], ["--client-cert-allowed-hostname=h", "--trusted-ca-file=ca.pem"]]) {
+      assert.ok(!ok(argv).warnings.some((w) => w.includes("has no effect")), argv.join(" "));
+    }
   });
 
   it("etcd's start-up adjustments are reported", () => {

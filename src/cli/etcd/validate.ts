@@ -11,6 +11,7 @@ import { isBindableUrl, type EtcdUrl } from "../../pkg/go-url.js";
 import { formatGoDuration, goQuoteList } from "./go-value.js";
 import { EXPERIMENTAL_RENAMES } from "./flags.js";
 import type { LogLevel } from "./config.js";
+import { policyFromFlags } from "../../tls/index.js";
 
 /** URL lists after etcd's adjustments (advertise-client-urls may have been cleared). */
 export interface UrlSettings {
@@ -182,7 +183,7 @@ export function checkClusterAndTiming(v: FlagValues, initialClusterText: string,
   return undefined;
 }
 
-/** Tracing, lease-checkpoint gates, hash-check interval and TLS version checks (the end of Validate). */
+/** Tracing, lease-checkpoint gates, hash-check interval and TLS policy checks (the end of Validate, then the cipher suites). */
 export function checkTail(v: FlagValues, gates: FeatureGateSet, warnings: string[]): string | undefined {
   if (v.bool("enable-distributed-tracing")) {
     const rate = v.number("distributed-tracing-sampling-rate");
@@ -199,14 +200,107 @@ export function checkTail(v: FlagValues, gates: FeatureGateSet, warnings: string
     const ms = v.number(name);
     if (ms <= 0) return `--${name} must be >0 (set to ${formatGoDuration(ms)})`;
   }
-  const min = v.string("tls-min-version");
-  const max = v.string("tls-max-version");
-  for (const version of [min, max]) {
-    if (version !== "" && version !== "TLS1.2" && version !== "TLS1.3") {
-      return `unexpected TLS version "${version}" (must be one of: TLS1.2, TLS1.3)`;
+  // The TLS versions end Validate; the cipher suites are the first thing StartEtcd checks.
+  const policy = policyFromFlags(v.list("cipher-suites"), v.string("tls-min-version"), v.string("tls-max-version"));
+  if ("error" in policy) return policy.error;
+  return undefined;
+}
+
+/** The flags of one side's TLS files, as etcd's TLSInfo holds them. */
+interface TlsSide {
+  readonly certFile: string;
+  readonly keyFile: string;
+  readonly autoTls: boolean;
+  readonly allowedCns: readonly string[];
+  readonly allowedHostnames: readonly string[];
+}
+
+const isTlsUrl = (u: EtcdUrl): boolean => u.scheme === "https" || u.scheme === "unixs";
+
+/** etcd's TLSInfo.Empty after SelfCert: no cert and key given, and no auto-TLS to make them. */
+const noCertificate = (side: TlsSide): boolean => side.certFile === "" && side.keyFile === "" && !side.autoTls;
+
+/** What etcd's listener set-up refuses for one side once it has a TLS URL (transport's baseConfig and SelfCert). */
+function checkTlsSide(side: TlsSide, selfSignedCertValidity: number): string | undefined {
+  if (side.certFile === "" && side.keyFile === "" && side.autoTls && selfSignedCertValidity === 0) {
+    return "selfSignedCertValidity is invalid,it should be greater than 0";
+  }
+  if ((side.certFile === "") !== (side.keyFile === "")) {
+    return `KeyFile and CertFile must both be present[key: ${side.keyFile}, cert: ${side.certFile}]`;
+  }
+  if (side.allowedCns.length > 0 && side.allowedHostnames.length > 0) {
+    return `AllowedCNs and AllowedHostnames are mutually exclusive (cns=${goQuoteList(side.allowedCns)}, hostnames=${goQuoteList(side.allowedHostnames)})`;
+  }
+  return undefined;
+}
+
+/**
+ * Ours: etcd checks allowed CNs / host names only on certificates it asked
+ * for, which it does with client-cert auth or a trusted CA; without either the
+ * list silently lets everyone in.
+ */
+function unusedAllowListWarning(v: FlagValues, prefix: "" | "peer-", lists: readonly string[], warnings: string[]): void {
+  if (v.bool(`${prefix}client-cert-auth`) || v.string(`${prefix}trusted-ca-file`) !== "") return;
+  for (const flag of lists) {
+    if (v.list(flag).length > 0) {
+      warnings.push(`--${flag} has no effect without --${prefix}client-cert-auth or --${prefix}trusted-ca-file: no client certificate is asked for`);
     }
   }
-  if (max !== "" && min === "TLS1.3" && max === "TLS1.2") return `min version (${min}) is greater than max version (${max})`;
-  if (min === "TLS1.3" && v.list("cipher-suites").length > 0) return "cipher suites cannot be configured when only TLS1.3 is enabled";
+}
+
+/**
+ * What etcd's StartEtcd refuses or warns about while opening listeners, in
+ * its order: peer listeners, client listeners (gRPC and HTTP-only), metrics.
+ * A TLS URL needs a certificate and key, or auto-TLS (etcd names the bound
+ * address for peers and metrics; we name the URL's host:port, before binding).
+ */
+export function checkTlsListeners(v: FlagValues, urls: UrlSettings, clientAllowedCns: readonly string[], warnings: string[]): string | undefined {
+  const validity = v.number("self-signed-cert-validity");
+  const peer: TlsSide = {
+    certFile: v.string("peer-cert-file"),
+    keyFile: v.string("peer-key-file"),
+    autoTls: v.bool("peer-auto-tls"),
+    allowedCns: v.list("peer-cert-allowed-cn"),
+    allowedHostnames: v.list("peer-cert-allowed-hostname"),
+  };
+  const client: TlsSide = {
+    certFile: v.string("cert-file"),
+    keyFile: v.string("key-file"),
+    autoTls: v.bool("auto-tls"),
+    allowedCns: clientAllowedCns,
+    allowedHostnames: v.list("client-cert-allowed-hostname"),
+  };
+  if (peer.autoTls && (peer.certFile !== "" || peer.keyFile !== "")) warnings.push("ignoring peer auto TLS since certs given");
+  unusedAllowListWarning(v, "peer-", ["peer-cert-allowed-cn", "peer-cert-allowed-hostname"], warnings);
+  const peerTls = urls.listenPeer.find(isTlsUrl);
+  if (peerTls !== undefined) {
+    if (noCertificate(peer)) return `cannot listen on TLS for ${peerTls.host}: KeyFile and CertFile are not presented`;
+    const problem = checkTlsSide(peer, validity);
+    if (problem !== undefined) return problem;
+  }
+
+  if (client.autoTls && (client.certFile !== "" || client.keyFile !== "")) warnings.push("ignoring client auto TLS since certs given");
+  unusedAllowListWarning(v, "", ["client-cert-allowed-hostname"], warnings);
+  for (const u of [...urls.listenClient, ...urls.listenClientHttp]) {
+    if (!isTlsUrl(u)) {
+      if (client.certFile !== "" || client.keyFile !== "") {
+        warnings.push(`scheme is HTTP while key and cert files are present; ignoring key and cert files (client-url ${u.href})`);
+      }
+      if (v.bool("client-cert-auth")) {
+        warnings.push(`scheme is HTTP while --client-cert-auth is enabled; ignoring client cert auth for this URL (client-url ${u.href})`);
+      }
+      continue;
+    }
+    if (noCertificate(client)) return `TLS key/cert (--cert-file, --key-file) must be provided for client url ${u.href} with HTTPS scheme`;
+  }
+  const clientTls = [...urls.listenClient, ...urls.listenClientHttp].some(isTlsUrl);
+  const metricsTls = urls.listenMetrics.find(isTlsUrl);
+  if (clientTls || metricsTls !== undefined) {
+    if (metricsTls !== undefined && noCertificate(client)) {
+      return `cannot listen on TLS for ${metricsTls.host}: KeyFile and CertFile are not presented`;
+    }
+    const problem = checkTlsSide(client, validity);
+    if (problem !== undefined) return problem;
+  }
   return undefined;
 }
