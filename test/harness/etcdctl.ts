@@ -56,6 +56,7 @@ function tlsArgs(tls: CtlTls | undefined): string[] {
     ...(tls.cacert !== undefined ? ["--cacert", tls.cacert] : []),
     ...(tls.cert !== undefined ? ["--cert", tls.cert] : []),
     ...(tls.key !== undefined ? ["--key", tls.key] : []),
-    ...(tls.insecureSkipVerify ? ["--insecure-skip-tls-verify"] : []),
+    // Without a CA or certificate file etcdctl 3.4 dials in plain text unless told otherwise.
+    ...(tls.insecureSkipVerify ? ["--insecure-skip-tls-verify", "--insecure-transport=false"] : []),
   ];
 }
