@@ -13,7 +13,17 @@ import type { EtcdConfig, TlsConfig } from "../cli/etcd/index.js";
 import type { ClientTlsSettings } from "../api/client-listener.js";
 import type { Logger } from "../pkg/logger.js";
 import type { PeerTlsSettings } from "../server/config.js";
-import { policyFromFlags, selfSignedCertificate, TlsMaterial, type TlsClientSettings, type TlsFiles } from "../tls/index.js";
+import {
+  CLIENT_DIAL_TLS_FLAGS,
+  CLIENT_TLS_FLAGS,
+  PEER_DIAL_TLS_FLAGS,
+  PEER_TLS_FLAGS,
+  policyFromFlags,
+  selfSignedCertificate,
+  TlsMaterial,
+  type TlsClientSettings,
+  type TlsFiles,
+} from "../tls/index.js";
 
 export interface MemberTls {
   /** The client port's side of handshakes; undefined when no client certificate is configured. */
@@ -26,12 +36,6 @@ export interface MemberTls {
 
 /** A peer handshake not finished by then is dropped. */
 const PEER_HANDSHAKE_TIMEOUT_MS = 10_000;
-
-/** The flags of each family, for errors that name the flag. */
-const CLIENT_FLAGS = { cert: "--cert-file", key: "--key-file", trustedCa: "--trusted-ca-file", crl: "--client-crl-file" };
-const CLIENT_DIAL_FLAGS = { cert: "--client-cert-file", key: "--client-key-file", trustedCa: "--trusted-ca-file", crl: "--client-crl-file" };
-const PEER_FLAGS = { cert: "--peer-cert-file", key: "--peer-key-file", trustedCa: "--peer-trusted-ca-file", crl: "--peer-crl-file" };
-const PEER_DIAL_FLAGS = { cert: "--peer-client-cert-file", key: "--peer-client-key-file", trustedCa: "--peer-trusted-ca-file", crl: "--peer-crl-file" };
 
 /** etcd's TLSInfo.Empty(): a family is configured when it names a certificate or a key. */
 function hasFiles(tls: Pick<TlsConfig, "certFile" | "keyFile">): boolean {
@@ -97,13 +101,13 @@ export async function memberTls(config: EtcdConfig, logger: Logger): Promise<Mem
   if (hasFiles(client)) {
     logger.info({ "tls-info": describe(client), "cipher-suites": config.cipherSuites }, "starting with client TLS");
     clientServer = {
-      material: load(serverFiles(client, CLIENT_FLAGS)),
+      material: load(serverFiles(client, CLIENT_TLS_FLAGS)),
       clientCertAuth: requiresClientCertificate(client),
       allowedCommonNames: client.allowedCns,
       allowedHostnames: client.allowedHostnames,
       verifyClientSan: false,
     };
-    clientDial = { material: load(dialFiles(client, CLIENT_FLAGS, CLIENT_DIAL_FLAGS)), insecureSkipVerify: client.autoTls };
+    clientDial = { material: load(dialFiles(client, CLIENT_TLS_FLAGS, CLIENT_DIAL_TLS_FLAGS)), insecureSkipVerify: client.autoTls };
   }
   return { clientServer, clientDial, peer: hasFiles(peer) ? peerSettings(peer, load, config, logger) : undefined };
 }
@@ -113,7 +117,7 @@ function peerSettings(peer: TlsConfig, load: (files: TlsFiles) => TlsMaterial, c
   const clientCertAuth = requiresClientCertificate(peer);
   return {
     server: {
-      material: load(serverFiles(peer, PEER_FLAGS)),
+      material: load(serverFiles(peer, PEER_TLS_FLAGS)),
       clientCertAuth,
       allowedCommonNames: peer.allowedCns,
       allowedHostnames: peer.allowedHostnames,
@@ -122,7 +126,7 @@ function peerSettings(peer: TlsConfig, load: (files: TlsFiles) => TlsMaterial, c
       alpnProtocols: ["h2", "http/1.1"],
     },
     // etcd dials peers with --peer-auto-tls certificates without verifying them (etcdmain: InsecureSkipVerify = PeerAutoTLS).
-    client: { material: load(dialFiles(peer, PEER_FLAGS, PEER_DIAL_FLAGS)), insecureSkipVerify: peer.autoTls },
+    client: { material: load(dialFiles(peer, PEER_TLS_FLAGS, PEER_DIAL_TLS_FLAGS)), insecureSkipVerify: peer.autoTls },
   };
 }
 
