@@ -20,14 +20,7 @@ import type { TLSSocket } from "node:tls";
 import { nullLogger, type Logger } from "../pkg/logger.js";
 import { acceptTls, type TlsRefusal, type TlsServerSettings } from "../tls/index.js";
 import { acceptsTls, type ClientEndpoint, type Protocols } from "./client-endpoints.js";
-import {
-  classifyFirstBytes,
-  looksLikePlainHttp,
-  MAX_HEADER_BYTES,
-  PLAIN_HTTP_ON_TLS_PORT_RESPONSE,
-  startsTlsHandshake,
-  TLS_RECORD_HEADER_LENGTH,
-} from "./first-bytes.js";
+import { classifyFirstBytes, MAX_HEADER_BYTES, startsTlsHandshake } from "./first-bytes.js";
 import { CLIENT_PREFACE } from "./h2/frames.js";
 import { bindSocket, type BoundSocket } from "./listen-socket.js";
 
@@ -250,17 +243,17 @@ export class ClientListener {
         return "taken";
       }
       if (endpoint.security !== "tls") return this.#serveProtocol(socket, head, endpoint.protocols, deadline);
-      // Plain text on a TLS-only endpoint: Go's HTTPS server reads a record header, then answers HTTP with a 400.
-      if (head.length < TLS_RECORD_HEADER_LENGTH) return "need-more";
-      if (looksLikePlainHttp(head)) socket.end(PLAIN_HTTP_ON_TLS_PORT_RESPONSE);
+      // Plain text on a TLS-only endpoint: etcd's TLS listener fails the handshake and closes unanswered
+      // (Go's HTTPS server would answer HTTP with a 400, but etcd handshakes before its HTTP server sees the connection).
+      this.#tlsRefusals.add({ remoteAddress: socket.remoteAddress ?? "", reason: "tls: first record does not look like a TLS handshake" });
       return "close";
     });
   }
 
   /**
    * Gathers the first bytes of `socket` until `decide` settles: "need-more"
-   * waits for the next chunk, "close" ends the connection unanswered (or
-   * after what `decide` wrote), "taken" means `decide` handed it on.
+   * waits for the next chunk, "close" ends the connection unanswered,
+   * "taken" means `decide` handed it on.
    */
   #readFirstBytes(socket: Socket, decide: (head: Buffer) => "need-more" | "close" | "taken"): void {
     // At most one chunk plus a request line (bounded by the header limit) is held here.
@@ -274,8 +267,7 @@ export class ClientListener {
         return;
       }
       socket.off("data", onData);
-      if (outcome === "close" && !socket.writableEnded) socket.destroy();
-      else if (outcome === "close") socket.once("finish", () => socket.destroy());
+      if (outcome === "close") socket.destroy();
     };
     socket.on("data", onData);
   }

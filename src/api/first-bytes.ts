@@ -42,18 +42,3 @@ const TLS_HANDSHAKE_RECORD = 0x16;
 export function startsTlsHandshake(head: Buffer): boolean {
   return head[0] === TLS_HANDSHAKE_RECORD;
 }
-
-/** Length of a TLS record header: what Go's TLS server reads before it knows the connection is not TLS. */
-export const TLS_RECORD_HEADER_LENGTH = 5;
-
-/** The record headers Go's HTTPS server takes for a plain HTTP request (net/http's tlsRecordHeaderLooksLikeHTTP). */
-const HTTP_LOOKING_RECORD_HEADERS = ["GET /", "HEAD ", "POST ", "PUT /", "OPTIO"];
-
-/** Whether the first five bytes sent to a TLS port look like plain HTTP (then Go answers with a 400 before closing). */
-export function looksLikePlainHttp(head: Buffer): boolean {
-  const start = head.toString("latin1", 0, TLS_RECORD_HEADER_LENGTH);
-  return HTTP_LOOKING_RECORD_HEADERS.includes(start);
-}
-
-/** Go's answer to plain HTTP on an HTTPS port, byte for byte. */
-export const PLAIN_HTTP_ON_TLS_PORT_RESPONSE = "HTTP/1.0 400 Bad Request\r\n\r\nClient sent an HTTP request to an HTTPS server.\n";
