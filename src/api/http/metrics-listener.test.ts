@@ -8,7 +8,7 @@ import { join } from "node:path";
 import { parseEtcdUrls } from "../../pkg/go-url.js";
 import { nullLogger } from "../../pkg/logger.js";
 import { DEFAULT_TLS_POLICY, TlsMaterial } from "../../tls/index.js";
-import { files, makeTestPki, type TestPki } from "../../tls/test-support.js";
+import { files, issue, makeTestPki, type TestPki } from "../../tls/test-support.js";
 import { boundPort } from "../listen-socket.js";
 import { listenMetrics } from "./metrics-listener.js";
 
@@ -42,6 +42,9 @@ describe("--listen-metrics-urls", () => {
       const ca = readFileSync(pki.caCert);
       assert.equal(await get({ host: "127.0.0.1", port, ca, cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key) }, true), "metrics");
       assert.equal(await get({ host: "127.0.0.1", port, ca }, true), "error");
+      // etcd checks a metrics client's certificate SANs against its address: one of the trusted CA naming another address is refused.
+      const elsewhere = issue(dir, "client-elsewhere", { cn: "client", san: "IP:10.255.255.1", ca: "ca" });
+      assert.equal(await get({ host: "127.0.0.1", port, ca, cert: readFileSync(elsewhere.cert), key: readFileSync(elsewhere.key) }, true), "error");
     } finally {
       await listeners.close();
     }

@@ -2,7 +2,9 @@
  * --listen-metrics-urls: extra listeners that serve only /metrics, /health,
  * /livez and /readyz (etcd's metrics mux), so monitoring can be kept off the
  * client port. An https:// or unixs:// URL is served with the client TLS
- * settings (--cert-file, --client-cert-auth …), as etcd serves it.
+ * settings (--cert-file, --client-cert-auth …), as etcd serves it — also
+ * with etcd's check there that a client certificate's SANs name the
+ * connection's remote address.
  * @module
  */
 import { createServer as createHttpServer } from "node:http";
@@ -47,7 +49,8 @@ export async function listenMetrics(urls: readonly MetricsUrl[], handler: HttpHa
         socket.once("close", () => sockets.delete(socket));
         socket.on("error", () => socket.destroy());
         if (secure && tls !== undefined) {
-          acceptTls(socket, { ...tls, alpnProtocols: ["http/1.1"], handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS }, (secureSocket) => {
+          // etcd's metrics listener is its generic TLS listener, which checks a client certificate's SANs against the remote address.
+          acceptTls(socket, { ...tls, verifyClientSan: true, alpnProtocols: ["http/1.1"], handshakeTimeoutMs: HANDSHAKE_TIMEOUT_MS }, (secureSocket) => {
             secureSocket.on("error", () => secureSocket.destroy());
             http.emit("connection", secureSocket);
           });
