@@ -6,6 +6,8 @@ import { setTimeout as sleep } from "node:timers/promises";
 import type { Logger } from "../pkg/logger.js";
 import { ClientListener, type ClientListenerOptions, type Http2Server } from "./client-listener.js";
 import { CLIENT_PREFACE } from "./h2/frames.js";
+import { tcpEndpoint } from "./client-endpoints.js";
+import { boundPort } from "./listen-socket.js";
 
 /** Short timeouts so the cases end quickly; the bounds asserted below are many times larger. */
 const FAST: Partial<ClientListenerOptions> = { prefaceTimeoutMs: 200, headersTimeoutMs: 200, keepAliveTimeoutMs: 200 };
@@ -67,7 +69,7 @@ async function start(options: Partial<ClientListenerOptions> = {}): Promise<Star
     { ...FAST, ...options },
   );
   cleanups.push(() => listener.close());
-  const { port } = await listener.listen({ host: "127.0.0.1", port: 0 });
+  const port = boundPort(await listener.listen(tcpEndpoint("127.0.0.1", 0)));
   return { port, h2, handled };
 }
 

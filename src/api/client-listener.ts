@@ -1,18 +1,28 @@
 /**
  * One client port, two protocols — as etcd serves them: a connection that
  * opens with the HTTP/2 preface is gRPC; anything else is HTTP/1.x and goes
- * to the HTTP handler (gateway, /health, /metrics …).
+ * to the HTTP handler (gateway, /health, /metrics …). On an https:// or
+ * unixs:// endpoint the connection first completes a TLS handshake (ALPN h2
+ * and http/1.1) and the decrypted bytes are told apart the same way; an
+ * endpoint given both schemes tells a TLS handshake from plain text by the
+ * first byte.
  *
  * The port is the one place every client reaches, so it also bounds what a
  * client that sends little or nothing can hold: how many connections are
- * open, how long a connection may take to say which protocol it speaks, and
- * how long an HTTP/1 connection may sit without a request in progress.
+ * open, how long a connection may take to finish its handshake and say which
+ * protocol it speaks, and how long an HTTP/1 connection may sit without a
+ * request in progress.
  * @module
  */
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
 import { createServer as createNetServer, type Server as NetServer, type Socket } from "node:net";
+import type { TLSSocket } from "node:tls";
 import { nullLogger, type Logger } from "../pkg/logger.js";
+import { acceptTls, type TlsRefusal, type TlsServerSettings } from "../tls/index.js";
+import { acceptsTls, type ClientEndpoint, type Protocols } from "./client-endpoints.js";
+import { classifyFirstBytes, MAX_HEADER_BYTES, startsTlsHandshake } from "./first-bytes.js";
 import { CLIENT_PREFACE } from "./h2/frames.js";
+import { bindSocket, type BoundSocket } from "./listen-socket.js";
 
 export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 
@@ -20,11 +30,6 @@ export type HttpHandler = (req: IncomingMessage, res: ServerResponse) => void;
 export interface Http2Server {
   /** `socket` is paused; `afterPreface` is what the client sent after its preface so far. */
   serve(socket: Socket, afterPreface: Buffer): void;
-}
-
-export interface ListenAddress {
-  host: string;
-  port: number;
 }
 
 export interface ClientListenerOptions {
@@ -43,7 +48,14 @@ export interface ClientListenerOptions {
   /** Refused connections are reported at most once per this interval. */
   refusalReportIntervalMs: number;
   logger: Logger;
+  /**
+   * The TLS side of https:// and unixs:// endpoints (--cert-file, --client-cert-auth …);
+   * the listener adds the ALPN protocols of each endpoint and the handshake deadline (the preface timeout).
+   */
+  tls?: ClientTlsSettings;
 }
+
+export type ClientTlsSettings = Omit<TlsServerSettings, "alpnProtocols" | "handshakeTimeoutMs">;
 
 export const DEFAULT_CLIENT_LISTENER_OPTIONS: Readonly<ClientListenerOptions> = {
   prefaceTimeoutMs: 10_000,
@@ -55,40 +67,14 @@ export const DEFAULT_CLIENT_LISTENER_OPTIONS: Readonly<ClientListenerOptions> = 
   logger: nullLogger,
 };
 
-/** HTTP/1 limits that need no tuning: Node's header size default (16 KiB, 431 past it), and far more headers than any client sends. */
-const MAX_HEADER_BYTES = 16 * 1024;
+/** Far more headers than any HTTP/1 client sends. */
 const MAX_HEADERS_COUNT = 100;
-
-/** The bytes "PRI": no HTTP/1 method starts with them, so a mismatch after them is a broken HTTP/2 client, not HTTP/1. */
-const PREFACE_SIGNATURE_LENGTH = 3;
-
-type FirstBytes = "http2" | "http1" | "need-more" | "invalid-preface" | "not-http";
-
-/**
- * An HTTP/1 request line: a method token, a target, and the version. Go's
- * server answers anything else with a 400; we close instead, as HTTP/2
- * requires for a connection that starts with neither (h2spec 3.5/2), and a
- * stranger sending garbage learns nothing.
- */
-const HTTP1_REQUEST_LINE = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+ [^ \r\n]+ HTTP\/1\.[0-9]\r?$/;
-
-/** Which protocol the first bytes of a connection speak. */
-function classifyFirstBytes(head: Buffer): FirstBytes {
-  const n = Math.min(head.length, CLIENT_PREFACE.length);
-  let matched = 0;
-  while (matched < n && head[matched] === CLIENT_PREFACE[matched]) matched++;
-  if (matched === CLIENT_PREFACE.length) return "http2";
-  if (matched === head.length) return "need-more";
-  if (matched >= PREFACE_SIGNATURE_LENGTH) return "invalid-preface";
-  const lineEnd = head.indexOf(0x0a);
-  if (lineEnd === -1) return head.length < MAX_HEADER_BYTES ? "need-more" : "not-http";
-  return HTTP1_REQUEST_LINE.test(head.toString("latin1", 0, lineEnd)) ? "http1" : "not-http";
-}
 
 /**
  * A connection's one deadline: while it is armed, the connection is
  * destroyed when it expires. Absolute, unlike a socket's inactivity timeout,
- * so trickling a byte at a time does not extend it.
+ * so trickling a byte at a time does not extend it. It holds the accepted
+ * socket: destroying it also ends a TLS session running on it.
  */
 class Deadline {
   readonly #socket: Socket;
@@ -115,23 +101,28 @@ interface Http1Connection {
   inProgress: number;
 }
 
-/** Counts refused connections and logs them at most once per interval, so a flood costs one line per interval. */
-class RefusalReport {
-  readonly #logger: Logger;
+/**
+ * Reports a stream of like events at most once per interval, so a flood
+ * costs one log line per interval: the first event at once, then how many
+ * more came during each interval that had any.
+ */
+class ThrottledReport<E> {
   readonly #intervalMs: number;
-  readonly #limit: number;
+  readonly #report: (latest: E, count: number) => void;
+  /** Boxed: an event may itself be undefined. */
+  #latest: { readonly event: E } | undefined;
   #unreported = 0;
   #timer: NodeJS.Timeout | undefined;
 
-  constructor(logger: Logger, intervalMs: number, limit: number) {
-    this.#logger = logger;
+  constructor(intervalMs: number, report: (latest: E, count: number) => void) {
     this.#intervalMs = intervalMs;
-    this.#limit = limit;
+    this.#report = report;
   }
 
-  refused(): void {
+  add(event: E): void {
+    this.#latest = { event };
     this.#unreported++;
-    if (this.#timer === undefined) this.#report();
+    if (this.#timer === undefined) this.#flush();
   }
 
   stop(): void {
@@ -139,15 +130,33 @@ class RefusalReport {
     this.#timer = undefined;
   }
 
-  #report(): void {
-    if (this.#unreported === 0) {
+  #flush(): void {
+    if (this.#unreported === 0 || this.#latest === undefined) {
       this.#timer = undefined;
       return;
     }
-    this.#logger.warn({ refused: this.#unreported, "max-client-connections": this.#limit }, "refused client connections over --max-client-connections");
+    this.#report(this.#latest.event, this.#unreported);
     this.#unreported = 0;
-    this.#timer = setTimeout(() => this.#report(), this.#intervalMs);
+    this.#timer = setTimeout(() => this.#flush(), this.#intervalMs);
     this.#timer.unref();
+  }
+}
+
+/**
+ * ALPN protocols offered on a TLS endpoint, in the server's preference
+ * order: what the endpoint serves. Our HTTP/2 serves gRPC only (etcd's Go
+ * server also routes non-gRPC HTTP/2 requests to the gateway), so a client
+ * that offers both (curl, browsers, HTTP libraries) is given http/1.1, and
+ * gRPC clients, which offer only h2, get h2.
+ */
+function alpnFor(protocols: Protocols): readonly string[] {
+  switch (protocols) {
+    case "grpc+http":
+      return ["http/1.1", "h2"];
+    case "grpc":
+      return ["h2"];
+    case "http":
+      return ["http/1.1"];
   }
 }
 
@@ -158,13 +167,20 @@ export class ClientListener {
   readonly #servers: NetServer[] = [];
   readonly #sockets = new Set<Socket>();
   readonly #http1 = new WeakMap<Socket, Http1Connection>();
-  readonly #refusals: RefusalReport;
+  readonly #overCap: ThrottledReport<undefined>;
+  readonly #tlsRefusals: ThrottledReport<TlsRefusal>;
 
   constructor(grpc: Http2Server, httpHandler: HttpHandler, options: Partial<ClientListenerOptions> = {}) {
     this.#grpc = grpc;
     this.#options = { ...DEFAULT_CLIENT_LISTENER_OPTIONS, ...options };
     const { headersTimeoutMs, keepAliveTimeoutMs, maxConnections, refusalReportIntervalMs, logger } = this.#options;
-    this.#refusals = new RefusalReport(logger, refusalReportIntervalMs, maxConnections);
+    this.#overCap = new ThrottledReport(refusalReportIntervalMs, (_, refused) =>
+      logger.warn({ refused, "max-client-connections": maxConnections }, "refused client connections over --max-client-connections"),
+    );
+    // etcd logs each failed handshake ("rejected connection"); a flood of them is one line per interval here.
+    this.#tlsRefusals = new ThrottledReport(refusalReportIntervalMs, (latest, count) =>
+      logger.warn({ "remote-addr": latest.remoteAddress, error: latest.reason, rejected: count }, "rejected connection"),
+    );
     this.#http = createHttpServer({
       keepAlive: true,
       keepAliveTimeout: keepAliveTimeoutMs,
@@ -183,19 +199,14 @@ export class ClientListener {
     });
   }
 
-  /** Starts listening; resolves with the bound address (port 0 picks a free port). */
-  listen(address: ListenAddress): Promise<ListenAddress> {
-    const server = createNetServer({ noDelay: true }, (socket) => this.#accept(socket));
+  /** Starts serving an endpoint; resolves with where it is bound (port 0 picks a free port). */
+  listen(endpoint: ClientEndpoint): Promise<BoundSocket> {
+    if (acceptsTls(endpoint) && this.#options.tls === undefined) {
+      return Promise.reject(new Error(`TLS key/cert (--cert-file, --key-file) must be provided for client url ${endpoint.urls.join(",")} with HTTPS scheme`));
+    }
+    const server = createNetServer({ noDelay: true }, (socket) => this.#accept(socket, endpoint));
     this.#servers.push(server);
-    return new Promise((resolve, reject) => {
-      server.once("error", reject);
-      server.listen({ host: address.host, port: address.port, exclusive: true }, () => {
-        server.off("error", reject);
-        const bound = server.address();
-        if (bound === null || typeof bound === "string") reject(new Error("listener has no address"));
-        else resolve({ host: bound.address, port: bound.port });
-      });
-    });
+    return bindSocket(server, endpoint.socket);
   }
 
   /** Stops accepting and closes every open connection. */
@@ -203,17 +214,18 @@ export class ClientListener {
     // net.Server.close waits for open connections to end: end them first.
     const closed = Promise.all(this.#servers.map((s) => new Promise<void>((resolve) => s.close(() => resolve()))));
     for (const socket of this.#sockets) socket.destroy();
-    this.#refusals.stop();
+    this.#overCap.stop();
+    this.#tlsRefusals.stop();
     await closed;
     this.#http.close();
   }
 
-  #accept(socket: Socket): void {
+  #accept(socket: Socket, endpoint: ClientEndpoint): void {
     socket.on("error", () => socket.destroy());
     const { maxConnections } = this.#options;
     if (maxConnections > 0 && this.#sockets.size >= maxConnections) {
       socket.destroy();
-      this.#refusals.refused();
+      this.#overCap.add(undefined);
       return;
     }
     this.#sockets.add(socket);
@@ -222,35 +234,89 @@ export class ClientListener {
       deadline.clear();
       this.#sockets.delete(socket);
     });
+    // One deadline for the TLS handshake (if any) and the protocol's first bytes together.
     deadline.arm(this.#options.prefaceTimeoutMs);
+    this.#readFirstBytes(socket, (head) => {
+      if (startsTlsHandshake(head)) {
+        if (endpoint.security === "plain") return "close";
+        this.#handshake(socket, head, endpoint.protocols, deadline);
+        return "taken";
+      }
+      if (endpoint.security !== "tls") return this.#serveProtocol(socket, head, endpoint.protocols, deadline);
+      // Plain text on a TLS-only endpoint: etcd's TLS listener fails the handshake and closes unanswered
+      // (Go's HTTPS server would answer HTTP with a 400, but etcd handshakes before its HTTP server sees the connection).
+      this.#tlsRefusals.add({ remoteAddress: socket.remoteAddress ?? "", reason: "tls: first record does not look like a TLS handshake" });
+      return "close";
+    });
+  }
+
+  /**
+   * Gathers the first bytes of `socket` until `decide` settles: "need-more"
+   * waits for the next chunk, "close" ends the connection unanswered,
+   * "taken" means `decide` handed it on.
+   */
+  #readFirstBytes(socket: Socket, decide: (head: Buffer) => "need-more" | "close" | "taken"): void {
     // At most one chunk plus a request line (bounded by the header limit) is held here.
     let head: Buffer = Buffer.alloc(0);
     const onData = (chunk: Buffer): void => {
       head = head.length === 0 ? chunk : Buffer.concat([head, chunk]);
-      const verdict = classifyFirstBytes(head);
-      if (verdict === "need-more") return;
-      socket.off("data", onData);
       socket.pause();
-      switch (verdict) {
-        case "http2":
-          deadline.clear();
-          this.#grpc.serve(socket, head.subarray(CLIENT_PREFACE.length));
-          return;
-        case "invalid-preface":
-        case "not-http":
-          // RFC 9113 §3.4: a broken preface is a connection error; there is no HTTP/2 connection to send GOAWAY on.
-          socket.destroy();
-          return;
-        case "http1":
-          // The preface deadline runs on until the first request head is complete.
-          this.#http1.set(socket, { deadline, inProgress: 0 });
-          socket.unshift(head);
-          this.#http.emit("connection", socket);
-          socket.resume();
-          return;
+      const outcome = decide(head);
+      if (outcome === "need-more") {
+        socket.resume();
+        return;
       }
+      socket.off("data", onData);
+      if (outcome === "close") socket.destroy();
     };
     socket.on("data", onData);
+  }
+
+  #handshake(socket: Socket, head: Buffer, protocols: Protocols, deadline: Deadline): void {
+    const tls = this.#options.tls;
+    if (tls === undefined) throw new Error("client listener: TLS endpoint without TLS settings");
+    // The TLS socket reads what is buffered on the accepted socket before its handle.
+    socket.unshift(head);
+    acceptTls(
+      socket,
+      { ...tls, alpnProtocols: alpnFor(protocols), handshakeTimeoutMs: this.#options.prefaceTimeoutMs },
+      (secure: TLSSocket) => {
+        // A tls.Server clears this flag once the handshake is done; Node's HTTP/2 (the grpc-js fallback) waits for it.
+        (secure as { secureConnecting?: boolean }).secureConnecting = false;
+        secure.on("error", () => secure.destroy());
+        this.#readFirstBytes(secure, (decrypted) => this.#serveProtocol(secure, decrypted, protocols, deadline));
+      },
+      (refusal) => this.#tlsRefusals.add(refusal),
+    );
+  }
+
+  /** Hands a connection on by its first (plain or decrypted) bytes to gRPC or HTTP/1, as the endpoint serves them. */
+  #serveProtocol(socket: Socket, head: Buffer, protocols: Protocols, deadline: Deadline): "need-more" | "close" | "taken" {
+    // A TLS ClientHello on a plain port is no HTTP: closed now, not after the wait for a newline.
+    if (startsTlsHandshake(head)) return "close";
+    const verdict = classifyFirstBytes(head);
+    switch (verdict) {
+      case "need-more":
+        return "need-more";
+      case "http2":
+        if (protocols === "http") return "close";
+        deadline.clear();
+        this.#grpc.serve(socket, head.subarray(CLIENT_PREFACE.length));
+        return "taken";
+      case "invalid-preface":
+      case "not-http":
+        // RFC 9113 §3.4: a broken preface is a connection error; there is no HTTP/2 connection to send GOAWAY on.
+        return "close";
+      case "http1":
+        // etcd's gRPC-only endpoints (--listen-client-http-urls given) have no HTTP/1 server behind them.
+        if (protocols === "grpc") return "close";
+        // The preface deadline runs on until the first request head is complete.
+        this.#http1.set(socket, { deadline, inProgress: 0 });
+        socket.unshift(head);
+        this.#http.emit("connection", socket);
+        socket.resume();
+        return "taken";
+    }
   }
 
   /**

@@ -7,6 +7,7 @@
  * is written message by message here.
  * @module
  */
+import { X509Certificate } from "node:crypto";
 import type { EventEmitter } from "node:events";
 import * as grpc from "@grpc/grpc-js";
 import { CallCancellationBase } from "./rpc/call-cancellation.js";
@@ -14,6 +15,26 @@ import type { CallContext, Peer, ResponseSink } from "./rpc/contract.js";
 import type { Method } from "./rpc/methods.js";
 import { RequestQueue } from "./rpc/request-queue.js";
 import { toWireError, type WireError } from "./status.js";
+
+/**
+ * grpc-js reports the client certificate of an authorized TLS connection,
+ * the leaf only (not the chain it was verified by), and only for connections
+ * handed to it as TLS sockets: the rewritten path for etcd 3.4's clients
+ * (grpc-js-connections.ts) hides the TLS socket, so those calls have no identity.
+ */
+function peerOfGrpcJsCall(call: AnyCall): Peer {
+  const address = call.getPeer();
+  const raw = call.getAuthContext().sslPeerCertificate?.raw;
+  if (raw === undefined) return { address, certificate: undefined, commonName: undefined, verifiedChain: [] };
+  const certificate = new X509Certificate(raw);
+  return { address, certificate, commonName: commonNameOf(certificate), verifiedChain: [certificate] };
+}
+
+/** The subject's CN; the last one when it has several, as Go reads it. */
+function commonNameOf(certificate: X509Certificate): string {
+  const names = certificate.subject.split("\n").filter((line) => line.startsWith("CN="));
+  return names.at(-1)?.slice("CN=".length) ?? "";
+}
 
 type AnyCall = grpc.ServerUnaryCall<unknown, unknown> | grpc.ServerWritableStream<unknown, unknown> | grpc.ServerDuplexStream<unknown, unknown>;
 
@@ -31,7 +52,7 @@ class GrpcJsContext extends CallCancellationBase implements CallContext {
   }
 
   get peer(): Peer {
-    this.#peer ??= { address: this.#call.getPeer(), certificate: undefined };
+    this.#peer ??= peerOfGrpcJsCall(this.#call);
     return this.#peer;
   }
 

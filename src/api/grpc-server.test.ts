@@ -4,6 +4,8 @@ import { once } from "node:events";
 import { connect, type Settings } from "node:http2";
 import { ClientListener } from "./client-listener.js";
 import { createGrpcServer, DEFAULT_MAX_CONCURRENT_STREAMS, type ApiBackends, type GrpcImplementation } from "./grpc-server.js";
+import { tcpEndpoint } from "./client-endpoints.js";
+import { boundPort } from "./listen-socket.js";
 
 /** What node:http2 reports for a SETTINGS frame without SETTINGS_MAX_CONCURRENT_STREAMS. */
 const UNSET = 2 ** 32 - 1;
@@ -25,7 +27,7 @@ async function advertisedSettings(maxConcurrentStreams: number, implementation: 
   const listener = new ClientListener(grpc.connections, (_req, res) => res.end());
   const client = { close: (): void => {} };
   try {
-    const { port } = await listener.listen({ host: "127.0.0.1", port: 0 });
+    const port = boundPort(await listener.listen(tcpEndpoint("127.0.0.1", 0)));
     const session = connect(`http://127.0.0.1:${port}`);
     session.on("error", () => {});
     client.close = () => session.destroy();

@@ -2,8 +2,10 @@
  * The server's {@link LeaderForwarder} over gRPC: requests only the leader
  * can answer (lease keepalive and TimeToLive, learner promotion), sent on by
  * a follower to the leader's client URL — the same API a client would use,
- * so the leader applies its own rules. Created by the composition root and
- * handed to the server, which knows only the interface.
+ * so the leader applies its own rules. An https:// URL is dialed presenting
+ * the member's client certificate (--client-cert-file, else --cert-file) and
+ * verifying the leader against --trusted-ca-file. Created by the composition
+ * root and handed to the server, which knows only the interface.
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
@@ -19,6 +21,8 @@ import {
 import { EtcdError, RelayedError } from "../pkg/errors.js";
 import type { Clock } from "../pkg/clock.js";
 import type { LeaderForwarder, LeaderLocator } from "../server/api.js";
+import type { TlsClientSettings } from "../tls/index.js";
+import { channelCredentials } from "./grpc-credentials.js";
 
 /** How long a forwarded call may take before the follower gives up on the leader. */
 const FORWARD_TIMEOUT_MS = 5_000;
@@ -32,11 +36,14 @@ interface Clients {
 export class LeaderClient implements LeaderForwarder {
   readonly #locator: LeaderLocator;
   readonly #clock: Pick<Clock, "wallMs">;
+  readonly #tls: TlsClientSettings | undefined;
   #clients: Clients | undefined;
 
-  constructor(locator: LeaderLocator, clock: Pick<Clock, "wallMs">) {
+  /** `tls`: how to dial a leader whose client URL is https:// or unixs:// (undefined: such a leader is unreachable, "no leader"). */
+  constructor(locator: LeaderLocator, clock: Pick<Clock, "wallMs">, tls?: TlsClientSettings) {
     this.#locator = locator;
     this.#clock = clock;
+    this.#tls = tls;
   }
 
   async renew(id: bigint, signal: AbortSignal): Promise<bigint> {
@@ -85,16 +92,25 @@ export class LeaderClient implements LeaderForwarder {
     if (leader === 0n) throw new EtcdError("NoLeader");
     const url = this.#locator.clientUrls(leader)[0];
     if (url === undefined) throw new EtcdError("NoLeader", { detail: "the leader has not published its client URLs" });
-    const target = url.replace(/^https?:\/\//, "");
-    if (this.#clients?.target !== target) {
+    const dial = dialTarget(url);
+    if (dial === undefined || (dial.secure && this.#tls === undefined)) throw new EtcdError("NoLeader", { detail: `cannot dial the leader at ${url}` });
+    if (this.#clients?.target !== dial.target) {
       this.close();
-      const creds = grpc.credentials.createInsecure();
-      this.#clients = { target, lease: new LeaseClient(target, creds), cluster: new ClusterClient(target, creds) };
+      const creds = channelCredentials(dial.secure ? this.#tls : undefined);
+      this.#clients = { target: dial.target, lease: new LeaseClient(dial.target, creds), cluster: new ClusterClient(dial.target, creds) };
     }
     return this.#clients;
   }
 }
 
+/** grpc-js's target for an advertised client URL, and whether it is dialed over TLS. */
+function dialTarget(url: string): { target: string; secure: boolean } | undefined {
+  const match = /^(https?|unixs?):\/\/(.+)$/.exec(url);
+  if (match === null) return undefined;
+  const [, scheme = "", address = ""] = match;
+  const secure = scheme === "https" || scheme === "unixs";
+  return { target: scheme.startsWith("unix") ? `unix:${address}` : address, secure };
+}
 
 function unaryCall<Res>(start: (cb: (err: grpc.ServiceError | null, res: Res) => void) => grpc.ClientUnaryCall, signal?: AbortSignal): Promise<Res> {
   return new Promise((resolve, reject) => {

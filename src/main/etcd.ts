@@ -9,7 +9,9 @@ import { readFileSync } from "node:fs";
 import v8 from "node:v8";
 import { arch, platform, version as nodeVersion } from "node:process";
 import { parseEtcdConfig, verifyBootstrap, verifyJoinExisting, type EtcdConfig } from "../cli/etcd/index.js";
+import { acceptsTls, clientEndpoints, servesGrpc, type ClientEndpoint } from "../api/client-endpoints.js";
 import { ClientListener } from "../api/client-listener.js";
+import { describeBound } from "../api/listen-socket.js";
 import { createGrpcServer, type GrpcImplementation } from "../api/grpc-server.js";
 import { GrpcMetrics } from "../api/grpc-metrics.js";
 import { LeaderClient } from "../api/leader-client.js";
@@ -23,10 +25,12 @@ import { SeededRandom } from "../pkg/random.js";
 import type { Logger } from "../pkg/logger.js";
 import { EtcdServer } from "../server/etcd-server.js";
 import { defaultWalDir } from "../server/bootstrap/bootstrap.js";
-import type { ServerConfig } from "../server/config.js";
+import type { PeerTlsSettings, ServerConfig } from "../server/config.js";
+import { TlsConfigError } from "../tls/index.js";
 import { Wal } from "../wal/wal.js";
 import { SERVER_VERSION } from "../version.js";
 import { createLogger, type LogLevel } from "./logger.js";
+import { memberTls, plainUrlWarnings, type MemberTls } from "./member-tls.js";
 import { installProcessGuard } from "./process-guard.js";
 
 /**
@@ -63,7 +67,17 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   const config = outcome.config;
   const logger = createLogger({ level: logLevelOf(config.logLevel), outputs: config.logOutputs });
   for (const warning of outcome.warnings) logger.warn({}, warning);
-  const serverConfig = toServerConfig(config);
+  plainUrlWarnings(config, logger);
+  let tls: MemberTls;
+  try {
+    tls = await memberTls(config, logger);
+  } catch (err) {
+    // etcd fails its start-up with this line (etcdmain) when a TLS file cannot be used.
+    const message = err instanceof TlsConfigError ? "discovery failed" : "failed to set up TLS";
+    logger.error({ error: err instanceof Error ? err.message : String(err) }, message);
+    return 1;
+  }
+  const serverConfig = toServerConfig(config, tls.peer);
   if (!Wal.exists(serverConfig.walDir)) {
     const problem = config.initialClusterState === "new" ? verifyBootstrap(config) : verifyJoinExisting(config);
     if (problem !== undefined) {
@@ -74,7 +88,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   // From here on a bug in the handling of one client's bytes must not end the member (see process-guard.ts).
   const removeGuard = installProcessGuard(logger);
   try {
-    return await serve(config, serverConfig, logger);
+    return await serve(config, serverConfig, tls, logger);
   } catch (err) {
     logger.error({ error: err instanceof Error ? err.message : String(err) }, "etcd stopped");
     return 1;
@@ -92,7 +106,7 @@ function grpcImplementation(): GrpcImplementation {
   return process.env["ETCDTS_GRPC_SERVER"] === "grpc-js" ? "grpc-js" : "ours";
 }
 
-async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Logger): Promise<number> {
+async function serve(config: EtcdConfig, serverConfig: ServerConfig, tls: MemberTls, logger: Logger): Promise<number> {
   logger.info(
     { "etcd-version": SERVER_VERSION, "node-version": nodeVersion, "data-dir": config.dataDir, name: config.name },
     "starting etcd",
@@ -106,7 +120,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     logger,
     clock,
     random: new SeededRandom(randomSeed()),
-    leaderForwarder: (locator) => new LeaderClient(locator, clock),
+    leaderForwarder: (locator) => new LeaderClient(locator, clock, tls.clientDial),
   });
   const implementation = grpcImplementation();
   const grpcServer = createGrpcServer(
@@ -137,6 +151,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
   const listener = new ClientListener(grpcServer.connections, http.handler, {
     maxConnections: config.maxClientConnections,
     logger: logger.child({ component: "client-listener" }),
+    ...(tls.clientServer !== undefined ? { tls: tls.clientServer } : {}),
   });
   let metricsListeners: MetricsListeners | undefined;
   const shutdown = async (): Promise<void> => {
@@ -148,13 +163,13 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
     await server.stop();
   };
   try {
-    for (const url of config.listenClientUrls) {
-      const host = url.hostname === "localhost" ? "127.0.0.1" : url.hostname;
-      const bound = await listener.listen({ host, port: url.port });
-      http.setGatewayTarget(bound.host, bound.port);
-      logger.info({ address: `${bound.host}:${bound.port}`, "grpc-server": implementation }, "serving client traffic insecurely; this is strongly discouraged!");
+    for (const endpoint of clientEndpoints(config.listenClientUrls, config.listenClientHttpUrls)) {
+      const bound = await listener.listen(endpoint);
+      // The gateway dials a gRPC endpoint; plain text when the endpoint takes it.
+      if (servesGrpc(endpoint)) http.setGatewayTarget(bound, endpoint.security === "tls" ? tls.clientDial : undefined);
+      logServing(logger, endpoint, describeBound(bound), implementation);
     }
-    metricsListeners = await listenMetrics(config.listenMetricsUrls, http.metricsHandler, logger);
+    metricsListeners = await listenMetrics(config.listenMetricsUrls, http.metricsHandler, logger, tls.clientServer);
   } catch (err) {
     // e.g. the port is taken: stop everything started so far, or its timers keep the process alive.
     await shutdown();
@@ -173,6 +188,12 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, logger: Log
   return reason.startsWith("fatal") ? 1 : 0;
 }
 
+/** etcd's line per served client address, one for each of plain text and TLS. */
+function logServing(logger: Logger, endpoint: ClientEndpoint, address: string, implementation: GrpcImplementation): void {
+  if (endpoint.security !== "tls") logger.info({ address, "grpc-server": implementation }, "serving client traffic insecurely; this is strongly discouraged!");
+  if (acceptsTls(endpoint)) logger.info({ address, "grpc-server": implementation }, "serving client traffic securely");
+}
+
 /** The process's only unseeded randomness: the seed of raft's election-timeout source. */
 function randomSeed(): bigint {
   return randomBytes(8).readBigUInt64BE(0);
@@ -182,9 +203,10 @@ function logLevelOf(level: EtcdConfig["logLevel"]): LogLevel {
   return level === "dpanic" ? "panic" : level;
 }
 
-function toServerConfig(c: EtcdConfig): ServerConfig {
+function toServerConfig(c: EtcdConfig, peerTls: PeerTlsSettings | undefined): ServerConfig {
   return {
     name: c.name,
+    ...(peerTls !== undefined ? { peerTls } : {}),
     dataDir: c.dataDir,
     walDir: c.walDir === "" ? defaultWalDir(c.dataDir) : c.walDir,
     initialCluster: c.initialCluster.map((m) => ({ name: m.name, peerUrls: m.peerUrls.map((u) => u.href) })),

@@ -19,6 +19,8 @@ const storage = `Mvcc.put (file://${ROOT}/dist/src/storage/mvcc/store.js:88:5)`;
 const wal = `Wal.save (file://${ROOT}/dist/src/wal/wal.js:40:9)`;
 const pkg = `decodeVarint (file://${ROOT}/dist/src/pkg/varint.js:12:15)`;
 const gen = `Object.decode (file://${ROOT}/dist/src/gen/etcdserverpb/rpc.js:999:3)`;
+const tls = `onHandshake (file://${ROOT}/dist/src/tls/server.js:70:9)`;
+const server = `PeerListener.#accept (file://${ROOT}/dist/src/server/transport/peer-listener.js:90:5)`;
 const nodeInternal = "process.processTicksAndRejections (node:internal/process/task_queues:95:5)";
 const grpcJs = `Http2ServerCallStream.sendMetadata (${ROOT}/node_modules/@grpc/grpc-js/build/src/server-call.js:50:1)`;
 const otherPackage = `Pino.write (${ROOT}/node_modules/pino/lib/proto.js:200:1)`;
@@ -30,6 +32,8 @@ describe("originOf: the innermost frame of our code that is not a shared helper 
     ["a shared helper called from src/api", thrownAt(pkg, gen, api), "client-api"],
     ["a shared helper called from the WAL", thrownAt(pkg, wal, api), "elsewhere"],
     ["storage called from src/api", thrownAt(storage, api), "elsewhere"],
+    ["src/tls (shared) under the client listener", thrownAt(tls, api), "client-api"],
+    ["src/tls (shared) under the peer listener", thrownAt(tls, server), "elsewhere"],
     ["grpc-js (used by src/api only)", thrownAt(nodeInternal, grpcJs), "client-api"],
     ["another package called from src/api", thrownAt(otherPackage, api), "client-api"],
     ["only Node's own frames", thrownAt(nodeInternal), "elsewhere"],

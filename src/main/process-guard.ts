@@ -14,7 +14,8 @@
  *   WAL from a known state.
  *
  * "Thrown from" is read off the stack: the innermost frame of our own code
- * that is not a shared helper (src/pkg, src/gen) decides. Frames of Node
+ * that is not a shared helper (src/pkg, src/gen, and src/tls, whose
+ * handshakes serve the client and the peer listeners alike) decides. Frames of Node
  * itself and of other packages are skipped. An Error's stack is where it was
  * made, so a storage error passed up through the API still counts as
  * storage. Tests must never see the recovered line: the test harness fails
@@ -30,8 +31,8 @@ const FATAL_MESSAGE = "uncaught exception outside the client API; exiting";
 export type UncaughtOrigin = "client-api" | "elsewhere";
 
 /** Layers of src/ (see .dependency-cruiser.cjs); the last `src/<layer>/` of a path names its layer. */
-const LAYER_IN_PATH = /(?:^|[/\\])src[/\\](pkg|gen|raft|wal|snap|storage|lease|server|api|client|cli|main)[/\\]/g;
-const SHARED_LAYERS: ReadonlySet<string> = new Set(["pkg", "gen"]);
+const LAYER_IN_PATH = /(?:^|[/\\])src[/\\](pkg|gen|tls|raft|wal|snap|storage|lease|server|api|client|cli|main)[/\\]/g;
+const SHARED_LAYERS: ReadonlySet<string> = new Set(["pkg", "gen", "tls"]);
 const GRPC_JS_PATH = /[/\\]node_modules[/\\]@grpc[/\\]grpc-js[/\\]/;
 const NODE_MODULES_PATH = /[/\\]node_modules[/\\]/;
 

@@ -13,11 +13,12 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import type { StatusResponse } from "../../src/gen/etcdserverpb/rpc.js";
-import { etcdctl } from "../harness/etcdctl.js";
-import { connect, type Clients } from "../harness/grpc-clients.js";
+import type { CertFiles, TestPki } from "../harness/certs.js";
+import { etcdctl, type CtlOptions, type CtlResult } from "../harness/etcdctl.js";
+import { connect, type Clients, type ClientTlsFiles } from "../harness/grpc-clients.js";
 import { ourEtcdBin, realEtcdBin } from "../harness/paths.js";
 import { freePorts } from "../harness/ports.js";
-import type { Flavor } from "../harness/server-process.js";
+import { listenerTlsArgs, type Flavor } from "../harness/server-process.js";
 import { callWithDeadline } from "./rpc.js";
 import { connectionOwner } from "./socket-owner.js";
 import { TcpProxy } from "./tcp-proxy.js";
@@ -36,6 +37,14 @@ export interface ClusterOptions {
   /** More flags for every member (or per member name). */
   extraArgs?: string[] | ((name: string) => string[]);
   readyTimeoutMs?: number;
+  /**
+   * TLS everywhere, as a hardened deployment runs: every member gets a peer
+   * certificate from this PKI (SAN 127.0.0.1, server and client auth) for
+   * https peer and client URLs, with --client-cert-auth and
+   * --peer-client-cert-auth; the harness's gRPC clients and etcdctl present
+   * the PKI's client certificate.
+   */
+  tls?: TestPki;
 }
 
 export type MemberState = "running" | "paused" | "stopped";
@@ -45,6 +54,7 @@ export interface Member {
   readonly clientPort: number;
   /** host:port for gRPC clients. */
   readonly endpoint: string;
+  /** http:// or, with TLS, https:// client URL (what etcdctl is given). */
   readonly clientUrl: string;
   /** The port the member listens on for peers. */
   readonly peerPort: number;
@@ -52,6 +62,8 @@ export interface Member {
   readonly peerUrl: string;
   readonly dataDir: string;
   readonly proxy: TcpProxy | undefined;
+  /** The member's certificate (client and peer listeners) when the cluster runs TLS. */
+  readonly certificate: CertFiles | undefined;
   /** Member id, once learned from a Status answer. */
   id: bigint | undefined;
   state: MemberState;
@@ -123,8 +135,45 @@ export class Cluster {
   /** Raw gRPC clients to member i (kept open until the member stops). */
   clients(i: number): Clients {
     const m = this.#internal(i);
-    m.clients ??= connect(m.endpoint);
+    m.clients ??= connect(m.endpoint, this.clientTls());
     return m.clients;
+  }
+
+  /** The CA and client certificate the harness's clients use when the cluster runs TLS. */
+  clientTls(): ClientTlsFiles | undefined {
+    const pki = this.#options.tls;
+    return pki === undefined ? undefined : { ca: pki.caFile, cert: pki.client.cert, key: pki.client.key };
+  }
+
+  /** Debian's etcdctl against member i (with the cluster's client certificate under TLS). */
+  etcdctl(i: number, args: string[], options?: CtlOptions): Promise<CtlResult> {
+    return this.#etcdctlAt(this.#internal(i).clientUrl, args, options);
+  }
+
+  #etcdctlAt(clientUrl: string, args: string[], options?: CtlOptions): Promise<CtlResult> {
+    const tls = this.clientTls();
+    return etcdctl(clientUrl, args, { ...options, ...(tls !== undefined ? { tls: { cacert: tls.ca, cert: tls.cert, key: tls.key } } : {}) });
+  }
+
+  /**
+   * etcdctl, retried while the cluster refuses a reconfiguration because a
+   * member connected only recently (etcd's strict reconfig check wants every
+   * member up for a few seconds: "unhealthy cluster").
+   */
+  async #etcdctlRetrying(clientUrl: string, args: string[], timeoutMs = 20_000): Promise<CtlResult> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.#etcdctlAt(clientUrl, args);
+      // Refusals a client is meant to retry: not enough healthy members yet, a leader election in
+      // progress, or a proposal lost with a leader (etcd: "request timed out, possibly due to previous leader failure").
+      if (r.code === 0 || !/unhealthy cluster|not enough started members|no leader|leader changed|request timed out/i.test(r.stderr) || Date.now() > deadline) return r;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+  }
+
+  /** Client URLs of running members, for etcdctl. */
+  #runningClientUrls(): string[] {
+    return this.#members.filter((m) => m.state === "running").map((m) => m.clientUrl);
   }
 
   /** SIGKILL; the data dir stays. */
@@ -214,9 +263,9 @@ export class Cluster {
   async addMember(options?: { learner?: boolean; name?: string; wait?: boolean }): Promise<number> {
     const name = options?.name ?? `m${this.#members.length}`;
     const m = await this.#plan(name);
-    const via = this.endpoints()[0];
+    const via = this.#runningClientUrls()[0];
     if (via === undefined) throw new Error("no running member to add through");
-    const r = await etcdctlRetrying(via, ["member", "add", name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : []), MEMBER_ADD_TIMEOUT]);
+    const r = await this.#etcdctlRetrying(via, ["member", "add", name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : []), MEMBER_ADD_TIMEOUT]);
     if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}${r.stdout}`);
     const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
     if (initialCluster === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
@@ -232,7 +281,7 @@ export class Cluster {
     if (id === undefined) throw new Error(`member id of ${m.name} unknown`);
     const via = this.#members.find((o, k) => k !== i && o.state === "running");
     if (via === undefined) throw new Error("no other running member");
-    const r = await etcdctlRetrying(via.endpoint, ["member", "remove", id.toString(16)]);
+    const r = await this.#etcdctlRetrying(via.clientUrl, ["member", "remove", id.toString(16)]);
     if (r.code !== 0) throw new Error(`member remove failed: ${r.stderr}${r.stdout}`);
     if (m.state === "running" && m.exited !== undefined) {
       // A removed member stops by itself once it learns it; do not wait forever.
@@ -252,9 +301,9 @@ export class Cluster {
     if (m.state !== "stopped") await this.removeMember(i);
     rmSync(m.dataDir, { recursive: true, force: true });
     m.id = undefined;
-    const via = this.endpoints()[0];
+    const via = this.#runningClientUrls()[0];
     if (via === undefined) throw new Error("no running member to add through");
-    const r = await etcdctlRetrying(via, ["member", "add", m.name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : []), MEMBER_ADD_TIMEOUT]);
+    const r = await this.#etcdctlRetrying(via, ["member", "add", m.name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : []), MEMBER_ADD_TIMEOUT]);
     if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}${r.stdout}`);
     const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
     if (initialCluster === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
@@ -269,7 +318,7 @@ export class Cluster {
     const deadline = Date.now() + timeoutMs;
     for (;;) {
       const via = this.#members.find((o, k) => k !== i && o.state === "running");
-      const r = await etcdctl(via!.endpoint, ["member", "promote", id.toString(16)]);
+      const r = await this.#etcdctlAt(via!.clientUrl, ["member", "promote", id.toString(16)]);
       if (r.code === 0) break;
       if (Date.now() > deadline) throw new Error(`promote failed: ${r.stderr}`);
       await new Promise((resolve) => setTimeout(resolve, 300));
@@ -387,15 +436,17 @@ export class Cluster {
     }
     const dir = join(this.root, name);
     mkdirSync(dir, { recursive: true });
+    const scheme = this.#options.tls === undefined ? "http" : "https";
     const m: MemberInternal = {
       name,
       clientPort: clientPort!,
       endpoint: `127.0.0.1:${clientPort}`,
-      clientUrl: `http://127.0.0.1:${clientPort}`,
+      clientUrl: `${scheme}://127.0.0.1:${clientPort}`,
       peerPort: peerPort!,
-      peerUrl: proxy?.url ?? `http://127.0.0.1:${peerPort}`,
+      peerUrl: `${scheme}://127.0.0.1:${proxy?.port ?? peerPort}`,
       dataDir: join(dir, "data"),
       proxy,
+      certificate: await this.#options.tls?.peer(name),
       id: undefined,
       state: "stopped",
       pid: undefined,
@@ -417,15 +468,23 @@ export class Cluster {
       "--data-dir", m.dataDir,
       "--listen-client-urls", m.clientUrl,
       "--advertise-client-urls", m.clientUrl,
-      "--listen-peer-urls", `http://127.0.0.1:${m.peerPort}`,
+      "--listen-peer-urls", `${this.#options.tls === undefined ? "http" : "https"}://127.0.0.1:${m.peerPort}`,
       "--initial-advertise-peer-urls", m.peerUrl,
       "--initial-cluster", initialCluster,
       "--initial-cluster-state", state,
       "--initial-cluster-token", this.#options.token ?? "cluster-test",
       "--heartbeat-interval", String(this.#options.heartbeatMs ?? 100),
       "--election-timeout", String(this.#options.electionMs ?? 1000),
+      ...this.#tlsArgs(m),
       ...(typeof extra === "function" ? extra(m.name) : (extra ?? [])),
     ];
+  }
+
+  #tlsArgs(m: MemberInternal): string[] {
+    const pki = this.#options.tls;
+    if (pki === undefined || m.certificate === undefined) return [];
+    const listener = { cert: m.certificate.cert, key: m.certificate.key, trustedCa: pki.caFile, clientCertAuth: true };
+    return [...listenerTlsArgs("", listener), ...listenerTlsArgs("peer-", listener)];
   }
 
   async #spawn(m: MemberInternal, waitReady = true): Promise<void> {
@@ -499,24 +558,8 @@ export class Cluster {
 }
 
 /**
- * etcdctl, retried while the cluster refuses a reconfiguration because a
- * member connected only recently (etcd's strict reconfig check wants every
- * member up for a few seconds: "unhealthy cluster").
- */
-/**
  * A member add is not retried blindly (the first try may have committed), so
  * it gets longer than etcdctl's 5 s default: under a loaded CI machine real
  * etcd once needed more ("context deadline exceeded").
  */
 const MEMBER_ADD_TIMEOUT = "--command-timeout=20s";
-
-async function etcdctlRetrying(endpoint: string, args: string[], timeoutMs = 20_000): Promise<Awaited<ReturnType<typeof etcdctl>>> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const r = await etcdctl(endpoint, args);
-    // Refusals a client is meant to retry: not enough healthy members yet, a leader election in
-    // progress, or a proposal lost with a leader (etcd: "request timed out, possibly due to previous leader failure").
-    if (r.code === 0 || !/unhealthy cluster|not enough started members|no leader|leader changed|request timed out/i.test(r.stderr) || Date.now() > deadline) return r;
-    await new Promise((resolve) => setTimeout(resolve, 500));
-  }
-}

@@ -64,7 +64,7 @@ export interface TestPki {
   /** A second CA nobody trusts, and a client certificate it issued. */
   readonly otherCaFile: string;
   readonly otherClient: CertFiles;
-  /** Server cert: CN etcd-server, SAN 127.0.0.1 and localhost, serverAuth. */
+  /** Server cert: CN etcd-server, SAN 127.0.0.1 and localhost, serverAuth and clientAuth (as etcd's guides make it). */
   readonly server: CertFiles;
   /** Client cert: CN root, clientAuth. */
   readonly client: CertFiles;
@@ -197,10 +197,11 @@ async function createAuthority(dir: string, name: string, commonName: string): P
 
 function extendedUsages(role: CertRole): x509.ExtendedKeyUsage[] {
   switch (role) {
-    case "server":
-      return [x509.ExtendedKeyUsage.serverAuth];
     case "client":
       return [x509.ExtendedKeyUsage.clientAuth];
+    // etcd's own gateway dials its gRPC port presenting the server certificate (real etcd refuses
+    // itself with a server-only one under --client-cert-auth), and peers dial each other with theirs.
+    case "server":
     case "peer":
       return [x509.ExtendedKeyUsage.serverAuth, x509.ExtendedKeyUsage.clientAuth];
   }

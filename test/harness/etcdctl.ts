@@ -22,6 +22,8 @@ export interface CtlOptions {
   tls?: CtlTls;
   /** --dial-timeout (default 5s). */
   dialTimeout?: string;
+  /** --command-timeout (default 10s): how long etcdctl 3.4 retries a refused TLS connection before it gives up. */
+  commandTimeout?: string;
 }
 
 /** `endpoint` may be host:port or a URL (`https://127.0.0.1:2379` for TLS). */
@@ -30,7 +32,7 @@ export async function etcdctl(endpoint: string, args: string[], options?: CtlOpt
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("ETCDCTL_")) env[k] = v;
     env["ETCDCTL_API"] = "3";
-    const child = spawn(realEtcdctlBin, ["--endpoints", endpoint, "--dial-timeout", options?.dialTimeout ?? "5s", "--command-timeout", "10s", ...tlsArgs(options?.tls), ...args], {
+    const child = spawn(realEtcdctlBin, ["--endpoints", endpoint, "--dial-timeout", options?.dialTimeout ?? "5s", "--command-timeout", options?.commandTimeout ?? "10s", ...tlsArgs(options?.tls), ...args], {
       stdio: ["pipe", "pipe", "pipe"],
       env,
     });
@@ -54,6 +56,7 @@ function tlsArgs(tls: CtlTls | undefined): string[] {
     ...(tls.cacert !== undefined ? ["--cacert", tls.cacert] : []),
     ...(tls.cert !== undefined ? ["--cert", tls.cert] : []),
     ...(tls.key !== undefined ? ["--key", tls.key] : []),
-    ...(tls.insecureSkipVerify ? ["--insecure-skip-tls-verify"] : []),
+    // Without a CA or certificate file etcdctl 3.4 dials in plain text unless told otherwise.
+    ...(tls.insecureSkipVerify ? ["--insecure-skip-tls-verify", "--insecure-transport=false"] : []),
   ];
 }

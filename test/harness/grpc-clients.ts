@@ -4,6 +4,7 @@
  * read exact responses (and errors: code + message) from either server.
  */
 import * as grpc from "@grpc/grpc-js";
+import { readFileSync } from "node:fs";
 import { ClusterClient, KVClient, MaintenanceClient } from "../../src/gen/etcdserverpb/rpc.js";
 
 export interface RpcError {
@@ -39,8 +40,15 @@ export interface Clients {
   close(): void;
 }
 
-export function connect(endpoint: string): Clients {
-  const credentials = grpc.credentials.createInsecure();
+/** PEM files for a TLS connection: the CA to trust and, for client-certificate auth, a certificate and key. */
+export interface ClientTlsFiles {
+  ca: string;
+  cert?: string;
+  key?: string;
+}
+
+export function connect(endpoint: string, tls?: ClientTlsFiles): Clients {
+  const credentials = tls === undefined ? grpc.credentials.createInsecure() : sslCredentials(tls);
   const options = { "grpc.max_receive_message_length": -1, "grpc.max_send_message_length": -1 };
   const kv = new KVClient(endpoint, credentials, options);
   const maintenance = new MaintenanceClient(endpoint, credentials, options);
@@ -55,4 +63,9 @@ export function connect(endpoint: string): Clients {
       cluster.close();
     },
   };
+}
+
+export function sslCredentials(tls: ClientTlsFiles): grpc.ChannelCredentials {
+  const read = (path: string | undefined): Buffer | null => (path === undefined ? null : readFileSync(path));
+  return grpc.credentials.createSsl(readFileSync(tls.ca), read(tls.key), read(tls.cert));
 }

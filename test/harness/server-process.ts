@@ -33,10 +33,10 @@ export interface StartOptions {
   dataDir?: string;
   clientPort?: number;
   peerPort?: number;
-  /** TLS on the client listener: https client URLs and --cert-file etc. Default: plain http. */
-  clientTls?: ListenerTls;
-  /** TLS on the peer listener: https peer URLs and --peer-cert-file etc. Default: plain http. */
-  peerTls?: ListenerTls;
+  /** TLS on the client listener: https client URLs and --cert-file etc., or "auto" (--auto-tls). Default: plain http. */
+  clientTls?: ListenerTls | "auto";
+  /** TLS on the peer listener: https peer URLs and --peer-cert-file etc., or "auto" (--peer-auto-tls). Default: plain http. */
+  peerTls?: ListenerTls | "auto";
   extraArgs?: string[];
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -178,8 +178,9 @@ async function prepareLaunch(options: StartOptions): Promise<Launch> {
 }
 
 /** etcd's flags for one listener's TLS; `prefix` is "" (client) or "peer-". */
-export function listenerTlsArgs(prefix: "" | "peer-", tls: ListenerTls | undefined): string[] {
+export function listenerTlsArgs(prefix: "" | "peer-", tls: ListenerTls | "auto" | undefined): string[] {
   if (tls === undefined) return [];
+  if (tls === "auto") return [`--${prefix}auto-tls`];
   const crlFlag = prefix === "" ? "--client-crl-file" : "--peer-crl-file";
   return [
     `--${prefix}cert-file`, tls.cert,

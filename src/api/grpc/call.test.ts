@@ -62,7 +62,7 @@ class FakeStream {
   }
 }
 
-const OPTIONS: CallOptions = { maxReceiveBytes: 1 << 20, encoding: undefined, timeoutMs: undefined, peer: { address: "127.0.0.1:1", certificate: undefined } };
+const OPTIONS: CallOptions = { maxReceiveBytes: 1 << 20, encoding: undefined, timeoutMs: undefined, peer: { address: "127.0.0.1:1", certificate: undefined, commonName: undefined, verifiedChain: [] } };
 
 function open(method: Method, options: Partial<CallOptions> = {}): { stream: FakeStream; call: ServerCall } {
   const stream = new FakeStream();

@@ -12,6 +12,7 @@ import { H2Connection, type H2Options, type H2Stream } from "../h2/connection.js
 import { encodeHeaders } from "../h2/hpack.js";
 import type { Peer, ServiceHandlers } from "../rpc/contract.js";
 import { bindService, type Interceptor, type Method, type ServiceDefinition } from "../rpc/methods.js";
+import { peerOf } from "../peer.js";
 import { ServerCall } from "./call.js";
 import { Code, parseTimeout, percentEncode, statusBlock } from "./wire.js";
 
@@ -53,7 +54,7 @@ export class GrpcServer implements Http2Server {
 
   /** Serves a connection whose client preface has been read; `afterPreface` is what came with it. */
   serve(socket: Socket, afterPreface: Buffer): void {
-    const peer: Peer = { address: `${socket.remoteAddress ?? ""}:${socket.remotePort ?? ""}`, certificate: undefined };
+    const peer = peerOf(socket);
     const conn = new H2Connection(socket, this.#h2, (stream) => this.#onStream(stream, peer));
     this.#connections.add(conn);
     conn.onClose(() => this.#connections.delete(conn));

@@ -12,6 +12,8 @@ import { listenForTest } from "../grpc/test-support.js";
 import { CLIENT_PREFACE, ErrorCode, Flag, FrameType, Setting } from "./frames.js";
 import { encodeHeaders, HpackDecoder } from "./hpack.js";
 import { destroyRawClients, RawClient, requestHeaders } from "./test-support.js";
+import { tcpEndpoint } from "../client-endpoints.js";
+import { boundPort } from "../listen-socket.js";
 
 const cleanups = new Set<() => Promise<void> | void>();
 after(async () => {
@@ -364,7 +366,7 @@ test("ClientListener: a preface that arrives in pieces, frames in the same chunk
     await listener.close();
   };
   cleanups.add(stop);
-  const { port } = await listener.listen({ host: "127.0.0.1", port: 0 });
+  const port = boundPort(await listener.listen(tcpEndpoint("127.0.0.1", 0)));
 
   const socket = connect(port, "127.0.0.1");
   await once(socket, "connect");

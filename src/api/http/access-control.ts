@@ -1,12 +1,14 @@
 /**
  * etcd's `--cors` and `--host-whitelist` on the client port. A request over
  * plain HTTP whose Host is not whitelisted is refused with 421 (the
- * DNS-rebinding guard of CVE-2018-5702); CORS headers go on every answer
+ * DNS-rebinding guard of CVE-2018-5702; over TLS any Host is accepted, as
+ * etcd's message says); CORS headers go on every answer
  * when `*` is allowed, or when the request's Origin is listed; an OPTIONS
  * preflight is answered 200 right away.
  * @module
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import type { TLSSocket } from "node:tls";
 import { goHttpError } from "./go-http.js";
 
 export interface AccessOptions {
@@ -39,7 +41,8 @@ export class AccessControl {
    */
   admit(req: IncomingMessage, res: ServerResponse, onRefused: (host: string) => void): boolean {
     const host = hostnameOf(req.headers.host ?? "");
-    if (!this.hostAllowed(host)) {
+    const overTls = (req.socket as TLSSocket).encrypted === true;
+    if (!overTls && !this.hostAllowed(host)) {
       onRefused(host);
       goHttpError(res, 421, rebindingMessage(host));
       return false;

@@ -50,7 +50,7 @@ before(async () => {
   grpcPort = await new Promise<number>((resolve, reject) =>
     grpcServer.bindAsync("127.0.0.1:0", grpc.ServerCredentials.createInsecure(), (err, port) => (err ? reject(err) : resolve(port))),
   );
-  gateway = new Gateway({ schema: ProtoSchema.generated(), target: () => `127.0.0.1:${grpcPort}`, maxMessageBytes: 1 << 20, logger: nullLogger });
+  gateway = new Gateway({ schema: ProtoSchema.generated(), target: () => ({ address: `127.0.0.1:${grpcPort}`, credentials: grpc.credentials.createInsecure() }), maxMessageBytes: 1 << 20, logger: nullLogger });
   httpServer = createServer((req, res) => gateway.serve(req, res, req.url ?? "/"));
   await new Promise<void>((resolve) => httpServer.listen(0, "127.0.0.1", resolve));
   gatewayUrl = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;

@@ -19,11 +19,17 @@ import { protoToJson } from "./proto-to-json.js";
 import type { MethodInfo, ProtoSchema } from "./proto-schema.js";
 import { GATEWAY_ROUTES, type GatewayRoute } from "./routes.js";
 
+/** Where the gateway's gRPC client dials: grpc-js's target (`host:port`, `unix:path`) and its credentials. */
+export interface GatewayTarget {
+  readonly address: string;
+  readonly credentials: grpc.ChannelCredentials;
+}
+
 export interface GatewayOptions {
   schema: ProtoSchema;
   routes?: readonly GatewayRoute[];
-  /** host:port of this server's gRPC port, asked on first use (the listener binds after the gateway is built). */
-  target: () => string;
+  /** This server's gRPC port and how to dial it, asked on first use (the listener binds after the gateway is built). */
+  target: () => GatewayTarget;
   /** The largest request message the gRPC server accepts (--max-request-bytes plus gRPC's overhead allowance). */
   maxMessageBytes: number;
   logger: Logger;
@@ -47,7 +53,7 @@ const METADATA_HEADER_PREFIX = "grpc-metadata-";
 
 export class Gateway {
   readonly #routes = new Map<string, MethodInfo>();
-  readonly #target: () => string;
+  readonly #target: () => GatewayTarget;
   readonly #maxMessageBytes: number;
   readonly #maxJsonBytes: number;
   readonly #logger: Logger;
@@ -117,7 +123,8 @@ export class Gateway {
 
   #grpc(): grpc.Client {
     if (this.#client === undefined) {
-      this.#client = new grpc.Client(this.#target(), grpc.credentials.createInsecure(), {
+      const { address, credentials } = this.#target();
+      this.#client = new grpc.Client(address, credentials, {
         "grpc.max_receive_message_length": -1,
         "grpc.max_send_message_length": -1,
       });

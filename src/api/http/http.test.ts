@@ -1,6 +1,6 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { createServer, request, type Server } from "node:http";
+import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { EtcdError } from "../../pkg/errors.js";
 import { nullLogger } from "../../pkg/logger.js";
@@ -244,4 +244,15 @@ test("Host header parsing follows net.SplitHostPort", () => {
   assert.equal(hostnameOf("[::1]:2379"), "::1");
   assert.equal(hostnameOf("[::1]"), "[::1]");
   assert.equal(hostnameOf("::1"), "::1");
+});
+
+test("over TLS any Host is accepted, as etcd's message promises ('Enable TLS, then any HTTPS request will be allowed')", () => {
+  const access = new AccessControl({ cors: [], hostWhitelist: ["localhost"] });
+  const refused: string[] = [];
+  const incoming = (encrypted: boolean): IncomingMessage => ({ headers: { host: "evil.example:2379" }, method: "GET", socket: { encrypted } }) as unknown as IncomingMessage;
+  const response = (): ServerResponse => ({ setHeader() {}, writeHead() {}, end() {}, headersSent: false }) as unknown as ServerResponse;
+  assert.equal(access.admit(incoming(true), response(), (host) => refused.push(host)), true);
+  assert.equal(refused.length, 0);
+  assert.equal(access.admit(incoming(false), response(), (host) => refused.push(host)), false);
+  assert.deepEqual(refused, ["evil.example"]);
 });

@@ -9,9 +9,12 @@
 import { RangeRequest } from "../../gen/etcdserverpb/rpc.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { KvApi } from "../../server/api.js";
+import type { TlsClientSettings } from "../../tls/index.js";
+import { channelCredentials } from "../grpc-credentials.js";
 import { GRPC_OVERHEAD_BYTES } from "../grpc-server.js";
+import type { BoundSocket } from "../listen-socket.js";
 import { AccessControl } from "./access-control.js";
-import { Gateway } from "./gateway.js";
+import { Gateway, type GatewayTarget } from "./gateway.js";
 import { HealthChecks, type HealthMetrics } from "./health.js";
 import { ProtoSchema } from "./proto-schema.js";
 import { createHttpRouter, type HttpHandler, type MetricsEndpoint, type Versions } from "./router.js";
@@ -53,14 +56,18 @@ export interface HttpApi {
   readonly handler: HttpHandler;
   /** For --listen-metrics-urls: /metrics, /health, /livez, /readyz only. */
   readonly metricsHandler: HttpHandler;
-  /** Points the gateway at a bound client address (`host:port`; a wildcard host means loopback). */
-  setGatewayTarget(host: string, port: number): void;
+  /**
+   * Points the gateway at a bound gRPC endpoint (a wildcard host means
+   * loopback); `tls` when the endpoint takes TLS: etcd's gateway presents
+   * the member's client certificate and skips verifying its own server.
+   */
+  setGatewayTarget(bound: BoundSocket, tls: TlsClientSettings | undefined): void;
   close(): void;
 }
 
 export function createHttpApi(options: HttpApiOptions): HttpApi {
   const logger = options.logger;
-  let target: string | undefined;
+  let target: GatewayTarget | undefined;
   let gateway: Gateway | undefined;
   if (options.enableGateway) {
     gateway = new Gateway({
@@ -95,13 +102,19 @@ export function createHttpApi(options: HttpApiOptions): HttpApi {
   return {
     handler,
     metricsHandler,
-    setGatewayTarget(host, port) {
+    setGatewayTarget(bound, tls) {
       if (target !== undefined) return;
-      const loopback = host === "0.0.0.0" || host === "" ? "127.0.0.1" : host === "::" ? "::1" : host;
-      target = loopback.includes(":") ? `[${loopback}]:${port}` : `${loopback}:${port}`;
+      target = { address: dialAddress(bound), credentials: channelCredentials(tls === undefined ? undefined : { ...tls, insecureSkipVerify: true }) };
     },
     close() {
       gateway?.close();
     },
   };
+}
+
+/** grpc-js's target for a bound endpoint: a wildcard host is dialed on loopback. */
+function dialAddress(bound: BoundSocket): string {
+  if (bound.kind === "unix") return `unix:${bound.path}`;
+  const host = bound.host === "0.0.0.0" || bound.host === "" ? "127.0.0.1" : bound.host === "::" ? "::1" : bound.host;
+  return host.includes(":") ? `[${host}]:${bound.port}` : `${host}:${bound.port}`;
 }

@@ -10,12 +10,27 @@
 import type { X509Certificate } from "node:crypto";
 import type { Cancellation } from "../../server/api.js";
 
-/** Who is calling. */
-export interface Peer {
+/** Who is calling: the socket's address and, on TLS with a verified client certificate, who the certificate names. */
+export type Peer = PlainPeer | VerifiedPeer;
+
+/** A caller on plain text, or on TLS without a client certificate. */
+export interface PlainPeer {
   /** "host:port" of the client's socket. */
   readonly address: string;
-  /** The client's TLS certificate; undefined on a plain-text connection (the only kind served so far). */
-  readonly certificate: X509Certificate | undefined;
+  readonly certificate: undefined;
+  readonly commonName: undefined;
+  readonly verifiedChain: readonly [];
+}
+
+/** A caller whose TLS client certificate was verified against the trusted CA (what authentication reads as a user name). */
+export interface VerifiedPeer {
+  readonly address: string;
+  /** The client's certificate (the leaf of `verifiedChain`). */
+  readonly certificate: X509Certificate;
+  /** The certificate subject's CN ('' when it has none). */
+  readonly commonName: string;
+  /** The leaf first, then its issuers as verified. */
+  readonly verifiedChain: readonly [X509Certificate, ...X509Certificate[]];
 }
 
 export interface CallContext {
