@@ -281,8 +281,6 @@ export class ClientListener {
       socket,
       { ...tls, alpnProtocols: alpnFor(protocols), handshakeTimeoutMs: this.#options.prefaceTimeoutMs },
       (secure: TLSSocket) => {
-        // A tls.Server clears this flag once the handshake is done; Node's HTTP/2 (the grpc-js fallback) waits for it.
-        (secure as { secureConnecting?: boolean }).secureConnecting = false;
         secure.on("error", () => secure.destroy());
         this.#readFirstBytes(secure, (decrypted) => this.#serveProtocol(secure, decrypted, protocols, deadline));
       },

@@ -102,6 +102,9 @@ export function acceptTls(socket: net.Socket, settings: TlsServerSettings, onSec
           return;
         }
         settle();
+        // tls.Server clears this once its handshake is done; a socket made outside one keeps it, and
+        // Node's HTTP/2 would then wait forever for a 'secureConnect' a server socket never emits.
+        (tlsSocket as unknown as { secureConnecting: boolean }).secureConnecting = false;
         onSecure(tlsSocket);
       },
       (err: unknown) => refuse(`tls: ${err instanceof Error ? err.message : String(err)}`),

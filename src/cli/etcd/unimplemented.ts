@@ -12,7 +12,6 @@
 
 export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   // member / raft
-  "listen-client-http-urls",
   "socket-reuse-port",
   "socket-reuse-address",
   "raft-read-timeout",

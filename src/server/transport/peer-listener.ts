@@ -259,7 +259,6 @@ export class PeerListener {
     secure.on("error", () => secure.destroy());
     if (connection.socket.destroyed || secure.destroyed) return;
     if (secure.alpnProtocol === "h2") {
-      markHandshakeDone(secure);
       this.#toH2(connection, secure);
     } else {
       this.#h1.emit("connection", secure);
@@ -339,16 +338,6 @@ export class PeerListener {
     };
     session.setTimeout(idleMs, onIdle);
   }
-}
-
-/**
- * A server-side TLS socket made outside a tls.Server keeps `secureConnecting`
- * set after its handshake (only tls.Server's 'secureConnection' path clears
- * it), and node's HTTP/2 session then waits for a 'secureConnect' that a
- * server socket never emits: the session would never start.
- */
-function markHandshakeDone(socket: tls.TLSSocket): void {
-  (socket as unknown as { secureConnecting: boolean }).secureConnecting = false;
 }
 
 function describe(err: unknown): string {
