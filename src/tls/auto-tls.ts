@@ -4,21 +4,18 @@ import { promises as fsp } from "node:fs";
 import { isIP } from "node:net";
 import { join } from "node:path";
 import type { Logger } from "../pkg/logger.js";
+import { canonicalIp } from "./san.js";
 import {
-  bitString,
-  booleanTrue,
-  encode,
-  explicit,
-  implicitPrimitive,
-  objectIdentifier,
-  octetString,
-  sequence,
-  set,
-  TAG,
-  time,
-  unsignedInteger,
-  utf8String,
-} from "./der.js";
+  BasicConstraintsExtension,
+  ExtendedKeyUsage,
+  ExtendedKeyUsageExtension,
+  type Extension,
+  KeyUsageFlags,
+  KeyUsagesExtension,
+  SubjectAlternativeNameExtension,
+  X509CertificateGenerator,
+  type JsonGeneralName,
+} from "./x509.js";
 
 export interface SelfSignedOptions {
   /** Where cert.pem and key.pem are written (etcd: <data-dir>/fixtures/client or /peer); reused when present and valid. */
@@ -34,16 +31,9 @@ export interface SelfSignedOptions {
 }
 
 const DAY_MS = 86_400_000;
-const OID = {
-  ecdsaWithSha512: "1.2.840.10045.4.3.4",
-  organization: "2.5.4.10",
-  keyUsage: "2.5.29.15",
-  subjectAltName: "2.5.29.17",
-  basicConstraints: "2.5.29.19",
-  extKeyUsage: "2.5.29.37",
-  serverAuth: "1.3.6.1.5.5.7.3.1",
-  clientAuth: "1.3.6.1.5.5.7.3.2",
-} as const;
+/** etcd's key: ECDSA on P-521, signing with SHA-512 (Go picks it for that curve). */
+const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-521" } as const;
+const SIGNING_ALGORITHM = { name: "ECDSA", hash: "SHA-512" } as const;
 
 /**
  * Makes (or reuses) a self-signed certificate and key; resolves with their
@@ -64,11 +54,12 @@ export async function selfSignedCertificate(options: SelfSignedOptions): Promise
   const problem = await reusableProblem(certFile, keyFile, now);
   if (problem === undefined) return { certFile, keyFile };
   if (problem !== "absent") options.logger?.warn({ dir: options.dir, reason: problem }, "replacing the self-signed certificate");
-  const { privateKey, publicKey } = crypto.generateKeyPairSync("ec", { namedCurve: "P-521" });
-  const certificate = selfSign(privateKey, publicKey, options.hosts, now, options.validityYears);
-  await fsp.writeFile(certFile, toPem("CERTIFICATE", certificate), { mode: 0o644 });
+  const keys = await crypto.webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"]);
+  const certificate = await selfSign(keys, options.hosts, now, options.validityYears);
+  await fsp.writeFile(certFile, certificate, { mode: 0o644 });
   options.logger?.info({ path: certFile }, "created cert file");
-  await fsp.writeFile(keyFile, privateKey.export({ type: "sec1", format: "pem" }), { mode: 0o600 });
+  // WebCrypto exports PKCS#8 only; etcd writes SEC1 ("EC PRIVATE KEY"), which Node's KeyObject can.
+  await fsp.writeFile(keyFile, crypto.KeyObject.from(keys.privateKey).export({ type: "sec1", format: "pem" }), { mode: 0o600 });
   await fsp.chmod(keyFile, 0o600);
   options.logger?.info({ path: keyFile }, "created key file");
   return { certFile, keyFile };
@@ -93,40 +84,29 @@ async function reusableProblem(certFile: string, keyFile: string, now: number): 
   }
 }
 
-function selfSign(privateKey: crypto.KeyObject, publicKey: crypto.KeyObject, hosts: readonly string[], now: number, validityYears: number): Buffer {
-  const algorithm = sequence(objectIdentifier(OID.ecdsaWithSha512));
-  const name = sequence(set(sequence(objectIdentifier(OID.organization), utf8String("etcd"))));
+/** The certificate, PEM-encoded, signed by its own key. */
+async function selfSign(keys: crypto.webcrypto.CryptoKeyPair, hosts: readonly string[], now: number, validityYears: number): Promise<string> {
   // Whole seconds: a certificate's times have no fraction, and NotBefore must not lie after now.
   const notBefore = new Date(Math.floor(now / 1000) * 1000);
   const notAfter = new Date(notBefore.getTime() + validityYears * 365 * DAY_MS);
-  const extensions = [
-    extension(OID.keyUsage, true, keyUsageDigitalSignatureKeyEncipherment()),
-    extension(OID.extKeyUsage, false, sequence(objectIdentifier(OID.serverAuth), objectIdentifier(OID.clientAuth))),
-    extension(OID.basicConstraints, true, sequence()),
+  const extensions: Extension[] = [
+    new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment, true),
+    new ExtendedKeyUsageExtension([ExtendedKeyUsage.serverAuth, ExtendedKeyUsage.clientAuth], false),
+    // Go's BasicConstraintsValid without IsCA: a critical, empty basicConstraints (CA false).
+    new BasicConstraintsExtension(false, undefined, true),
   ];
   const altNames = hosts.map(hostOf).filter((host) => host !== "").map(generalName);
-  if (altNames.length > 0) extensions.push(extension(OID.subjectAltName, false, sequence(...altNames)));
-  const tbs = sequence(
-    explicit(0, unsignedInteger(Buffer.from([2]))),
-    unsignedInteger(crypto.randomBytes(16)),
-    algorithm,
-    name,
-    sequence(time(notBefore), time(notAfter)),
-    name,
-    publicKey.export({ type: "spki", format: "der" }),
-    explicit(3, sequence(...extensions)),
-  );
-  const signature = crypto.sign("sha512", tbs, privateKey);
-  return sequence(tbs, algorithm, bitString(signature));
-}
-
-function extension(oid: string, critical: boolean, value: Buffer): Buffer {
-  return sequence(objectIdentifier(oid), ...(critical ? [booleanTrue()] : []), octetString(value));
-}
-
-/** KeyUsage bits 0 (digitalSignature) and 2 (keyEncipherment): one byte 1010 0000, its last five bits unused. */
-function keyUsageDigitalSignatureKeyEncipherment(): Buffer {
-  return encode(TAG.bitString, Buffer.from([5, 0xa0]));
+  if (altNames.length > 0) extensions.push(new SubjectAlternativeNameExtension(altNames, false));
+  // The serial is left to the generator: 16 random bytes, as etcd's random number below 2^128.
+  const certificate = await X509CertificateGenerator.createSelfSigned({
+    name: "O=etcd",
+    notBefore,
+    notAfter,
+    keys,
+    signingAlgorithm: SIGNING_ALGORITHM,
+    extensions,
+  });
+  return certificate.toString("pem") + "\n";
 }
 
 /** The host of "host:port", "[v6]:port", or a bare host or IPv6 address. */
@@ -138,33 +118,12 @@ function hostOf(entry: string): string {
   return colon >= 0 ? entry.slice(0, colon) : entry;
 }
 
-/** dNSName [2] or iPAddress [7] (4 bytes for IPv4, 16 for IPv6). */
-function generalName(host: string): Buffer {
-  const family = isIP(host);
-  if (family === 4) return implicitPrimitive(7, Buffer.from(host.split(".").map(Number)));
-  if (family === 6) return implicitPrimitive(7, ipv6Bytes(host));
-  return implicitPrimitive(2, Buffer.from(host, "ascii"));
-}
-
-function ipv6Bytes(address: string): Buffer {
-  const [head, tail] = address.replace(/%.*$/, "").split("::") as [string, string | undefined];
-  const groups = (part: string | undefined): number[] => (part ? part.split(":").flatMap(expandGroup) : []);
-  const front = groups(head);
-  const back = groups(tail);
-  const all = tail === undefined ? front : [...front, ...new Array<number>(8 - front.length - back.length).fill(0), ...back];
-  const out = Buffer.alloc(16);
-  all.forEach((group, i) => out.writeUInt16BE(group, i * 2));
-  return out;
-}
-
-/** A hex group, or a trailing dotted IPv4 as its two groups. */
-function expandGroup(group: string): number[] {
-  if (!group.includes(".")) return [parseInt(group, 16)];
-  const [a, b, c, d] = group.split(".").map(Number) as [number, number, number, number];
-  return [a * 256 + b, c * 256 + d];
-}
-
-function toPem(label: string, der: Buffer): string {
-  const lines = der.toString("base64").match(/.{1,64}/g) ?? [];
-  return `-----BEGIN ${label}-----\n${lines.join("\n")}\n-----END ${label}-----\n`;
+/**
+ * An IP SAN for an address, else a DNS SAN. The IP goes in canonical form
+ * (zone dropped, IPv4-mapped as IPv4, IPv6 as eight groups), which is what
+ * the library's address parser reads reliably.
+ */
+function generalName(host: string): JsonGeneralName {
+  const ip = canonicalIp(host);
+  return ip === undefined ? { type: "dns", value: host } : { type: "ip", value: ip };
 }
