@@ -3,6 +3,9 @@ import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { X509Certificate, createPrivateKey } from "node:crypto";
 import fs from "node:fs";
+import { once } from "node:events";
+import type { AddressInfo } from "node:net";
+import * as tls from "node:tls";
 import { join } from "node:path";
 import { nullLogger } from "../pkg/logger.js";
 import { tempDir } from "../pkg/test-support.js";
@@ -23,6 +26,7 @@ test("selfSignedCertificate makes etcd's self-signed pair and reuses it", async 
   assert.equal(cert.ca, false);
   assert.equal(cert.subjectAltName, "IP Address:127.0.0.1, DNS:localhost, IP Address:0:0:0:0:0:0:0:1, IP Address:0.0.0.0");
   assert.ok(cert.verify(cert.publicKey), "self-signed");
+  assert.match(cert.serialNumber.replace(/^(00)+/, ""), /^[0-9A-F]{1,32}$/, "a serial below 2^128");
   const years = (Date.parse(cert.validTo) - Date.parse(cert.validFrom)) / (365 * 86_400_000);
   assert.equal(years, 2);
   assert.deepEqual(cert.keyUsage, ["1.3.6.1.5.5.7.3.1", "1.3.6.1.5.5.7.3.2"]);
@@ -35,6 +39,24 @@ test("selfSignedCertificate makes etcd's self-signed pair and reuses it", async 
   const pem = fs.readFileSync(made.certFile, "utf8");
   await selfSignedCertificate({ dir, hosts: ["other:2379"], validityYears: 1 });
   assert.equal(fs.readFileSync(made.certFile, "utf8"), pem, "a valid pair is reused");
+});
+
+test("the self-signed pair serves and authenticates a client when trusted as its own CA", async (t) => {
+  const made = await selfSignedCertificate({ dir: tempDir(t), hosts: ["127.0.0.1:0"], validityYears: 1 });
+  const pair = { cert: fs.readFileSync(made.certFile), key: fs.readFileSync(made.keyFile) };
+  const server = tls.createServer({ ...pair, ca: pair.cert, requestCert: true, rejectUnauthorized: true }, (socket) =>
+    socket.end(socket.authorized ? "client verified" : "client refused"),
+  );
+  t.after(() => server.close());
+  server.listen(0, "127.0.0.1");
+  await once(server, "listening");
+  // Verified as OpenSSL does: the chain (the certificate itself), server auth, the IP SAN; the server checks client auth.
+  const client = tls.connect({ host: "127.0.0.1", port: (server.address() as AddressInfo).port, ...pair, ca: pair.cert });
+  t.after(() => client.destroy());
+  await once(client, "secureConnect");
+  assert.equal(client.authorized, true, String(client.authorizationError));
+  const [answer] = (await once(client, "data")) as [Buffer];
+  assert.equal(answer.toString(), "client verified");
 });
 
 test("selfSignedCertificate replaces an expired or broken pair", async (t) => {
