@@ -89,6 +89,13 @@ module.exports = {
       to: { path: "^(src|test|bench)/", pathNot: "^src/(tls|pkg)/" },
     },
     {
+      name: "x509-through-one-door",
+      severity: "error",
+      comment: "src/ loads @peculiar/x509 only through src/tls/x509.ts, which installs its Reflect polyfill and crypto provider first.",
+      from: { path: "^src/", pathNot: "^src/tls/x509\\.ts$" },
+      to: { path: "(^|/)node_modules/@peculiar/x509/" },
+    },
+    {
       name: "tls-for-server-and-above",
       severity: "error",
       comment: "Only the parts that listen or dial (server, api, client, cli, main) use TLS material; the cores below them never do.",
