@@ -100,7 +100,7 @@ export async function createPki(): Promise<TestPki> {
   const keysByFile = new Map<string, webcrypto.CryptoKeyPair>();
 
   const issue = async (name: string, role: CertRole, options: IssueOptions = {}, by: Authority = ca): Promise<CertFiles> => {
-    const keys = (options.reuseKeyOf && keysByFile.get(options.reuseKeyOf.key)) || (await generateKeys());
+    const keys = (options.reuseKeyOf !== undefined ? keysByFile.get(options.reuseKeyOf.key) : undefined) ?? (await generateKeys());
     const isClient = role === "client";
     const certificate = await x509.X509CertificateGenerator.create({
       serialNumber: newSerial(),
@@ -218,10 +218,14 @@ function sanExtension(dnsNames: string[], ipAddresses: string[]): x509.Extension
   return names.length === 0 ? [] : [new x509.SubjectAlternativeNameExtension(names)];
 }
 
-/** A positive serial of 16 random bytes (the high bit cleared: DER integers are signed). */
+/**
+ * A serial of 16 random bytes whose first byte is 0x10–0x7f: positive (DER
+ * integers are signed) and without a leading zero digit, so every tool prints
+ * the same hex for it.
+ */
 function newSerial(): string {
   const bytes = randomBytes(16);
-  bytes[0] = (bytes[0]! & 0x7f) | 0x01;
+  bytes[0] = 0x10 + (bytes[0]! % 0x70);
   return bytes.toString("hex");
 }
 

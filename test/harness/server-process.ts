@@ -140,6 +140,19 @@ function handleFor(
   };
 }
 
+/**
+ * Starts several servers at once; when any fails to start, stops the ones
+ * that did (so none outlives the test) and throws the first failure.
+ */
+export async function startServers<const T extends readonly StartOptions[]>(options: T): Promise<{ [K in keyof T]: ServerProcess }> {
+  const results = await Promise.allSettled(options.map((o) => startServer(o)));
+  const started = results.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+  const failure = results.find((r): r is PromiseRejectedResult => r.status === "rejected");
+  if (failure === undefined) return started as { [K in keyof T]: ServerProcess };
+  await Promise.all(started.map((server) => server.stop()));
+  throw failure.reason;
+}
+
 interface Launch {
   bin: string;
   args: string[];

@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createPki, type CertFiles, type TestPki } from "../harness/certs.js";
 import { etcdctl } from "../harness/etcdctl.js";
-import { startServer, type Flavor, type ServerProcess } from "../harness/server-process.js";
+import { startServers, type Flavor, type ServerProcess } from "../harness/server-process.js";
 import { ctlTls, httpProbe, type ClientFiles } from "./probes.js";
 import { assertEtcdctlGaveUp, PROMPT_MS } from "./refusals.js";
 
@@ -23,9 +23,9 @@ for (const flavor of ["real", "ours"] as const satisfies readonly Flavor[]) {
       pki = await createPki();
       localhostClient = await pki.issue("localhost-client", "client", { dnsNames: ["localhost"] });
       const clientTls = { cert: pki.server.cert, key: pki.server.key, trustedCa: pki.caFile, clientCertAuth: true };
-      [server, hostnameServer] = await Promise.all([
-        startServer({ flavor, clientTls: { ...clientTls, crl: pki.crlFile } }),
-        startServer({ flavor, clientTls, extraArgs: ["--client-cert-allowed-hostname", "localhost"] }),
+      [server, hostnameServer] = await startServers([
+        { flavor, clientTls: { ...clientTls, crl: pki.crlFile } },
+        { flavor, clientTls, extraArgs: ["--client-cert-allowed-hostname", "localhost"] },
       ]);
     });
     after(async () => {

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { after, before, describe, test } from "node:test";
 import { createPki, type TestPki } from "../harness/certs.js";
 import { etcdctl } from "../harness/etcdctl.js";
-import { startServer, type Flavor, type ServerProcess } from "../harness/server-process.js";
+import { startServers, type Flavor, type ServerProcess } from "../harness/server-process.js";
 import { ctlTls, httpProbe, type ClientFiles } from "./probes.js";
 import { assertEtcdctlGaveUp, PROMPT_MS } from "./refusals.js";
 
@@ -21,9 +21,9 @@ for (const flavor of ["real", "ours"] as const satisfies readonly Flavor[]) {
     before(async () => {
       pki = await createPki();
       trusting = { ca: pki.caFile };
-      [tlsServer, plainServer] = await Promise.all([
-        startServer({ flavor, clientTls: { cert: pki.server.cert, key: pki.server.key } }),
-        startServer({ flavor }),
+      [tlsServer, plainServer] = await startServers([
+        { flavor, clientTls: { cert: pki.server.cert, key: pki.server.key } },
+        { flavor },
       ]);
     });
     after(async () => {

@@ -14,7 +14,7 @@ import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect, type PeerCertificate } from "node:tls";
 import { createPki, type CertFiles, type TestPki } from "../harness/certs.js";
 import { etcdctl } from "../harness/etcdctl.js";
-import { startServer, type Flavor, type ServerProcess } from "../harness/server-process.js";
+import { startServer, startServers, type Flavor, type ServerProcess } from "../harness/server-process.js";
 import { httpProbe } from "./probes.js";
 import { assertEtcdctlGaveUp, PROMPT_MS } from "./refusals.js";
 
@@ -29,13 +29,13 @@ for (const flavor of ["real", "ours"] as const satisfies readonly Flavor[]) {
     before(async () => {
       pki = await createPki();
       ownPeerCert = await pki.peer("default");
-      [peerServer, autoServer] = await Promise.all([
-        startServer({
+      [peerServer, autoServer] = await startServers([
+        {
           flavor,
           peerTls: { cert: ownPeerCert.cert, key: ownPeerCert.key, trustedCa: pki.caFile, clientCertAuth: true },
           extraArgs: ["--peer-cert-allowed-cn", "default"],
-        }),
-        startServer({ flavor, clientTls: "auto", peerTls: "auto" }),
+        },
+        { flavor, clientTls: "auto", peerTls: "auto" },
       ]);
     });
     after(async () => {

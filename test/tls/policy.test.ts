@@ -10,7 +10,7 @@ import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { connect as tlsConnect, type ConnectionOptions } from "node:tls";
 import { createPki, type TestPki } from "../harness/certs.js";
-import { runServerExpectingExit, startServer, type Flavor, type ServerProcess } from "../harness/server-process.js";
+import { runServerExpectingExit, startServer, startServers, type Flavor, type ServerProcess } from "../harness/server-process.js";
 import { PROMPT_MS } from "./refusals.js";
 
 /** HTTP/2 requires this suite on a TLS 1.2 listener (real etcd 3.4 crashes at its first client without it). */
@@ -52,9 +52,9 @@ for (const flavor of ["real", "ours"] as const satisfies readonly Flavor[]) {
 
     if (flavor === "ours") {
       test("--tls-min-version TLS1.3 refuses TLS 1.2 clients; --tls-max-version TLS1.2 answers TLS 1.3 clients in TLS 1.2 (ours only: etcd 3.4 lacks the flags)", async () => {
-        const [min13, max12] = await Promise.all([
-          startServer({ flavor, clientTls: { cert: pki.server.cert, key: pki.server.key }, extraArgs: ["--tls-min-version", "TLS1.3"] }),
-          startServer({ flavor, clientTls: { cert: pki.server.cert, key: pki.server.key }, extraArgs: ["--tls-max-version", "TLS1.2"] }),
+        const [min13, max12] = await startServers([
+          { flavor, clientTls: { cert: pki.server.cert, key: pki.server.key }, extraArgs: ["--tls-min-version", "TLS1.3"] },
+          { flavor, clientTls: { cert: pki.server.cert, key: pki.server.key }, extraArgs: ["--tls-max-version", "TLS1.2"] },
         ]);
         try {
           const old = await handshake(min13.clientPort, { maxVersion: "TLSv1.2" });
