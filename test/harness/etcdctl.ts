@@ -8,12 +8,29 @@ export interface CtlResult {
   stderr: string;
 }
 
-export async function etcdctl(endpoint: string, args: string[], options?: { stdin?: string; timeoutMs?: number }): Promise<CtlResult> {
+/** etcdctl's TLS flags: the CA to trust (--cacert) and, for client-certificate auth, a certificate (--cert, --key). */
+export interface CtlTls {
+  cacert?: string;
+  cert?: string;
+  key?: string;
+  insecureSkipVerify?: boolean;
+}
+
+export interface CtlOptions {
+  stdin?: string;
+  timeoutMs?: number;
+  tls?: CtlTls;
+  /** --dial-timeout (default 5s). */
+  dialTimeout?: string;
+}
+
+/** `endpoint` may be host:port or a URL (`https://127.0.0.1:2379` for TLS). */
+export async function etcdctl(endpoint: string, args: string[], options?: CtlOptions): Promise<CtlResult> {
   return new Promise((resolve, reject) => {
     const env: Record<string, string> = {};
     for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !k.startsWith("ETCDCTL_")) env[k] = v;
     env["ETCDCTL_API"] = "3";
-    const child = spawn(realEtcdctlBin, ["--endpoints", endpoint, "--dial-timeout", "5s", "--command-timeout", "10s", ...args], {
+    const child = spawn(realEtcdctlBin, ["--endpoints", endpoint, "--dial-timeout", options?.dialTimeout ?? "5s", "--command-timeout", "10s", ...tlsArgs(options?.tls), ...args], {
       stdio: ["pipe", "pipe", "pipe"],
       env,
     });
@@ -29,4 +46,14 @@ export async function etcdctl(endpoint: string, args: string[], options?: { stdi
     });
     child.stdin.end(options?.stdin ?? "");
   });
+}
+
+function tlsArgs(tls: CtlTls | undefined): string[] {
+  if (tls === undefined) return [];
+  return [
+    ...(tls.cacert !== undefined ? ["--cacert", tls.cacert] : []),
+    ...(tls.cert !== undefined ? ["--cert", tls.cert] : []),
+    ...(tls.key !== undefined ? ["--key", tls.key] : []),
+    ...(tls.insecureSkipVerify ? ["--insecure-skip-tls-verify"] : []),
+  ];
 }

@@ -14,6 +14,18 @@ import { freePorts } from "./ports.js";
 
 export type Flavor = "ours" | "real";
 
+/** The TLS of one listener (client or peer): https URLs and etcd's flags for it. */
+export interface ListenerTls {
+  cert: string;
+  key: string;
+  /** --trusted-ca-file / --peer-trusted-ca-file. */
+  trustedCa?: string;
+  /** --client-cert-auth / --peer-client-cert-auth. */
+  clientCertAuth?: boolean;
+  /** --client-crl-file / --peer-crl-file. */
+  crl?: string;
+}
+
 export interface StartOptions {
   flavor: Flavor;
   name?: string;
@@ -21,6 +33,10 @@ export interface StartOptions {
   dataDir?: string;
   clientPort?: number;
   peerPort?: number;
+  /** TLS on the client listener: https client URLs and --cert-file etc. Default: plain http. */
+  clientTls?: ListenerTls;
+  /** TLS on the peer listener: https peer URLs and --peer-cert-file etc. Default: plain http. */
+  peerTls?: ListenerTls;
   extraArgs?: string[];
   env?: Record<string, string>;
   readyTimeoutMs?: number;
@@ -35,6 +51,7 @@ export interface ServerProcess {
   readonly peerPort: number;
   /** host:port for gRPC clients. */
   readonly endpoint: string;
+  /** http:// or https:// (with `clientTls`) URL of the client listener. */
   readonly clientUrl: string;
   /** Everything the process wrote to stderr and stdout so far. */
   output(): string;
@@ -51,26 +68,8 @@ export interface ServerProcess {
 const READY_LINE = "ready to serve client requests";
 
 export async function startServer(options: StartOptions): Promise<ServerProcess> {
-  const bin = options.flavor === "ours" ? ourEtcdBin : realEtcdBin;
-  if (!existsSync(bin)) throw new Error(`${bin} not found`);
-  const ports = await freePorts(2);
-  const clientPort = options.clientPort ?? ports[0]!;
-  const peerPort = options.peerPort ?? ports[1]!;
-  const name = options.name ?? "default";
-  const ownDir = options.dataDir === undefined ? tempDir(`etcd-${options.flavor}`) : undefined;
-  const dataDir = options.dataDir ?? `${ownDir!.path}/data`;
-  const clientUrl = `http://127.0.0.1:${clientPort}`;
-  const peerUrl = `http://127.0.0.1:${peerPort}`;
-  const args = [
-    "--name", name,
-    "--data-dir", dataDir,
-    "--listen-client-urls", clientUrl,
-    "--advertise-client-urls", clientUrl,
-    "--listen-peer-urls", peerUrl,
-    "--initial-advertise-peer-urls", peerUrl,
-    "--initial-cluster", `${name}=${peerUrl}`,
-    ...(options.extraArgs ?? []),
-  ];
+  const launch = await prepareLaunch(options);
+  const { bin, args, clientPort, peerPort, name, ownDir, dataDir, clientUrl } = launch;
   const child = spawn(bin, args, {
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...cleanEnv(), ...(options.env ?? {}) },
@@ -139,6 +138,86 @@ function handleFor(
       assertNoRecoveredErrors(info.name, output());
     },
   };
+}
+
+interface Launch {
+  bin: string;
+  args: string[];
+  clientPort: number;
+  peerPort: number;
+  name: string;
+  dataDir: string;
+  clientUrl: string;
+  ownDir: { path: string; remove(): void } | undefined;
+}
+
+async function prepareLaunch(options: StartOptions): Promise<Launch> {
+  const bin = options.flavor === "ours" ? ourEtcdBin : realEtcdBin;
+  if (!existsSync(bin)) throw new Error(`${bin} not found`);
+  const ports = await freePorts(2);
+  const clientPort = options.clientPort ?? ports[0]!;
+  const peerPort = options.peerPort ?? ports[1]!;
+  const name = options.name ?? "default";
+  const ownDir = options.dataDir === undefined ? tempDir(`etcd-${options.flavor}`) : undefined;
+  const dataDir = options.dataDir ?? `${ownDir!.path}/data`;
+  const clientUrl = `${options.clientTls ? "https" : "http"}://127.0.0.1:${clientPort}`;
+  const peerUrl = `${options.peerTls ? "https" : "http"}://127.0.0.1:${peerPort}`;
+  const args = [
+    "--name", name,
+    "--data-dir", dataDir,
+    "--listen-client-urls", clientUrl,
+    "--advertise-client-urls", clientUrl,
+    "--listen-peer-urls", peerUrl,
+    "--initial-advertise-peer-urls", peerUrl,
+    "--initial-cluster", `${name}=${peerUrl}`,
+    ...listenerTlsArgs("", options.clientTls),
+    ...listenerTlsArgs("peer-", options.peerTls),
+    ...(options.extraArgs ?? []),
+  ];
+  return { bin, args, clientPort, peerPort, name, dataDir, clientUrl, ownDir };
+}
+
+/** etcd's flags for one listener's TLS; `prefix` is "" (client) or "peer-". */
+export function listenerTlsArgs(prefix: "" | "peer-", tls: ListenerTls | undefined): string[] {
+  if (tls === undefined) return [];
+  const crlFlag = prefix === "" ? "--client-crl-file" : "--peer-crl-file";
+  return [
+    `--${prefix}cert-file`, tls.cert,
+    `--${prefix}key-file`, tls.key,
+    ...(tls.trustedCa !== undefined ? [`--${prefix}trusted-ca-file`, tls.trustedCa] : []),
+    ...(tls.clientCertAuth ? [`--${prefix}client-cert-auth`] : []),
+    ...(tls.crl !== undefined ? [crlFlag, tls.crl] : []),
+  ];
+}
+
+export interface FailedStart {
+  /** Exit code, or null when it was still running at the deadline (then killed). */
+  code: number | null;
+  output: string;
+  elapsedMs: number;
+}
+
+/**
+ * Starts a server that is expected to refuse to start (bad flags or files) and
+ * waits for its exit; kills it at `timeoutMs` if it is still running (then
+ * `code` is null). Removes the temp data dir.
+ */
+export async function runServerExpectingExit(options: StartOptions, timeoutMs = 15_000): Promise<FailedStart> {
+  const launch = await prepareLaunch(options);
+  const started = Date.now();
+  const child = spawn(launch.bin, launch.args, { stdio: ["ignore", "pipe", "pipe"], env: { ...cleanEnv(), ...(options.env ?? {}) } });
+  let output = "";
+  child.stdout.on("data", (c: Buffer) => (output += c.toString("utf8")));
+  child.stderr.on("data", (c: Buffer) => (output += c.toString("utf8")));
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    child.kill("SIGKILL");
+  }, timeoutMs);
+  const code = await new Promise<number | null>((resolve) => child.once("exit", (c) => resolve(c)));
+  clearTimeout(timer);
+  launch.ownDir?.remove();
+  return { code: timedOut ? null : code, output, elapsedMs: Date.now() - started };
 }
 
 /** A server that recovered from an uncaught exception hit a bug; the test that drove it fails with the logged lines. */
