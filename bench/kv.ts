@@ -7,8 +7,8 @@
  * it); linearizable range with 256 clients over 16 connections; and the last
  * two again over TLS (https client port with client-certificate auth, the
  * same certificates for both servers).
- * BENCH_ROWS=name,name runs only those rows; BENCH_FLAVORS=real (or ours)
- * runs one server only, without ratios.
+ * BENCH_ONLY=prefix,prefix runs only the rows whose names start so (tls: the
+ * TLS rows); BENCH_FLAVORS=real (or ours) runs one server only, without ratios.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -33,19 +33,19 @@ const allWorkloads: Workload[] = [
   { name: "put-1-client", args: ["put", "--clients", "1", "--conns", "1", "--total", String(n(10_000)), "--val-size", "256", "--key-space-size", "100000"], tls: false },
   { name: "put-256-clients", args: put256, tls: false },
   { name: "range-256-clients", args: range256, tls: false },
-  { name: "put-256-clients-tls", args: put256, tls: true },
-  { name: "range-256-clients-tls", args: range256, tls: true },
+  { name: "tls-put-256-clients", args: put256, tls: true },
+  { name: "tls-range-256-clients", args: range256, tls: true },
 ];
 
-const workloads = selected(allWorkloads, process.env["BENCH_ROWS"]);
+const workloads = selected(allWorkloads, process.env["BENCH_ONLY"]);
 const flavors = selectedFlavors(process.env["BENCH_FLAVORS"]);
 
-function selected(all: Workload[], names: string | undefined): Workload[] {
-  if (names === undefined || names === "") return all;
-  const wanted = names.split(",").map((s) => s.trim());
-  const unknown = wanted.filter((name) => !all.some((w) => w.name === name));
-  if (unknown.length > 0) throw new Error(`BENCH_ROWS: unknown ${unknown.join(", ")} (rows: ${all.map((w) => w.name).join(", ")})`);
-  return all.filter((w) => wanted.includes(w.name));
+function selected(all: Workload[], prefixes: string | undefined): Workload[] {
+  if (prefixes === undefined || prefixes === "") return all;
+  const wanted = prefixes.split(",").map((s) => s.trim());
+  const unmatched = wanted.filter((prefix) => !all.some((w) => w.name.startsWith(prefix)));
+  if (unmatched.length > 0) throw new Error(`BENCH_ONLY: no row starts with ${unmatched.join(", ")} (rows: ${all.map((w) => w.name).join(", ")})`);
+  return all.filter((w) => wanted.some((prefix) => w.name.startsWith(prefix)));
 }
 
 function selectedFlavors(names: string | undefined): Flavor[] {
