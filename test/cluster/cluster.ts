@@ -171,6 +171,37 @@ export class Cluster {
     }
   }
 
+  /**
+   * `etcdctl member add`; resolves with the new member's ETCD_INITIAL_CLUSTER.
+   * A conf change that raft drops (etcd 3.4's leader drops one while an
+   * earlier one is not yet applied) is never answered, so the command runs
+   * out of time with nothing changed: then it is tried again, unless the
+   * member list shows the member after all, in which case the initial
+   * cluster is made from the list as etcdctl makes it.
+   */
+  async #memberAdd(via: string, name: string, peerUrl: string, learner: boolean, timeoutMs = 60_000): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const r = await this.#etcdctlRetrying(via, ["member", "add", name, `--peer-urls=${peerUrl}`, ...(learner ? ["--learner"] : []), MEMBER_ADD_TIMEOUT]);
+      if (r.code === 0) {
+        const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
+        if (initialCluster === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
+        return initialCluster;
+      }
+      if (!/deadline exceeded/i.test(r.stderr) || Date.now() > deadline) throw new Error(`member add failed: ${r.stderr}${r.stdout}`);
+      const listed = await this.#memberList(via);
+      if (listed?.some((member) => member.peerURLs?.includes(peerUrl))) {
+        return listed.flatMap((member) => (member.peerURLs ?? []).map((u) => `${u === peerUrl ? name : (member.name ?? "")}=${u}`)).join(",");
+      }
+    }
+  }
+
+  async #memberList(via: string): Promise<Array<{ name?: string; peerURLs?: string[] }> | undefined> {
+    const r = await this.#etcdctlAt(via, ["member", "list", "-w", "json"]);
+    if (r.code !== 0) return undefined;
+    return (JSON.parse(r.stdout) as { members?: Array<{ name?: string; peerURLs?: string[] }> }).members;
+  }
+
   /** Client URLs of running members, for etcdctl. */
   #runningClientUrls(): string[] {
     return this.#members.filter((m) => m.state === "running").map((m) => m.clientUrl);
@@ -265,10 +296,7 @@ export class Cluster {
     const m = await this.#plan(name);
     const via = this.#runningClientUrls()[0];
     if (via === undefined) throw new Error("no running member to add through");
-    const r = await this.#etcdctlRetrying(via, ["member", "add", name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : []), MEMBER_ADD_TIMEOUT]);
-    if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}${r.stdout}`);
-    const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
-    if (initialCluster === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
+    const initialCluster = await this.#memberAdd(via, name, m.peerUrl, options?.learner ?? false);
     m.args = this.#args(m, initialCluster, "existing");
     await this.#spawn(m, options?.wait ?? true);
     return this.#members.indexOf(m);
@@ -303,10 +331,7 @@ export class Cluster {
     m.id = undefined;
     const via = this.#runningClientUrls()[0];
     if (via === undefined) throw new Error("no running member to add through");
-    const r = await this.#etcdctlRetrying(via, ["member", "add", m.name, `--peer-urls=${m.peerUrl}`, ...(options?.learner ? ["--learner"] : []), MEMBER_ADD_TIMEOUT]);
-    if (r.code !== 0) throw new Error(`member add failed: ${r.stderr}${r.stdout}`);
-    const initialCluster = /ETCD_INITIAL_CLUSTER="([^"]*)"/.exec(r.stdout)?.[1];
-    if (initialCluster === undefined) throw new Error(`unexpected member add output: ${r.stdout}`);
+    const initialCluster = await this.#memberAdd(via, m.name, m.peerUrl, options?.learner ?? false);
     m.args = this.#args(m, initialCluster, "existing");
     await this.#spawn(m);
   }

@@ -9,7 +9,7 @@
  * old one, so a server re-reading them per handshake (rotation) never sees a
  * half-written file.
  */
-import "./reflect-metadata.js";
+import "reflect-metadata";
 import * as x509 from "@peculiar/x509";
 import { randomBytes, webcrypto } from "node:crypto";
 import { renameSync, writeFileSync } from "node:fs";
