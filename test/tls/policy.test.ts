@@ -47,7 +47,7 @@ for (const flavor of ["real", "ours"] as const satisfies readonly Flavor[]) {
     test("--cipher-suites with an unknown name: the server exits non-zero at start, naming it", async () => {
       const r = await runServerExpectingExit({ flavor, clientTls: { cert: pki.server.cert, key: pki.server.key }, extraArgs: ["--cipher-suites", "TLS_NO_SUCH_SUITE"] });
       assert.ok(r.code !== null && r.code !== 0, `exit ${r.code}:\n${r.output}`);
-      // Real etcd prints the text as it is; ours logs it inside a JSON string, its quotes escaped.
+      // Real etcd logs plain text, ours JSON (where the quotes are escaped).
       assert.match(r.output, /unexpected TLS cipher suite \\?"TLS_NO_SUCH_SUITE\\?"/);
     });
 
