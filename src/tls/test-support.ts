@@ -83,6 +83,7 @@ export interface IssueOptions {
 
 const KEY_ALGORITHM = { name: "ECDSA", namedCurve: "P-256" } as const;
 const SIGNING_ALGORITHM = { name: "ECDSA", hash: "SHA-256" } as const;
+const LOCAL_SAN = "IP:127.0.0.1,DNS:localhost";
 const HOUR_MS = 3_600_000;
 const DAY_MS = 24 * HOUR_MS;
 
@@ -146,12 +147,19 @@ export async function makeCrl(dir: string, ca: string, name: string, revoked: re
   return file;
 }
 
+/**
+ * A member's certificate as the peer tests use it: server and client auth,
+ * SAN 127.0.0.1 and localhost, signed by CA `ca` (default "ca") of `dir`.
+ */
+export function peerCertificate(dir: string, name: string, commonName: string, options: { ca?: string; reuseKey?: boolean } = {}): Promise<CertPair> {
+  return issue(dir, name, { cn: commonName, san: LOCAL_SAN, ca: options.ca ?? "ca", role: "peer", reuseKey: options.reuseKey });
+}
+
 export async function makeTestPki(dir: string): Promise<TestPki> {
   const ca = await issue(dir, "ca", { cn: "test-ca" });
   await issue(dir, "other-ca", { cn: "other-ca" });
-  const local = "IP:127.0.0.1,DNS:localhost";
-  const server = await issue(dir, "server", { cn: "server", san: local, ca: "ca", role: "peer", serial: 0x1001 });
-  const client = await issue(dir, "client", { cn: "client", san: local, ca: "ca", role: "client", serial: 0x1002 });
+  const server = await issue(dir, "server", { cn: "server", san: LOCAL_SAN, ca: "ca", role: "peer", serial: 0x1001 });
+  const client = await issue(dir, "client", { cn: "client", san: LOCAL_SAN, ca: "ca", role: "client", serial: 0x1002 });
   const revokedClient = await issue(dir, "revoked", { cn: "revoked", san: "IP:127.0.0.1", ca: "ca", role: "client", serial: 0xabcdef });
   const strangerClient = await issue(dir, "stranger", { cn: "client", san: "IP:127.0.0.1", ca: "other-ca", role: "client", serial: 0x1003 });
   const crl = await makeCrl(dir, "ca", "crl", [revokedClient.cert]);
