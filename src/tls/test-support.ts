@@ -67,16 +67,14 @@ export type CertRole = "server" | "client" | "peer";
 export interface IssueOptions {
   /** Subject common name. */
   readonly cn: string;
+  /** Name of the signing CA in the same dir (`<ca>.pem`, `<ca>.key`, from `makeCa`). */
+  readonly ca: string;
   /** Subject alternative names as OpenSSL writes them: "IP:127.0.0.1,DNS:localhost". */
   readonly san?: string;
-  /** Name of the signing CA in the same dir (`<ca>.pem`, `<ca>.key`); a self-signed CA when undefined. */
-  readonly ca?: string;
-  /** Default "peer". Ignored for a CA. */
+  /** Default "peer". */
   readonly role?: CertRole;
   /** Default: a fresh serial per certificate. */
   readonly serial?: number;
-  /** Validity from an hour ago; default 30 days. */
-  readonly days?: number;
   /** Sign the key already in `<name>.key` instead of making a new one: rotation without a key change. */
   readonly reuseKey?: boolean;
 }
@@ -90,38 +88,48 @@ const DAY_MS = 24 * HOUR_MS;
 /** Serials of certificates issued without an explicit one. */
 let nextSerial = 0x2000;
 
+/** Writes a self-signed CA, `<name>.pem` / `<name>.key` in `dir`, valid for a year. */
+export async function makeCa(dir: string, name: string, commonName: string): Promise<CertPair> {
+  const keys = await newKeys();
+  const certificate = await X509CertificateGenerator.createSelfSigned({
+    ...validity(nextSerial++, 365),
+    name: `CN=${commonName}`,
+    keys,
+    extensions: [
+      new BasicConstraintsExtension(true, undefined, true),
+      new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature, true),
+      await SubjectKeyIdentifierExtension.create(keys.publicKey),
+      await AuthorityKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return writePair(dir, name, certificate, keys.privateKey);
+}
+
 /**
- * Issues `<name>.pem` / `<name>.key` in `dir`: a leaf signed by CA `ca`, or
- * a self-signed CA when `ca` is undefined. Replaces existing files atomically.
+ * Issues `<name>.pem` / `<name>.key` in `dir`, signed by CA `options.ca`
+ * and valid for 30 days. Replaces existing files atomically.
  */
 export async function issue(dir: string, name: string, options: IssueOptions): Promise<CertPair> {
-  const pair = { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
-  const keys = options.reuseKey === true ? await readKeys(pair.key) : await webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"]);
-  const notBefore = new Date(Date.now() - HOUR_MS);
-  const validity = {
-    serialNumber: serialHex(options.serial ?? nextSerial++),
-    notBefore,
-    notAfter: new Date(notBefore.getTime() + (options.days ?? 30) * DAY_MS),
-    signingAlgorithm: SIGNING_ALGORITHM,
-  };
-  const subject = `CN=${options.cn}`;
-  let certificate: X509Certificate;
-  if (options.ca === undefined) {
-    certificate = await X509CertificateGenerator.createSelfSigned({ ...validity, name: subject, keys, extensions: await caExtensions(keys.publicKey) });
-  } else {
-    const authority = await readAuthority(dir, options.ca);
-    certificate = await X509CertificateGenerator.create({
-      ...validity,
-      subject,
-      issuer: authority.certificate.subject,
-      publicKey: keys.publicKey,
-      signingKey: authority.keys.privateKey,
-      extensions: await leafExtensions(keys.publicKey, authority.keys.publicKey, options),
-    });
-  }
-  if (options.reuseKey !== true) await writeAtomically(pair.key, await privateKeyPem(keys.privateKey));
-  await writeAtomically(pair.cert, certificate.toString("pem") + "\n");
-  return pair;
+  const keyFile = join(dir, `${name}.key`);
+  const keys = options.reuseKey === true ? await readKeys(keyFile) : await newKeys();
+  const authority = await readAuthority(dir, options.ca);
+  const extensions: Extension[] = [
+    new BasicConstraintsExtension(false, undefined, true),
+    new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment, true),
+    new ExtendedKeyUsageExtension(extendedUsages(options.role ?? "peer")),
+    await SubjectKeyIdentifierExtension.create(keys.publicKey),
+    await AuthorityKeyIdentifierExtension.create(authority.keys.publicKey),
+  ];
+  if (options.san !== undefined && options.san !== "") extensions.push(new SubjectAlternativeNameExtension(generalNames(options.san)));
+  const certificate = await X509CertificateGenerator.create({
+    ...validity(options.serial ?? nextSerial++, 30),
+    subject: `CN=${options.cn}`,
+    issuer: authority.certificate.subject,
+    publicKey: keys.publicKey,
+    signingKey: authority.keys.privateKey,
+    extensions,
+  });
+  return writePair(dir, name, certificate, options.reuseKey === true ? undefined : keys.privateKey);
 }
 
 /**
@@ -156,8 +164,8 @@ export function peerCertificate(dir: string, name: string, commonName: string, o
 }
 
 export async function makeTestPki(dir: string): Promise<TestPki> {
-  const ca = await issue(dir, "ca", { cn: "test-ca" });
-  await issue(dir, "other-ca", { cn: "other-ca" });
+  const ca = await makeCa(dir, "ca", "test-ca");
+  await makeCa(dir, "other-ca", "other-ca");
   const server = await issue(dir, "server", { cn: "server", san: LOCAL_SAN, ca: "ca", role: "peer", serial: 0x1001 });
   const client = await issue(dir, "client", { cn: "client", san: LOCAL_SAN, ca: "ca", role: "client", serial: 0x1002 });
   const revokedClient = await issue(dir, "revoked", { cn: "revoked", san: "IP:127.0.0.1", ca: "ca", role: "client", serial: 0xabcdef });
@@ -176,6 +184,25 @@ interface Authority {
   readonly keys: webcrypto.CryptoKeyPair;
 }
 
+/** Serial, validity from an hour ago (clock skew) for `days`, and signature algorithm. */
+function validity(serial: number, days: number) {
+  const notBefore = new Date(Date.now() - HOUR_MS);
+  return { serialNumber: serialHex(serial), notBefore, notAfter: new Date(notBefore.getTime() + days * DAY_MS), signingAlgorithm: SIGNING_ALGORITHM };
+}
+
+function newKeys(): Promise<webcrypto.CryptoKeyPair> {
+  return webcrypto.subtle.generateKey(KEY_ALGORITHM, true, ["sign", "verify"]);
+}
+
+/** Writes the certificate, and the key unless it is already on disk (`privateKey` undefined). */
+async function writePair(dir: string, name: string, certificate: X509Certificate, privateKey: webcrypto.CryptoKey | undefined): Promise<CertPair> {
+  const pair = { cert: join(dir, `${name}.pem`), key: join(dir, `${name}.key`) };
+  // Key first: a reader never pairs the new certificate with an old key.
+  if (privateKey !== undefined) await writeAtomically(pair.key, await privateKeyPem(privateKey));
+  await writeAtomically(pair.cert, certificate.toString("pem") + "\n");
+  return pair;
+}
+
 async function readAuthority(dir: string, name: string): Promise<Authority> {
   const certificate = new X509Certificate(await fsp.readFile(join(dir, `${name}.pem`), "latin1"));
   return { certificate, keys: await readKeys(join(dir, `${name}.key`)) };
@@ -190,27 +217,6 @@ async function readKeys(keyFile: string): Promise<webcrypto.CryptoKeyPair> {
     privateKey: await webcrypto.subtle.importKey("pkcs8", pkcs8, KEY_ALGORITHM, true, ["sign"]),
     publicKey: await webcrypto.subtle.importKey("spki", spki, KEY_ALGORITHM, true, ["verify"]),
   };
-}
-
-async function caExtensions(publicKey: webcrypto.CryptoKey): Promise<Extension[]> {
-  return [
-    new BasicConstraintsExtension(true, undefined, true),
-    new KeyUsagesExtension(KeyUsageFlags.keyCertSign | KeyUsageFlags.cRLSign | KeyUsageFlags.digitalSignature, true),
-    await SubjectKeyIdentifierExtension.create(publicKey),
-    await AuthorityKeyIdentifierExtension.create(publicKey),
-  ];
-}
-
-async function leafExtensions(publicKey: webcrypto.CryptoKey, authorityKey: webcrypto.CryptoKey, options: IssueOptions): Promise<Extension[]> {
-  const extensions: Extension[] = [
-    new BasicConstraintsExtension(false, undefined, true),
-    new KeyUsagesExtension(KeyUsageFlags.digitalSignature | KeyUsageFlags.keyEncipherment, true),
-    new ExtendedKeyUsageExtension(extendedUsages(options.role ?? "peer")),
-    await SubjectKeyIdentifierExtension.create(publicKey),
-    await AuthorityKeyIdentifierExtension.create(authorityKey),
-  ];
-  if (options.san !== undefined && options.san !== "") extensions.push(new SubjectAlternativeNameExtension(generalNames(options.san)));
-  return extensions;
 }
 
 function extendedUsages(role: CertRole): ExtendedKeyUsage[] {
