@@ -30,9 +30,9 @@ const PREFACE_TIMEOUT_MS = 60_000;
 
 let pki: TestPki;
 let dir: string;
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), "client-listener-tls-"));
-  pki = makeTestPki(dir);
+  pki = await makeTestPki(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -330,7 +330,7 @@ describe("ClientListener over TLS: rotation", () => {
     copyFileSync(pki.server.key, keyFile);
     const { port } = await start(tcp("tls"), serverTls({ certFile, keyFile }));
     assert.equal(await servedSerial(port), "1001");
-    const next = issue(dir, "rotated", { cn: "server", san: "IP:127.0.0.1,DNS:localhost", ca: "ca", serial: 0x2002 });
+    const next = await issue(dir, "rotated", { cn: "server", san: "IP:127.0.0.1,DNS:localhost", ca: "ca", serial: 0x2002 });
     // Key first, then the certificate: a reader never pairs the new certificate with the old key for long.
     copyFileSync(next.key, keyFile);
     copyFileSync(next.cert, certFile);

@@ -21,9 +21,9 @@ import { bindService } from "./rpc/methods.js";
 
 let dir: string;
 let pki: TestPki;
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), "edge-clients-tls-"));
-  pki = makeTestPki(dir);
+  pki = await makeTestPki(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -22,9 +22,9 @@ const BACKENDS = { kv: {}, maintenance: {}, cluster: {}, header: {} } as unknown
 
 let dir: string;
 let pki: TestPki;
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), "grpc-server-tls-"));
-  pki = makeTestPki(dir);
+  pki = await makeTestPki(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

@@ -11,9 +11,9 @@ import { memberTls, plainUrlWarnings } from "./member-tls.js";
 
 let dir: string;
 let pki: TestPki;
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), "member-tls-"));
-  pki = makeTestPki(dir);
+  pki = await makeTestPki(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 

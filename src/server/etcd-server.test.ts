@@ -13,7 +13,8 @@ import { defaultWalDir } from "./bootstrap/bootstrap.js";
 import type { ServerConfig } from "./config.js";
 import { EtcdServer } from "./etcd-server.js";
 import { fetchClusterMembers } from "./transport/index.js";
-import { peerTlsFrom, recordingLogger, TestCa, type LogLine } from "./transport/test-support.js";
+import { makeTestPki, peerCertificate } from "../tls/test-support.js";
+import { peerTlsFrom, recordingLogger, type LogLine } from "./transport/test-support.js";
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -106,11 +107,11 @@ test("an https peer URL without peer TLS settings is refused before the data dir
   }
 });
 
-const ca = TestCa.create();
-
-test("a member with peer TLS serves its peer port over https to holders of a peer certificate", { skip: ca === undefined ? "openssl not available" : false }, async () => {
+test("a member with peer TLS serves its peer port over https to holders of a peer certificate", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
-  const peerTls = peerTlsFrom(ca!.issue("solo", "solo"), ca!.ca.cert);
+  const pkiDir = mkdtempSync(join(tmpdir(), "etcd-server-pki-"));
+  const pki = await makeTestPki(pkiDir);
+  const peerTls = peerTlsFrom(await peerCertificate(pkiDir, "solo", "solo"), pki.caCert);
   const config: ServerConfig = { ...singleMember(dataDir), listenPeerUrls: ["https://127.0.0.1:0"], peerTls };
   const logs: LogLine[] = [];
   const server = await EtcdServer.start(config, { logger: recordingLogger(logs), clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding });
@@ -118,12 +119,12 @@ test("a member with peer TLS serves its peer port over https to holders of a pee
     const listening = logs.find((l) => l.msg === "serving peer traffic");
     const address = listening?.fields["address"];
     assert.equal(typeof address, "string");
-    const remote = await fetchClusterMembers([`https://${String(address)}`], { tls: peerTlsFrom(ca!.issue("tool", "tool"), ca!.ca.cert).client });
+    const remote = await fetchClusterMembers([`https://${String(address)}`], { tls: peerTlsFrom(await peerCertificate(pkiDir, "tool", "tool"), pki.caCert).client });
     assert.equal(remote.clusterId, server.clusterId);
     assert.deepEqual(remote.members.map((m) => m.id), [server.memberId]);
   } finally {
     await server.stop();
     rmSync(dataDir, { recursive: true, force: true });
-    ca!.remove();
+    rmSync(pkiDir, { recursive: true, force: true });
   }
 });

@@ -14,8 +14,8 @@ const load = (f: ReturnType<typeof files>): TlsMaterial => TlsMaterial.load({ fi
 
 test("clientConnectOptions verifies the server's name (IP SANs for an IP) unless told to skip verification", async (t) => {
   const dir = tempDir(t);
-  const pki = makeTestPki(dir);
-  const wrongSan = issue(dir, "wrong-san", { cn: "server", san: "IP:10.1.2.3,DNS:etcd.example.com", ca: "ca" });
+  const pki = await makeTestPki(dir);
+  const wrongSan = await issue(dir, "wrong-san", { cn: "server", san: "IP:10.1.2.3,DNS:etcd.example.com", ca: "ca" });
   const server = load(files({ certFile: wrongSan.cert, keyFile: wrongSan.key }));
   const listener = net.createServer((socket) =>
     acceptTls(socket, { material: server, clientCertAuth: false, allowedCommonNames: [], allowedHostnames: [], verifyClientSan: false, handshakeTimeoutMs: 10_000, alpnProtocols: ["h2"] }, (s) => {

@@ -38,8 +38,8 @@ function refusal(fn: () => unknown): TlsConfigError {
   assert.fail("expected the material to be refused");
 }
 
-test("TlsMaterial loads a certificate, its key, a CA and a CRL", (t) => {
-  const pki = makeTestPki(tempDir(t));
+test("TlsMaterial loads a certificate, its key, a CA and a CRL", async (t) => {
+  const pki = await makeTestPki(tempDir(t));
   const material = load(files({ certFile: pki.server.cert, keyFile: pki.server.key, trustedCaFile: pki.caCert, crlFile: pki.crl }));
   assert.equal(material.hasCertificate, true);
   assert.equal(material.hasTrustedCa, true);
@@ -52,9 +52,9 @@ test("TlsMaterial loads a certificate, its key, a CA and a CRL", (t) => {
   assert.equal(load(files({})).hasTrustedCa, false);
 });
 
-test("TlsMaterial refuses bad files with the flag and the file named", (t) => {
+test("TlsMaterial refuses bad files with the flag and the file named", async (t) => {
   const dir = tempDir(t);
-  const pki = makeTestPki(dir);
+  const pki = await makeTestPki(dir);
   const missing = join(dir, "missing.pem");
   const garbage = join(dir, "garbage.pem");
   fs.writeFileSync(garbage, "not a pem file\n");
@@ -95,8 +95,8 @@ test("TlsMaterial refuses bad files with the flag and the file named", (t) => {
   assert.equal(err.message, `--cert-file: read ${dir}: is a directory`);
 });
 
-test("TlsMaterial refuses an expired or not yet valid certificate", (t) => {
-  const pki = makeTestPki(tempDir(t));
+test("TlsMaterial refuses an expired or not yet valid certificate", async (t) => {
+  const pki = await makeTestPki(tempDir(t));
   const f = files({ certFile: pki.server.cert, keyFile: pki.server.key });
   const day = 86_400_000;
   let err = refusal(() => load(f, { now: () => Date.now() + 60 * day }));
@@ -106,8 +106,8 @@ test("TlsMaterial refuses an expired or not yet valid certificate", (t) => {
   assert.match(err.message, /is before/);
 });
 
-test("TlsMaterial loads a certificate the CA did not issue, with a warning (etcd does not check)", (t) => {
-  const pki = makeTestPki(tempDir(t));
+test("TlsMaterial loads a certificate the CA did not issue, with a warning (etcd does not check)", async (t) => {
+  const pki = await makeTestPki(tempDir(t));
   const logger = recordingLogger();
   load(files({ certFile: pki.strangerClient.cert, keyFile: pki.strangerClient.key, trustedCaFile: pki.caCert }), { logger });
   assert.equal(logger.warnings.length, 1);
@@ -116,9 +116,9 @@ test("TlsMaterial loads a certificate the CA did not issue, with a warning (etcd
   assert.deepEqual(quiet.warnings, []);
 });
 
-test("TlsMaterial reloads changed files, keeps the old set while the new one is broken, and warns once per change", (t) => {
+test("TlsMaterial reloads changed files, keeps the old set while the new one is broken, and warns once per change", async (t) => {
   const dir = tempDir(t);
-  const pki = makeTestPki(dir);
+  const pki = await makeTestPki(dir);
   const live = { cert: join(dir, "live.pem"), key: join(dir, "live.key"), crl: join(dir, "live-crl.pem") };
   fs.copyFileSync(pki.server.cert, live.cert);
   fs.copyFileSync(pki.server.key, live.key);
@@ -130,7 +130,7 @@ test("TlsMaterial reloads changed files, keeps the old set while the new one is 
   assert.equal(material.revokes("abcdef"), false);
 
   // Half a rotation: the new certificate is there, its key is not yet.
-  const next = issue(dir, "next", { cn: "next", san: "IP:127.0.0.1", ca: "ca" });
+  const next = await issue(dir, "next", { cn: "next", san: "IP:127.0.0.1", ca: "ca" });
   fs.copyFileSync(next.cert, live.cert);
   assert.equal(material.context(), first, "a broken set keeps the old context");
   assert.equal(material.context(), first);
@@ -150,9 +150,9 @@ test("TlsMaterial reloads changed files, keeps the old set while the new one is 
   assert.equal(logger.warnings.length, 2);
 });
 
-test("TlsMaterial looks at the files at most every recheckMs", (t) => {
+test("TlsMaterial looks at the files at most every recheckMs", async (t) => {
   const dir = tempDir(t);
-  const pki = makeTestPki(dir);
+  const pki = await makeTestPki(dir);
   const live = { cert: join(dir, "live.pem"), key: join(dir, "live.key") };
   fs.copyFileSync(pki.server.cert, live.cert);
   fs.copyFileSync(pki.server.key, live.key);

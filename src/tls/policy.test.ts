@@ -33,7 +33,7 @@ test("policyFromFlags maps Go's names and keeps TLS 1.3's suites", () => {
 });
 
 async function handshake(t: TestContext, policy: TlsPolicy): Promise<{ protocol: string | null; cipher: string }> {
-  const pki = makeTestPki(tempDir(t));
+  const pki = await makeTestPki(tempDir(t));
   const server = TlsMaterial.load({ files: files({ certFile: pki.server.cert, keyFile: pki.server.key }), policy, logger: nullLogger });
   const client = TlsMaterial.load({ files: files({ trustedCaFile: pki.caCert }), policy: { cipherSuites: [], minVersion: "TLS1.2", maxVersion: undefined }, logger: nullLogger });
   const listener = net.createServer((socket) =>

@@ -96,7 +96,7 @@ function clientSide(pki: TestPki, who: { cert: string; key: string } | undefined
 }
 
 test("acceptTls serves TLS with ALPN (h2 preferred) and leaves identity empty without client auth", async (t) => {
-  const pki = makeTestPki(tempDir(t));
+  const pki = await makeTestPki(tempDir(t));
   const h = await serve(t, { material: serverSide(pki) });
   const answer = await dial(h.port, clientSide(pki, undefined));
   assert.equal(answer.text, "hello h2");
@@ -107,7 +107,7 @@ test("acceptTls serves TLS with ALPN (h2 preferred) and leaves identity empty wi
 });
 
 test("acceptTls with client-cert auth: a verified client passes with its identity; none, or another CA's, is refused", async (t) => {
-  const pki = makeTestPki(tempDir(t));
+  const pki = await makeTestPki(tempDir(t));
   const h = await serve(t, { material: serverSide(pki, { trustedCaFile: pki.caCert }), clientCertAuth: true });
   assert.equal((await dial(h.port, clientSide(pki, pki.client))).text, "hello h2");
   const identity = h.identities[0];
@@ -133,7 +133,7 @@ test("acceptTls with client-cert auth: a verified client passes with its identit
 });
 
 test("acceptTls requires a client certificate whenever a trusted CA is configured, as etcd", async (t) => {
-  const pki = makeTestPki(tempDir(t));
+  const pki = await makeTestPki(tempDir(t));
   const h = await serve(t, { material: serverSide(pki, { trustedCaFile: pki.caCert }), clientCertAuth: false });
   const refused = h.next();
   await assert.rejects(dial(h.port, clientSide(pki, undefined)));
@@ -142,7 +142,7 @@ test("acceptTls requires a client certificate whenever a trusted CA is configure
 
 test("acceptTls refuses a revoked client certificate, and a CRL rotated on disk takes effect on the next handshake", async (t) => {
   const dir = tempDir(t);
-  const pki = makeTestPki(dir);
+  const pki = await makeTestPki(dir);
   const liveCrl = join(dir, "live-crl.pem");
   fs.copyFileSync(pki.emptyCrl, liveCrl);
   const h = await serve(t, { material: serverSide(pki, { trustedCaFile: pki.caCert, crlFile: liveCrl }), clientCertAuth: true });
@@ -156,7 +156,7 @@ test("acceptTls refuses a revoked client certificate, and a CRL rotated on disk 
 });
 
 test("acceptTls checks the allowed common names and host names", async (t) => {
-  const pki = makeTestPki(tempDir(t));
+  const pki = await makeTestPki(tempDir(t));
   const server = serverSide(pki, { trustedCaFile: pki.caCert });
   const byCn = await serve(t, { material: server, clientCertAuth: true, allowedCommonNames: ["client"] });
   assert.equal((await dial(byCn.port, clientSide(pki, pki.client))).text, "hello h2");
@@ -179,9 +179,9 @@ test("acceptTls checks the allowed common names and host names", async (t) => {
 
 test("acceptTls checks a peer certificate's SAN against the remote address unless told not to", async (t) => {
   const dir = tempDir(t);
-  const pki = makeTestPki(dir);
-  const elsewhere = issue(dir, "elsewhere", { cn: "peer", san: "IP:10.9.8.7", ca: "ca" });
-  const byName = issue(dir, "by-name", { cn: "peer", san: "DNS:localhost", ca: "ca" });
+  const pki = await makeTestPki(dir);
+  const elsewhere = await issue(dir, "elsewhere", { cn: "peer", san: "IP:10.9.8.7", ca: "ca" });
+  const byName = await issue(dir, "by-name", { cn: "peer", san: "DNS:localhost", ca: "ca" });
   const server = serverSide(pki, { trustedCaFile: pki.caCert });
   const strict = await serve(t, { material: server, clientCertAuth: true, verifyClientSan: true });
   assert.equal((await dial(strict.port, clientSide(pki, pki.client))).text, "hello h2", "IP SAN 127.0.0.1 from 127.0.0.1");
@@ -196,7 +196,7 @@ test("acceptTls checks a peer certificate's SAN against the remote address unles
 });
 
 test("acceptTls drops a connection that never finishes its handshake, and a plain HTTP/2 client at once", async (t) => {
-  const pki = makeTestPki(tempDir(t));
+  const pki = await makeTestPki(tempDir(t));
   const h = await serve(t, { material: serverSide(pki), handshakeTimeoutMs: 200 });
   const silent = net.connect(h.port, "127.0.0.1");
   silent.on("error", () => {});
@@ -215,13 +215,13 @@ test("acceptTls drops a connection that never finishes its handshake, and a plai
 
 test("acceptTls presents a rotated server certificate on the next handshake", async (t) => {
   const dir = tempDir(t);
-  const pki = makeTestPki(dir);
+  const pki = await makeTestPki(dir);
   const live = { cert: join(dir, "live.pem"), key: join(dir, "live.key") };
   fs.copyFileSync(pki.server.cert, live.cert);
   fs.copyFileSync(pki.server.key, live.key);
   const h = await serve(t, { material: material(files({ certFile: live.cert, keyFile: live.key })) });
   const before = await dial(h.port, clientSide(pki, undefined));
-  const rotated = issue(dir, "rotated", { cn: "server-2", san: "IP:127.0.0.1", ca: "ca" });
+  const rotated = await issue(dir, "rotated", { cn: "server-2", san: "IP:127.0.0.1", ca: "ca" });
   // Written in place, as a renewal without an atomic rename would.
   fs.writeFileSync(live.key, fs.readFileSync(rotated.key));
   fs.writeFileSync(live.cert, fs.readFileSync(rotated.cert));
@@ -231,7 +231,7 @@ test("acceptTls presents a rotated server certificate on the next handshake", as
 });
 
 test("acceptTls keeps serving while many handshakes hang half-open", async (t) => {
-  const pki = makeTestPki(tempDir(t));
+  const pki = await makeTestPki(tempDir(t));
   const h = await serve(t, { material: serverSide(pki), handshakeTimeoutMs: 60_000 });
   const stalled: net.Socket[] = [];
   t.after(() => {
@@ -248,7 +248,7 @@ test("acceptTls keeps serving while many handshakes hang half-open", async (t) =
 
 test("acceptTls serves a unix socket (no remote address: the SAN check does not apply)", async (t) => {
   const dir = tempDir(t);
-  const pki = makeTestPki(dir);
+  const pki = await makeTestPki(dir);
   const path = join(dir, "etcd.sock");
   const server = serverSide(pki, { trustedCaFile: pki.caCert });
   const identities: (TlsPeerIdentity | undefined)[] = [];

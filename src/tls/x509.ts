@@ -13,6 +13,7 @@ import { cryptoProvider } from "@peculiar/x509";
 cryptoProvider.set(webcrypto);
 
 export {
+  AuthorityKeyIdentifierExtension,
   BasicConstraintsExtension,
   ExtendedKeyUsage,
   ExtendedKeyUsageExtension,
@@ -21,7 +22,11 @@ export {
   KeyUsagesExtension,
   PemConverter,
   SubjectAlternativeNameExtension,
+  SubjectKeyIdentifierExtension,
+  X509Certificate,
   X509CertificateGenerator,
   X509Crl,
+  X509CrlGenerator,
+  X509CrlReason,
   type JsonGeneralName,
 } from "@peculiar/x509";

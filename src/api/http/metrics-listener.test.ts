@@ -14,9 +14,9 @@ import { listenMetrics } from "./metrics-listener.js";
 
 let dir: string;
 let pki: TestPki;
-before(() => {
+before(async () => {
   dir = mkdtempSync(join(tmpdir(), "metrics-listener-"));
-  pki = makeTestPki(dir);
+  pki = await makeTestPki(dir);
 });
 after(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -43,7 +43,7 @@ describe("--listen-metrics-urls", () => {
       assert.equal(await get({ host: "127.0.0.1", port, ca, cert: readFileSync(pki.client.cert), key: readFileSync(pki.client.key) }, true), "metrics");
       assert.equal(await get({ host: "127.0.0.1", port, ca }, true), "error");
       // etcd checks a metrics client's certificate SANs against its address: one of the trusted CA naming another address is refused.
-      const elsewhere = issue(dir, "client-elsewhere", { cn: "client", san: "IP:10.255.255.1", ca: "ca" });
+      const elsewhere = await issue(dir, "client-elsewhere", { cn: "client", san: "IP:10.255.255.1", ca: "ca" });
       assert.equal(await get({ host: "127.0.0.1", port, ca, cert: readFileSync(elsewhere.cert), key: readFileSync(elsewhere.key) }, true), "error");
     } finally {
       await listeners.close();

@@ -4,10 +4,8 @@
  * conditions instead of sleeping.
  * @module
  */
-import { spawnSync } from "node:child_process";
-import { randomBytes } from "node:crypto";
 import { EventEmitter } from "node:events";
-import { mkdtempSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { rename } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -16,6 +14,7 @@ import { runInNewContext } from "node:vm";
 import type { Message } from "../../gen/raftpb/raft.js";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
 import { DEFAULT_TLS_POLICY, TlsMaterial, type TlsServerSettings } from "../../tls/index.js";
+import type { CertPair } from "../../tls/test-support.js";
 import type { Member } from "../membership/member.js";
 import type { RefusalKind } from "./identity.js";
 import type { TransportMetricsSink } from "./metrics-sink.js";
@@ -212,94 +211,6 @@ export async function liveBytes(): Promise<number> {
   forceGc();
   const m = process.memoryUsage();
   return m.heapUsed + m.external;
-}
-
-/** A certificate and key on disk. */
-export interface CertPair {
-  readonly cert: string;
-  readonly key: string;
-}
-
-/**
- * A throw-away PKI made with Debian's openssl: a CA that signs peer
- * certificates (server and client auth, SAN 127.0.0.1 and localhost), and
- * files replaced by a rename so a handshake never reads half a file.
- */
-export class TestCa {
-  readonly dir: string;
-  readonly ca: CertPair;
-
-  private constructor(dir: string, ca: CertPair) {
-    this.dir = dir;
-    this.ca = ca;
-  }
-
-  /** A new CA in its own temp dir, or undefined when openssl is missing. */
-  static create(name = "peer-test-ca"): TestCa | undefined {
-    const dir = mkdtempSync(join(tmpdir(), "transport-pki-"));
-    const ca = { cert: join(dir, "ca.crt"), key: join(dir, "ca.key") };
-    const ok = openssl([
-      "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-days", "2", "-subj", `/CN=${name}`,
-      "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-      "-keyout", ca.key, "-out", ca.cert,
-    ]);
-    if (!ok) {
-      rmSync(dir, { recursive: true, force: true });
-      return undefined;
-    }
-    return new TestCa(dir, ca);
-  }
-
-  /**
-   * Issues `<file>.crt` for CN `commonName` (a new key, or the key already
-   * in `<file>.key` when `reuseKey`), replacing the files atomically; a new
-   * serial every time.
-   */
-  issue(file: string, commonName: string, options: { reuseKey?: boolean } = {}): CertPair {
-    const pair = { cert: join(this.dir, `${file}.crt`), key: join(this.dir, `${file}.key`) };
-    const tmp = join(this.dir, `${file}.${randomBytes(4).toString("hex")}`);
-    const ext = `${tmp}.ext`;
-    writeFileSync(ext, "basicConstraints=CA:FALSE\nkeyUsage=digitalSignature,keyEncipherment\nextendedKeyUsage=serverAuth,clientAuth\nsubjectAltName=IP:127.0.0.1,DNS:localhost\n");
-    const keyArgs = options.reuseKey === true ? ["-key", pair.key] : ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", `${tmp}.key`];
-    const ok =
-      openssl(["req", "-new", ...keyArgs, "-subj", `/CN=${commonName}`, "-out", `${tmp}.csr`]) &&
-      openssl([
-        "x509", "-req", "-in", `${tmp}.csr`, "-CA", this.ca.cert, "-CAkey", this.ca.key, "-set_serial", `0x${randomBytes(8).toString("hex")}`,
-        "-days", "2", "-extfile", ext, "-out", `${tmp}.crt`,
-      ]);
-    if (!ok) throw new Error(`openssl could not issue ${file}`);
-    if (options.reuseKey !== true) renameSync(`${tmp}.key`, pair.key);
-    renameSync(`${tmp}.crt`, pair.cert);
-    rmSync(`${tmp}.csr`, { force: true });
-    rmSync(ext, { force: true });
-    return pair;
-  }
-
-  /** Writes `crl.pem` (atomically) listing exactly these certificates; returns its path. */
-  writeCrl(revoked: readonly CertPair[]): string {
-    const crl = join(this.dir, "crl.pem");
-    const db = join(this.dir, "crl-index.txt");
-    const config = join(this.dir, "crl.cnf");
-    writeFileSync(db, "");
-    writeFileSync(config, `[ca]\ndefault_ca=d\n[d]\ndatabase=${db}\ndefault_md=sha256\ndefault_crl_days=2\n`);
-    const signing = ["-config", config, "-keyfile", this.ca.key, "-cert", this.ca.cert];
-    const ok = revoked.every((pair) => openssl(["ca", ...signing, "-revoke", pair.cert])) && openssl(["ca", ...signing, "-gencrl", "-out", `${crl}.tmp`]);
-    if (!ok) throw new Error("openssl could not write the CRL");
-    renameSync(`${crl}.tmp`, crl);
-    return crl;
-  }
-
-  remove(): void {
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
-function openssl(args: string[]): boolean {
-  try {
-    return spawnSync("openssl", args, { stdio: "ignore" }).status === 0;
-  } catch {
-    return false;
-  }
 }
 
 /**

@@ -3,17 +3,19 @@ import assert from "node:assert/strict";
 import * as https from "node:https";
 import * as net from "node:net";
 import * as tls from "node:tls";
-import { readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { Readable } from "node:stream";
 import { Message, MessageType } from "../../gen/raftpb/raft.js";
 import { fetchClusterMembers } from "./members-json.js";
 import { checkPeerUrlSchemes } from "./peer-url-schemes.js";
 import { PeerTransport } from "./transport.js";
-import { peerTlsFrom, startNode, stopAll, TestCa, type LogLine, type TestNode } from "./test-support.js";
+import { makeCrl, makeTestPki, peerCertificate } from "../../tls/test-support.js";
+import { peerTlsFrom, startNode, stopAll, type LogLine, type TestNode } from "./test-support.js";
 
-const ca = TestCa.create();
-const otherCa = TestCa.create("unrelated-ca");
-const skip = ca === undefined || otherCa === undefined ? "openssl not available" : false;
+const dir = mkdtempSync(join(tmpdir(), "transport-tls-"));
+const pki = await makeTestPki(dir);
 
 function heartbeat(from: bigint, to: bigint, term = 4n): Message {
   return Message.fromPartial({ type: MessageType.MsgHeartbeat, from, to, term });
@@ -76,16 +78,15 @@ function getWithoutClientCertificate(url: string, caFile: string): Promise<numbe
 }
 
 after(() => {
-  ca?.remove();
-  otherCa?.remove();
+  rmSync(dir, { recursive: true, force: true });
 });
 
-describe("peer TLS", { skip }, () => {
+describe("peer TLS", () => {
   test("three members exchange raft messages and a snapshot over https with client-certificate auth; /members answers with a client certificate", async () => {
     const nodes: TestNode[] = [];
     try {
       for (let i = 1; i <= 3; i++) {
-        nodes.push(await startNode({ id: BigInt(i), listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(ca!.issue(`m${i}`, `m${i}`), ca!.ca.cert) }));
+        nodes.push(await startNode({ id: BigInt(i), listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, `m${i}`, `m${i}`), pki.caCert) }));
       }
       for (const a of nodes) for (const b of nodes) if (a !== b) a.transport.addPeer(b.id, [b.url]);
       const [a, b, c] = nodes as [TestNode, TestNode, TestNode];
@@ -100,19 +101,19 @@ describe("peer TLS", { skip }, () => {
       assert.deepEqual(readFileSync(c.snapshots[0]!.path), body);
 
       b.members = [{ id: 2n, name: "m2", peerUrls: [b.url], clientUrls: [], isLearner: false }];
-      const remote = await fetchClusterMembers([b.url], { tls: peerTlsFrom(ca!.issue("joiner", "joiner"), ca!.ca.cert).client });
+      const remote = await fetchClusterMembers([b.url], { tls: peerTlsFrom(await peerCertificate(dir, "joiner", "joiner"), pki.caCert).client });
       assert.deepEqual(remote.members, b.members);
       // Without a client certificate the peer port refuses even the question.
-      await assert.rejects(getWithoutClientCertificate(`${b.url}/members`, ca!.ca.cert));
+      await assert.rejects(getWithoutClientCertificate(`${b.url}/members`, pki.caCert));
     } finally {
       await stopAll(nodes);
     }
   });
 
   test("a member whose certificate another CA signed is refused: the listener logs 'rejected connection', the dialer names the handshake failure, nothing reaches raft", async () => {
-    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(ca!.issue("a", "a"), ca!.ca.cert) });
+    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, "a", "a"), pki.caCert) });
     // The stranger trusts our CA (so it would accept a's certificate) but presents one from its own.
-    const stranger = await startNode({ id: 2n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(otherCa!.issue("stranger", "stranger"), ca!.ca.cert) });
+    const stranger = await startNode({ id: 2n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, "stranger-peer", "stranger", { ca: "other-ca" }), pki.caCert) });
     try {
       a.transport.addPeer(2n, [stranger.url]);
       stranger.transport.addPeer(1n, [a.url]);
@@ -137,9 +138,9 @@ describe("peer TLS", { skip }, () => {
   });
 
   test("--peer-cert-allowed-cn: a certificate of our CA with another CN is refused, the allowed one accepted", async () => {
-    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(ca!.issue("cn-a", "member"), ca!.ca.cert, { allowedCommonNames: ["member"] }) });
-    const intruder = await startNode({ id: 2n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(ca!.issue("cn-intruder", "intruder"), ca!.ca.cert) });
-    const member = await startNode({ id: 3n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(ca!.issue("cn-member", "member"), ca!.ca.cert) });
+    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, "cn-a", "member"), pki.caCert, { allowedCommonNames: ["member"] }) });
+    const intruder = await startNode({ id: 2n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, "cn-intruder", "intruder"), pki.caCert) });
+    const member = await startNode({ id: 3n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, "cn-member", "member"), pki.caCert) });
     try {
       for (const n of [intruder, member]) {
         a.transport.addPeer(n.id, [n.url]);
@@ -160,13 +161,13 @@ describe("peer TLS", { skip }, () => {
   });
 
   test("rotation: a peer certificate replaced on disk is presented on the next handshake and used on the next dial", async () => {
-    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(ca!.issue("rot-a", "member"), ca!.ca.cert, { allowedCommonNames: ["member"] }) });
+    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, "rot-a", "member"), pki.caCert, { allowedCommonNames: ["member"] }) });
     // b starts with a certificate a refuses (wrong CN), then gets the right one on disk.
-    const bFiles = ca!.issue("rot-b", "old-name");
-    const b = await startNode({ id: 2n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(bFiles, ca!.ca.cert) });
+    const bFiles = await peerCertificate(dir, "rot-b", "old-name");
+    const b = await startNode({ id: 2n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(bFiles, pki.caCert) });
     try {
-      const probe = ca!.issue("rot-probe", "member");
-      const before = await presentedSerial(b.url, ca!.ca.cert, probe);
+      const probe = await peerCertificate(dir, "rot-probe", "member");
+      const before = await presentedSerial(b.url, pki.caCert, probe);
       b.transport.addPeer(1n, [a.url]);
       a.transport.addPeer(2n, [b.url]);
       const timer = setInterval(() => b.transport.send([heartbeat(2n, 1n)]), 50);
@@ -175,9 +176,9 @@ describe("peer TLS", { skip }, () => {
       } finally {
         clearInterval(timer);
       }
-      ca!.issue("rot-b", "member", { reuseKey: true });
+      await peerCertificate(dir, "rot-b", "member", { reuseKey: true });
       await deliver(b, a, "a heartbeat after b's certificate was rotated");
-      const afterRotation = await presentedSerial(b.url, ca!.ca.cert, probe);
+      const afterRotation = await presentedSerial(b.url, pki.caCert, probe);
       assert.notEqual(afterRotation, before, "b's listener presents the new certificate");
     } finally {
       await stopAll([a, b]);
@@ -185,14 +186,14 @@ describe("peer TLS", { skip }, () => {
   });
 
   test("a CRL replaced on disk refuses the revoked peer certificate at its next handshake", async () => {
-    const crl = ca!.writeCrl([]);
-    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(ca!.issue("crl-a", "crl-a"), ca!.ca.cert, {}, crl) });
-    const b = ca!.issue("crl-b", "crl-b");
+    const crl = await makeCrl(dir, "ca", "peer-crl", []);
+    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, "crl-a", "crl-a"), pki.caCert, {}, crl) });
+    const b = await peerCertificate(dir, "crl-b", "crl-b");
     try {
       a.members = [{ id: 1n, name: "crl-a", peerUrls: [a.url], clientUrls: [], isLearner: false }];
-      const asB = { tls: peerTlsFrom(b, ca!.ca.cert).client, timeoutMs: 10_000 };
+      const asB = { tls: peerTlsFrom(b, pki.caCert).client, timeoutMs: 10_000 };
       assert.equal((await fetchClusterMembers([a.url], asB)).members.length, 1);
-      ca!.writeCrl([b]);
+      await makeCrl(dir, "ca", "peer-crl", [b.cert]);
       await assert.rejects(fetchClusterMembers([a.url], asB));
       await eventually(() => logged(a, "rejected connection") !== undefined, "the revoked certificate rejected");
       assert.match(field(logged(a, "rejected connection"), "error"), /revoked/);
@@ -203,8 +204,8 @@ describe("peer TLS", { skip }, () => {
 
   test("half-open TLS handshakes count against the anonymous cap from the first byte: a flood of them does not lock members out", async () => {
     const limits = { maxAnonymousConnections: 16 };
-    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", limits, tls: peerTlsFrom(ca!.issue("flood-a", "flood-a"), ca!.ca.cert) });
-    const b = await startNode({ id: 2n, listenUrl: "https://127.0.0.1:0", limits, tls: peerTlsFrom(ca!.issue("flood-b", "flood-b"), ca!.ca.cert) });
+    const a = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", limits, tls: peerTlsFrom(await peerCertificate(dir, "flood-a", "flood-a"), pki.caCert) });
+    const b = await startNode({ id: 2n, listenUrl: "https://127.0.0.1:0", limits, tls: peerTlsFrom(await peerCertificate(dir, "flood-b", "flood-b"), pki.caCert) });
     const sockets: net.Socket[] = [];
     try {
       const { port } = new URL(a.url);
@@ -227,7 +228,7 @@ describe("peer TLS", { skip }, () => {
   });
 
   test("mismatched schemes fail promptly and say why: a TLS dial to a plain peer, a plain dial to a TLS peer", async () => {
-    const secure = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(ca!.issue("mix-s", "mix-s"), ca!.ca.cert) });
+    const secure = await startNode({ id: 1n, listenUrl: "https://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, "mix-s", "mix-s"), pki.caCert) });
     const plain = await startNode({ id: 2n, listenUrl: "http://127.0.0.1:0" });
     try {
       // Each is told the other's address under the wrong scheme.
@@ -248,7 +249,7 @@ describe("peer TLS", { skip }, () => {
       assert.match(field(logged(plain, "failed to connect to peer"), "reason"), /https/);
       assert.match(field(logged(plain, "rejected connection"), "error"), /TLS handshake on a plain-HTTP peer URL/);
       assert.equal(secure.received.length + plain.received.length, 0);
-      await assert.rejects(fetchClusterMembers([plain.url.replace(/^http:/, "https:")], { tls: peerTlsFrom(ca!.issue("mix-j", "mix-j"), ca!.ca.cert).client }), /serves http, not https/);
+      await assert.rejects(fetchClusterMembers([plain.url.replace(/^http:/, "https:")], { tls: peerTlsFrom(await peerCertificate(dir, "mix-j", "mix-j"), pki.caCert).client }), /serves http, not https/);
     } finally {
       await stopAll([secure, plain]);
     }
@@ -277,8 +278,8 @@ describe("peer URL schemes", () => {
     await transport.stop();
   });
 
-  test("an http peer URL next to TLS settings serves plain HTTP and says so, as etcd", { skip }, async () => {
-    const node = await startNode({ id: 1n, listenUrl: "http://127.0.0.1:0", tls: peerTlsFrom(ca!.issue("plain-with-tls", "p"), ca!.ca.cert) });
+  test("an http peer URL next to TLS settings serves plain HTTP and says so, as etcd", async () => {
+    const node = await startNode({ id: 1n, listenUrl: "http://127.0.0.1:0", tls: peerTlsFrom(await peerCertificate(dir, "plain-with-tls", "p"), pki.caCert) });
     try {
       assert.ok(node.logs.some((l) => l.msg === "scheme is HTTP while key and cert files are present; ignoring key and cert files"));
       assert.ok(node.logs.some((l) => l.msg === "scheme is HTTP while --peer-client-cert-auth is enabled; ignoring client cert auth for this URL"));
