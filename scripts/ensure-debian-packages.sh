@@ -1,15 +1,13 @@
 #!/bin/sh
 # Installs the Debian packages the compatibility, differential and benchmark
-# suites compare against (real etcd 3.4 and its etcdctl), python-etcd3
-# (a third-party client the TLS suite drives) and openssl (the unit tests of
-# src/tls and the peer transport make their certificates with it), if missing.
+# suites compare against (real etcd 3.4 and its etcdctl), and python-etcd3
+# (a third-party client the TLS suite drives), if missing.
 # Idempotent; needs root or sudo the first time.
 set -eu
 need=""
 [ -x /usr/bin/etcd ] || need="$need etcd-server"
 [ -x /usr/bin/etcdctl ] || need="$need etcd-client"
 [ -f /usr/lib/python3/dist-packages/etcd3/__init__.py ] || need="$need python3-etcd3"
-[ -x /usr/bin/openssl ] || need="$need openssl"
 [ -z "$need" ] && exit 0
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO=sudo
