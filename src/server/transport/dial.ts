@@ -27,15 +27,19 @@ export interface DialOptions {
 /** Raft traffic is HTTP/2 only; the peer's listener offers h2 and http/1.1. */
 const PEER_DIAL_ALPN = ["h2"] as const;
 
-const traces = new WeakMap<http2.ClientHttp2Session, DialTrace>();
+/** An HTTP/2 session to a peer, and what its dial saw of the connection (see dial-failure.ts). */
+export interface PeerDial {
+  readonly session: http2.ClientHttp2Session;
+  readonly trace: DialTrace;
+}
 
 /**
  * Opens an HTTP/2 session to a peer URL. The socket is made here (TLS
  * through src/tls for https) so that its first error — a refused
- * certificate, a peer speaking another protocol — is recorded before
- * HTTP/2 turns it into a bare closed session; {@link dialTrace} reads it.
+ * certificate, a peer speaking another protocol — is recorded in the trace
+ * before HTTP/2 turns it into a bare closed session.
  */
-export function dialPeer(url: string, options: DialOptions): http2.ClientHttp2Session {
+export function dialPeer(url: string, options: DialOptions): PeerDial {
   const target = new URL(url);
   const secure = target.protocol === "https:";
   const trace = newDialTrace(secure);
@@ -49,7 +53,6 @@ export function dialPeer(url: string, options: DialOptions): http2.ClientHttp2Se
     maxSessionMemory: options.maxSessionMemoryMb,
     createConnection: () => socket,
   });
-  traces.set(session, trace);
   session.on("error", (err) => (trace.error ??= err)); // also surfaced through 'close' on the session and its streams
   session.once("remoteSettings", () => (trace.spokeHttp = true));
   session.once("connect", () => {
@@ -59,16 +62,11 @@ export function dialPeer(url: string, options: DialOptions): http2.ClientHttp2Se
       // The session closed between connect and here; its close handler runs next.
     }
   });
-  return session;
+  return { session, trace };
 }
 
 function secureOptions(settings: TlsClientSettings | undefined): tls.ConnectionOptions {
   return settings !== undefined ? clientConnectOptions(settings, PEER_DIAL_ALPN) : { ALPNProtocols: [...PEER_DIAL_ALPN] };
-}
-
-/** What the dial of `session` saw of its connection (see dial-failure.ts). */
-export function dialTrace(session: http2.ClientHttp2Session): DialTrace | undefined {
-  return traces.get(session);
 }
 
 /**

@@ -15,8 +15,8 @@ import type { Cancel, Clock } from "../../pkg/clock.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import { Backoff } from "./backoff.js";
-import { awaitResponse, destroyLater, dialPeer, dialTrace, readText, type DialOptions } from "./dial.js";
-import { handshakeProblem } from "./dial-failure.js";
+import { awaitResponse, destroyLater, dialPeer, readText, type DialOptions } from "./dial.js";
+import { handshakeProblem, type DialTrace } from "./dial-failure.js";
 import { frameBodies } from "./frame-codec.js";
 import { idToHex, refusalFromAnswer, type RefusalKind } from "./identity.js";
 import type { TransportMetricsSink } from "./metrics-sink.js";
@@ -56,6 +56,8 @@ export class PeerLink {
   /** Bumped on every dial; callbacks of older connections compare and bail out. */
   #generation = 0;
   #session: http2.ClientHttp2Session | undefined;
+  /** What the dial of #session saw of its connection, for a clear reason when it fails. */
+  #dialTrace: DialTrace | undefined;
   #stream: http2.ClientHttp2Stream | undefined;
   // The queue is an array with a moving head, compacted when half consumed.
   #queue: Buffer[] = [];
@@ -166,8 +168,9 @@ export class PeerLink {
     const gen = ++this.#generation;
     this.#state = "connecting";
     const url = this.currentUrl();
-    const session = dialPeer(url, this.#ctx.dialOptions);
+    const { session, trace } = dialPeer(url, this.#ctx.dialOptions);
     this.#session = session;
+    this.#dialTrace = trace;
     const stream = session.request(
       {
         ...this.#ctx.headersFor(this.id),
@@ -225,8 +228,7 @@ export class PeerLink {
   #fail(gen: number, reason: string, side: FailureSide = "remote"): void {
     if (gen !== this.#generation || this.#state === "stopped" || this.#state === "backoff") return;
     const wasActive = this.#state === "active";
-    const trace = side === "remote" && this.#session !== undefined ? dialTrace(this.#session) : undefined;
-    const problem = trace !== undefined ? handshakeProblem(trace) : undefined;
+    const problem = side === "remote" && this.#dialTrace !== undefined ? handshakeProblem(this.#dialTrace) : undefined;
     this.#generation++;
     this.#teardown();
     const lost = this.#queue.length - this.#head;
@@ -259,6 +261,7 @@ export class PeerLink {
     if (this.#session !== undefined) destroyLater(this.#session);
     this.#stream = undefined;
     this.#session = undefined;
+    this.#dialTrace = undefined;
   }
 
   #clearQueue(): void {

@@ -11,7 +11,7 @@ import { createHash } from "node:crypto";
 import type * as http2 from "node:http2";
 import type { Message } from "../../gen/raftpb/raft.js";
 import type { Cancel, Clock } from "../../pkg/clock.js";
-import { awaitResponse, destroyLater, dialPeer, dialTrace, drained, readText, type DialOptions } from "./dial.js";
+import { awaitResponse, destroyLater, dialPeer, drained, readText, type DialOptions } from "./dial.js";
 import { handshakeProblem } from "./dial-failure.js";
 import { encodeFrame } from "./frame-codec.js";
 import { refusalFromAnswer, type RefusalKind } from "./identity.js";
@@ -43,7 +43,7 @@ export interface SnapshotSendOptions {
 
 /** Streams `m` and `source` to `url`. Resolves when the peer accepted the snapshot; throws otherwise. */
 export async function sendSnapshot(url: string, m: Message, source: SnapshotSource, options: SnapshotSendOptions): Promise<void> {
-  const session = dialPeer(url, options.dialOptions);
+  const { session, trace } = dialPeer(url, options.dialOptions);
   let cancelStall: Cancel | undefined;
   const onAbort = (): void => {
     session.destroy(new Error("transport stopped"));
@@ -106,8 +106,7 @@ export async function sendSnapshot(url: string, m: Message, source: SnapshotSour
     if (err instanceof SnapshotSendError) throw err;
     if (answered !== undefined && Number(answered[":status"]) !== 204) throw await refusalError(answered, answerBody);
     if (options.signal.aborted) throw new SnapshotSendError("transport stopped");
-    const trace = dialTrace(session);
-    const why = (trace !== undefined ? handshakeProblem(trace) : undefined) ?? (err instanceof Error ? err.message : String(err));
+    const why = handshakeProblem(trace) ?? (err instanceof Error ? err.message : String(err));
     throw new SnapshotSendError(`snapshot transfer failed: ${why}`);
   } finally {
     cancelStall?.();
