@@ -59,16 +59,15 @@ function requiresClientCertificate(tls: TlsConfig): boolean {
   return tls.clientCertAuth || tls.trustedCaFile !== "";
 }
 
-/** The pair a member presents when it dials: the client pair when given, else the server pair. */
-function dialFiles(tls: TlsConfig, serverFlags: TlsFiles["flags"], dialFlags: TlsFiles["flags"]): TlsFiles {
-  const ownPair = tls.clientCertFile !== "" || tls.clientKeyFile !== "";
-  return {
-    certFile: ownPair ? tls.clientCertFile : tls.certFile,
-    keyFile: ownPair ? tls.clientKeyFile : tls.keyFile,
-    trustedCaFile: tls.trustedCaFile,
-    crlFile: "",
-    flags: ownPair ? dialFlags : serverFlags,
-  };
+/**
+ * What a member presents and trusts when it dials: its own client pair
+ * when given (--client-cert-file, --peer-client-cert-file), with the same
+ * CA; otherwise the server side's material itself, so the same files are
+ * read and watched once (its CRL only checks the other side, never a dial).
+ */
+function dialMaterial(tls: TlsConfig, serverMaterial: TlsMaterial, dialFlags: TlsFiles["flags"], load: (files: TlsFiles) => TlsMaterial): TlsMaterial {
+  if (tls.clientCertFile === "" && tls.clientKeyFile === "") return serverMaterial;
+  return load({ certFile: tls.clientCertFile, keyFile: tls.clientKeyFile, trustedCaFile: tls.trustedCaFile, crlFile: "", flags: dialFlags });
 }
 
 function serverFiles(tls: TlsConfig, flags: TlsFiles["flags"]): TlsFiles {
@@ -100,14 +99,15 @@ export async function memberTls(config: EtcdConfig, logger: Logger): Promise<Mem
   let clientDial: TlsClientSettings | undefined;
   if (hasFiles(client)) {
     logger.info({ "tls-info": describe(client), "cipher-suites": config.cipherSuites }, "starting with client TLS");
+    const material = load(serverFiles(client, CLIENT_TLS_FLAGS));
     clientServer = {
-      material: load(serverFiles(client, CLIENT_TLS_FLAGS)),
+      material,
       clientCertAuth: requiresClientCertificate(client),
       allowedCommonNames: client.allowedCns,
       allowedHostnames: client.allowedHostnames,
       verifyClientSan: false,
     };
-    clientDial = { material: load(dialFiles(client, CLIENT_TLS_FLAGS, CLIENT_DIAL_TLS_FLAGS)), insecureSkipVerify: client.autoTls };
+    clientDial = { material: dialMaterial(client, material, CLIENT_DIAL_TLS_FLAGS, load), insecureSkipVerify: client.autoTls };
   }
   return { clientServer, clientDial, peer: hasFiles(peer) ? peerSettings(peer, load, config, logger) : undefined };
 }
@@ -115,9 +115,10 @@ export async function memberTls(config: EtcdConfig, logger: Logger): Promise<Mem
 function peerSettings(peer: TlsConfig, load: (files: TlsFiles) => TlsMaterial, config: EtcdConfig, logger: Logger): PeerTlsSettings {
   logger.info({ "tls-info": describe(peer), "cipher-suites": config.cipherSuites }, "starting with peer TLS");
   const clientCertAuth = requiresClientCertificate(peer);
+  const material = load(serverFiles(peer, PEER_TLS_FLAGS));
   return {
     server: {
-      material: load(serverFiles(peer, PEER_TLS_FLAGS)),
+      material,
       clientCertAuth,
       allowedCommonNames: peer.allowedCns,
       allowedHostnames: peer.allowedHostnames,
@@ -126,7 +127,7 @@ function peerSettings(peer: TlsConfig, load: (files: TlsFiles) => TlsMaterial, c
       alpnProtocols: ["h2", "http/1.1"],
     },
     // etcd dials peers with --peer-auto-tls certificates without verifying them (etcdmain: InsecureSkipVerify = PeerAutoTLS).
-    client: { material: load(dialFiles(peer, PEER_TLS_FLAGS, PEER_DIAL_TLS_FLAGS)), insecureSkipVerify: peer.autoTls },
+    client: { material: dialMaterial(peer, material, PEER_DIAL_TLS_FLAGS, load), insecureSkipVerify: peer.autoTls },
   };
 }
 
