@@ -16,14 +16,10 @@ export interface TlsPeerIdentity {
 /** The identity of a socket whose client certificate was verified; undefined when it presented none or it did not verify. */
 export function peerIdentity(socket: tls.TLSSocket): TlsPeerIdentity | undefined {
   if (!socket.authorized) return undefined;
-  const leaf = socket.getPeerCertificate(true);
-  if (leaf.raw === undefined) return undefined;
-  const verifiedChain: X509Certificate[] = [];
-  const seen = new Set<string>();
-  for (let cert: tls.DetailedPeerCertificate | undefined = leaf; cert?.raw !== undefined && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
-    seen.add(cert.fingerprint256);
-    verifiedChain.push(new X509Certificate(cert.raw));
-  }
+  const chain = presentedChain(socket);
+  const leaf = chain[0];
+  if (leaf === undefined) return undefined;
+  const verifiedChain = chain.map((cert) => new X509Certificate(cert.raw));
   const cn = leaf.subject?.CN;
   const san = parseSubjectAltName(leaf.subjectaltname);
   return {
@@ -32,4 +28,19 @@ export function peerIdentity(socket: tls.TLSSocket): TlsPeerIdentity | undefined
     ipAddresses: san.ipAddresses,
     verifiedChain,
   };
+}
+
+/**
+ * The certificates of a TLS connection's other side, leaf first, then the
+ * issuers its chain was verified against (a self-signed root is its own
+ * issuer: it ends the walk). Empty when it presented none.
+ */
+export function presentedChain(socket: tls.TLSSocket): tls.DetailedPeerCertificate[] {
+  const chain: tls.DetailedPeerCertificate[] = [];
+  const seen = new Set<string>();
+  for (let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true); cert?.raw !== undefined && !seen.has(cert.fingerprint256); cert = cert.issuerCertificate) {
+    seen.add(cert.fingerprint256);
+    chain.push(cert);
+  }
+  return chain;
 }

@@ -24,8 +24,6 @@ export interface TlsMaterialOptions {
 interface LoadedSet {
   readonly secureContext: tls.SecureContext;
   readonly revocations: RevocationList | undefined;
-  readonly hasCertificate: boolean;
-  readonly hasTrustedCa: boolean;
 }
 
 export class TlsMaterial {
@@ -72,12 +70,12 @@ export class TlsMaterial {
 
   /** True when a CA bundle is configured (to verify the other side). */
   get hasTrustedCa(): boolean {
-    return this.#current.hasTrustedCa;
+    return this.#options.files.trustedCaFile !== "";
   }
 
   /** True when a certificate and key are configured (to present). */
   get hasCertificate(): boolean {
-    return this.#current.hasCertificate;
+    return this.#options.files.certFile !== "";
   }
 
   #refresh(): void {
@@ -176,7 +174,7 @@ function loadSet(files: TlsFiles, policy: TlsPolicy, nowMs: number, logger: Logg
   } catch (err) {
     throw fileError(flags.cert, files.certFile, `tls: ${messageOf(err)}`);
   }
-  return { secureContext, revocations, hasCertificate: files.certFile !== "", hasTrustedCa: files.trustedCaFile !== "" };
+  return { secureContext, revocations };
 }
 
 /** Go's text for the usual reasons a file cannot be read (etcd prints "open <file>: <reason>"). */

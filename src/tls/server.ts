@@ -3,6 +3,7 @@ import * as dns from "node:dns";
 import type * as net from "node:net";
 import * as tls from "node:tls";
 import type { TlsMaterial } from "./material.js";
+import { presentedChain } from "./identity.js";
 import { canonicalIp, parseSubjectAltName, sanMatchesHost, type SubjectAltNames } from "./san.js";
 
 export interface TlsServerSettings {
@@ -138,8 +139,9 @@ async function checkIdentity(socket: tls.TLSSocket, settings: TlsServerSettings,
     const problem = await checkSanAgainstAddress(parseSubjectAltName(leaf.subjectAltName), remoteAddress);
     if (problem !== undefined) return problem;
   }
-  for (const serial of presentedSerials(socket)) {
-    if (settings.material.revokes(serial)) return `transport: certificate serial ${serial.toLowerCase()} revoked`;
+  // etcd checks the serial of every certificate the client's chain holds.
+  for (const { serialNumber } of presentedChain(socket)) {
+    if (settings.material.revokes(serialNumber)) return `transport: certificate serial ${serialNumber.toLowerCase()} revoked`;
   }
   return undefined;
 }
@@ -150,17 +152,6 @@ function allowed(socket: tls.TLSSocket, subjectAltName: string | undefined, sett
   if (settings.allowedCommonNames.some((name) => commonNames.includes(name))) return true;
   const san = parseSubjectAltName(subjectAltName);
   return settings.allowedHostnames.some((host) => sanMatchesHost(san, host));
-}
-
-/** Serial numbers of the certificates the client sent and the issuers they verified against (etcd checks every one). */
-function presentedSerials(socket: tls.TLSSocket): string[] {
-  const serials: string[] = [];
-  const seen = new Set<tls.DetailedPeerCertificate>();
-  for (let cert: tls.DetailedPeerCertificate | undefined = socket.getPeerCertificate(true); cert?.serialNumber !== undefined && !seen.has(cert); cert = cert.issuerCertificate) {
-    seen.add(cert);
-    serials.push(cert.serialNumber);
-  }
-  return serials;
 }
 
 /**
