@@ -40,7 +40,7 @@ function generatedModules() {
 
 const escape = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 const GENERATED = `^src/gen/(${generatedModules().map(escape).join("|")})\\.ts$`;
-const LAYERS = "pkg|gen|tls|raft|wal|snap|storage|lease|server|api|client|cli|main";
+const LAYERS = "pkg|gen|tls|raft|wal|snap|storage|lease|auth|server|api|client|cli|main";
 // Test code: tests, test helpers, and the program the WAL crash test kills.
 const TEST_CODE = "(\\.test\\.ts|/test-support\\.ts|^src/wal/crash-child\\.ts)$";
 
@@ -129,6 +129,20 @@ module.exports = {
       comment: "mvcc stores keys; leases and permissions are applied on top of it (etcd: mvcc imports neither auth nor lease).",
       from: { path: "^src/storage/mvcc/" },
       to: { path: "^src/(auth|lease|server/auth|server/lease)/" },
+    },
+    {
+      name: "auth-below-server",
+      severity: "error",
+      comment: "src/auth (users, roles, permissions, tokens) keeps its state in the backend and knows nothing of mvcc, leases, raft or the server; the server applies requests to it (etcd: auth imports only the backend).",
+      from: { path: "^src/auth/" },
+      to: { path: "^(src|test|bench)/", pathNot: ["^src/(auth|pkg|gen)/", "^src/storage/backend/"] },
+    },
+    {
+      name: "auth-for-server-and-main",
+      severity: "error",
+      comment: "Only the server (which applies and checks) and the composition root use the auth store; the API edge reaches it through src/server/api.ts.",
+      from: { path: "^src/(raft|wal|snap|storage|lease|tls|api|cli|client)/" },
+      to: { path: "^src/auth/" },
     },
     {
       name: "lease-beside-mvcc",

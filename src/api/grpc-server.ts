@@ -10,7 +10,7 @@ import * as grpc from "@grpc/grpc-js";
 import { ClusterService, KVService, LeaseService, MaintenanceService } from "../gen/etcdserverpb/rpc.js";
 import { ElectionService } from "../gen/v3electionpb/v3election.js";
 import { LockService } from "../gen/v3lockpb/v3lock.js";
-import type { ApiLimits, ClusterApi, ElectionApi, HeaderSource, KvApi, LeaseApi, LockApi, MaintenanceApi, WatchApi } from "../server/api.js";
+import type { ApiLimits, AuthApi, ClusterApi, ElectionApi, HeaderSource, KvApi, LeaseApi, LockApi, MaintenanceApi, WatchApi } from "../server/api.js";
 import type { Http2Server } from "./client-listener.js";
 import { clusterHandlers } from "./cluster-service.js";
 import { electionHandlers } from "./election-service.js";
@@ -85,6 +85,7 @@ export interface ApiBackends {
   lock?: LockApi;
   election?: ElectionApi;
   watch?: WatchApi;
+  auth?: AuthApi;
 }
 
 /** Every method of etcd's services present in `backends`, each wrapped once in the interceptor chain. */

@@ -39,6 +39,10 @@ import type {
   TxnResponse,
 } from "../gen/etcdserverpb/rpc.js";
 
+import type { Credentials } from "./auth/credentials.js";
+
+export type { Credentials } from "./auth/credentials.js";
+
 /**
  * The part of an AbortSignal a waiter uses: whether the caller gave up, and
  * a listener for when it does. An AbortSignal is one. The gRPC edge passes
@@ -52,12 +56,17 @@ export interface Cancellation {
   removeEventListener(type: "abort", listener: () => void): void;
 }
 
+/**
+ * Every KV method takes the caller's credentials last: reads are checked on
+ * this member after their ReadIndex barrier, writes carry the resolved user
+ * and auth revision in the proposal and are checked when applied.
+ */
 export interface KvApi {
-  range(req: RangeRequest, signal?: Cancellation): Promise<RangeResponse>;
-  put(req: PutRequest, signal?: Cancellation): Promise<PutResponse>;
-  deleteRange(req: DeleteRangeRequest, signal?: Cancellation): Promise<DeleteRangeResponse>;
-  txn(req: TxnRequest, signal?: Cancellation): Promise<TxnResponse>;
-  compact(req: CompactionRequest, signal?: Cancellation): Promise<CompactionResponse>;
+  range(req: RangeRequest, signal?: Cancellation, creds?: Credentials): Promise<RangeResponse>;
+  put(req: PutRequest, signal?: Cancellation, creds?: Credentials): Promise<PutResponse>;
+  deleteRange(req: DeleteRangeRequest, signal?: Cancellation, creds?: Credentials): Promise<DeleteRangeResponse>;
+  txn(req: TxnRequest, signal?: Cancellation, creds?: Credentials): Promise<TxnResponse>;
+  compact(req: CompactionRequest, signal?: Cancellation, creds?: Credentials): Promise<CompactionResponse>;
 }
 
 export interface MaintenanceApi {
@@ -111,14 +120,19 @@ import type {
   LeaseTimeToLiveResponse,
 } from "../gen/etcdserverpb/rpc.js";
 
+/**
+ * With auth enabled (etcd 3.5.9+/3.4.26+ rules): revoking or renewing a lease
+ * needs write permission on every key attached to it, TimeToLive and Leases
+ * read permission on them; root may do all.
+ */
 export interface LeaseApi {
-  grant(req: LeaseGrantRequest, signal?: AbortSignal): Promise<LeaseGrantResponse>;
-  revoke(req: LeaseRevokeRequest, signal?: AbortSignal): Promise<LeaseRevokeResponse>;
+  grant(req: LeaseGrantRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseGrantResponse>;
+  revoke(req: LeaseRevokeRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseRevokeResponse>;
   /** One keepalive round: renews on the leader; TTL 0 for a lease that does not exist. */
-  keepAlive(req: LeaseKeepAliveRequest, signal?: AbortSignal): Promise<LeaseKeepAliveResponse>;
+  keepAlive(req: LeaseKeepAliveRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseKeepAliveResponse>;
   /** TTL −1 (not an error) for a lease that does not exist. */
-  timeToLive(req: LeaseTimeToLiveRequest, signal?: AbortSignal): Promise<LeaseTimeToLiveResponse>;
-  leases(req: LeaseLeasesRequest, signal?: AbortSignal): Promise<LeaseLeasesResponse>;
+  timeToLive(req: LeaseTimeToLiveRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseTimeToLiveResponse>;
+  leases(req: LeaseLeasesRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseLeasesResponse>;
 }
 
 /** Watch streams, transport-independent (the gRPC service and the HTTP gateway drive the same sessions). */
@@ -161,16 +175,89 @@ import type {
   ResignResponse,
 } from "../gen/v3electionpb/v3election.js";
 
+/** Lock and Election act as their caller: every key they read, write or watch is checked with `creds`. */
 export interface LockApi {
-  lock(req: LockRequest, signal?: AbortSignal): Promise<LockResponse>;
-  unlock(req: UnlockRequest, signal?: AbortSignal): Promise<UnlockResponse>;
+  lock(req: LockRequest, signal?: AbortSignal, creds?: Credentials): Promise<LockResponse>;
+  unlock(req: UnlockRequest, signal?: AbortSignal, creds?: Credentials): Promise<UnlockResponse>;
 }
 
 export interface ElectionApi {
-  campaign(req: CampaignRequest, signal?: AbortSignal): Promise<CampaignResponse>;
-  proclaim(req: ProclaimRequest, signal?: AbortSignal): Promise<ProclaimResponse>;
-  leader(req: LeaderRequest, signal?: AbortSignal): Promise<LeaderResponse>;
+  campaign(req: CampaignRequest, signal?: AbortSignal, creds?: Credentials): Promise<CampaignResponse>;
+  proclaim(req: ProclaimRequest, signal?: AbortSignal, creds?: Credentials): Promise<ProclaimResponse>;
+  leader(req: LeaderRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaderResponse>;
   /** Leader values until `signal` aborts; pull-driven, so a slow consumer sees the latest. */
-  observe(req: LeaderRequest, signal: AbortSignal): AsyncIterable<LeaderResponse>;
-  resign(req: ResignRequest, signal?: AbortSignal): Promise<ResignResponse>;
+  observe(req: LeaderRequest, signal: AbortSignal, creds?: Credentials): AsyncIterable<LeaderResponse>;
+  resign(req: ResignRequest, signal?: AbortSignal, creds?: Credentials): Promise<ResignResponse>;
+}
+
+import type {
+  AuthDisableRequest,
+  AuthDisableResponse,
+  AuthEnableRequest,
+  AuthEnableResponse,
+  AuthenticateRequest,
+  AuthenticateResponse,
+  AuthRoleAddRequest,
+  AuthRoleAddResponse,
+  AuthRoleDeleteRequest,
+  AuthRoleDeleteResponse,
+  AuthRoleGetRequest,
+  AuthRoleGetResponse,
+  AuthRoleGrantPermissionRequest,
+  AuthRoleGrantPermissionResponse,
+  AuthRoleListRequest,
+  AuthRoleListResponse,
+  AuthRoleRevokePermissionRequest,
+  AuthRoleRevokePermissionResponse,
+  AuthStatusRequest,
+  AuthStatusResponse,
+  AuthUserAddRequest,
+  AuthUserAddResponse,
+  AuthUserChangePasswordRequest,
+  AuthUserChangePasswordResponse,
+  AuthUserDeleteRequest,
+  AuthUserDeleteResponse,
+  AuthUserGetRequest,
+  AuthUserGetResponse,
+  AuthUserGrantRoleRequest,
+  AuthUserGrantRoleResponse,
+  AuthUserListRequest,
+  AuthUserListResponse,
+  AuthUserRevokeRoleRequest,
+  AuthUserRevokeRoleResponse,
+} from "../gen/etcdserverpb/rpc.js";
+
+/**
+ * etcdserverpb.Auth with etcd's semantics: every change goes through the log
+ * and is checked when applied (management needs root, except a user reading
+ * itself and the roles it has); Authenticate checks the password on this
+ * member off the event loop, then proposes the token's issue.
+ */
+export interface AuthApi {
+  authEnable(req: AuthEnableRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthEnableResponse>;
+  authDisable(req: AuthDisableRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthDisableResponse>;
+  authStatus(req: AuthStatusRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthStatusResponse>;
+  authenticate(req: AuthenticateRequest, signal?: Cancellation): Promise<AuthenticateResponse>;
+  userAdd(req: AuthUserAddRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthUserAddResponse>;
+  userGet(req: AuthUserGetRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthUserGetResponse>;
+  userList(req: AuthUserListRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthUserListResponse>;
+  userDelete(req: AuthUserDeleteRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthUserDeleteResponse>;
+  userChangePassword(req: AuthUserChangePasswordRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthUserChangePasswordResponse>;
+  userGrantRole(req: AuthUserGrantRoleRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthUserGrantRoleResponse>;
+  userRevokeRole(req: AuthUserRevokeRoleRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthUserRevokeRoleResponse>;
+  roleAdd(req: AuthRoleAddRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthRoleAddResponse>;
+  roleGet(req: AuthRoleGetRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthRoleGetResponse>;
+  roleList(req: AuthRoleListRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthRoleListResponse>;
+  roleDelete(req: AuthRoleDeleteRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthRoleDeleteResponse>;
+  roleGrantPermission(req: AuthRoleGrantPermissionRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthRoleGrantPermissionResponse>;
+  roleRevokePermission(req: AuthRoleRevokePermissionRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthRoleRevokePermissionResponse>;
+  /**
+   * Resolves when the caller may use what etcd reserves for root (auth off,
+   * or a user with the root role); rejects with etcd's error otherwise
+   * ("user name is empty", "invalid auth token", "user name not found",
+   * "permission denied"). The API's auth interceptor calls it before
+   * Defragment, Snapshot, Hash, HashKV, MoveLeader, Alarm (but GET),
+   * MemberAdd/Remove/Update/Promote.
+   */
+  checkAdmin(creds: Credentials | undefined, signal?: Cancellation): Promise<void>;
 }

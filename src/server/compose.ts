@@ -22,7 +22,8 @@ import { WaitRegistry } from "../pkg/wait.js";
 import type { Lessor } from "../lease/index.js";
 import { KVStore } from "../storage/mvcc/index.js";
 import { CLUSTER_VERSION, SERVER_VERSION } from "../version.js";
-import type { ClusterApi, ElectionApi, KvApi, LeaderForwarder, LeaderLocator, LeaseApi, LockApi, MaintenanceApi } from "./api.js";
+import type { AuthApi, ClusterApi, ElectionApi, KvApi, LeaderForwarder, LeaderLocator, LeaseApi, LockApi, MaintenanceApi } from "./api.js";
+import { createAuthRequests } from "./auth/requests.js";
 import { AppliedIndex } from "./apply/applied-index.js";
 import type { ApplyResult } from "./apply/apply-result.js";
 import { Applier } from "./apply/applier.js";
@@ -104,7 +105,7 @@ export interface ComposedServer {
   fatal: Promise<Error>;
   /** The members a new or joining member dials first (before its membership is applied). */
   knownMembers: Bootstrapped["initialMembers"] | undefined;
-  api: { kv: KvApi; maintenance: MaintenanceApi; cluster: ClusterApi; lease: LeaseApi; lock: LockApi; election: ElectionApi };
+  api: { kv: KvApi; maintenance: MaintenanceApi; cluster: ClusterApi; lease: LeaseApi; lock: LockApi; election: ElectionApi; auth: AuthApi };
 }
 
 export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Bootstrapped): ComposedServer {
@@ -406,7 +407,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     removal,
     fatal,
     knownMembers,
-    api: { kv, maintenance, cluster, lease: leases.api, lock: concurrency.lock, election: concurrency.election },
+    api: { kv, maintenance, cluster, lease: leases.api, lock: concurrency.lock, election: concurrency.election, auth: createAuthRequests({}) },
   };
 }
 

@@ -4,6 +4,7 @@
  * onto this. Durations are milliseconds, sizes bytes.
  * @module
  */
+import type { AuthTokenSpec } from "../auth/index.js";
 import type { TlsClientSettings, TlsServerSettings } from "../tls/index.js";
 
 export interface InitialMember {
@@ -71,6 +72,18 @@ export interface ServerConfig {
   readonly lease: LeaseSettings;
   /** --experimental-watch-progress-notify-interval; 0 → 10 minutes. */
   readonly watchProgressNotifyIntervalMs: number;
+  /** --auth-token, --auth-token-ttl, --bcrypt-cost; absent → etcd's defaults (simple tokens, 300 s, cost 10). */
+  readonly auth?: AuthSettings;
+}
+
+/** How the member issues and checks credentials. */
+export interface AuthSettings {
+  /** --auth-token: simple tokens, or JWTs with their method, keys and ttl. */
+  readonly token: AuthTokenSpec;
+  /** --auth-token-ttl, for simple tokens (ms). */
+  readonly simpleTokenTtlMs: number;
+  /** --bcrypt-cost (4–31). */
+  readonly bcryptCost: number;
 }
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;

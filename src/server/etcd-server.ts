@@ -6,7 +6,7 @@
  */
 import { AlarmType, type AlarmMember, type ResponseHeader } from "../gen/etcdserverpb/rpc.js";
 import { EtcdError } from "../pkg/errors.js";
-import type { ClusterApi, ElectionApi, HeaderSource, KvApi, LeaseApi, LockApi, MaintenanceApi } from "./api.js";
+import type { AuthApi, ClusterApi, ElectionApi, HeaderSource, KvApi, LeaseApi, LockApi, MaintenanceApi } from "./api.js";
 import { bootstrap } from "./bootstrap/bootstrap.js";
 import { composeServer, type ComposedServer, type ServerDeps } from "./compose.js";
 import type { ServerConfig } from "./config.js";
@@ -23,6 +23,7 @@ export class EtcdServer implements HeaderSource {
   readonly lease: LeaseApi;
   readonly lock: LockApi;
   readonly election: ElectionApi;
+  readonly auth: AuthApi;
   readonly watch: WatchApi;
   readonly memberId: bigint;
   readonly clusterId: bigint;
@@ -42,6 +43,7 @@ export class EtcdServer implements HeaderSource {
     this.lease = parts.api.lease;
     this.lock = parts.api.lock;
     this.election = parts.api.election;
+    this.auth = parts.api.auth;
     this.watch = parts.watch;
     this.memberId = parts.memberId;
     this.clusterId = parts.clusterId;

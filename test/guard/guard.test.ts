@@ -113,15 +113,19 @@ test("the dependency rules fail on each kind of wrong import, type-only ones inc
     "src/client/client.ts": 'import type { Server } from "../server/server.js";\nexport type Remote = Server;\n',
     "src/api/grpc-server.ts": 'import { start } from "../main/etcd.js";\nexport const serve = start;\n',
     "src/main/etcd.ts": "export const start = 1;\n",
-    "src/auth/store.ts": 'import { ZERO } from "../pkg/bytes.js";\nexport const AUTH = ZERO;\n',
+    "src/plugins/store.ts": 'import { ZERO } from "../pkg/bytes.js";\nexport const PLUGIN = ZERO;\n',
+    "src/auth/store.ts": 'import type { Lessor } from "../lease/lessor.js";\nexport interface Users { lessor?: Lessor }\n',
+    "src/api/auth-service.ts": 'import type { Users } from "../auth/store.js";\nexport type Served = Users;\n',
     "src/raft/storage.ts": 'import { gone } from "./missing.js";\nexport const x = gone;\n',
   });
   const r = cruise(root, ["src", "test"]);
   assert.deepEqual(r.violations, [
     "api-below-cli-and-main: src/api/grpc-server.ts -> src/main/etcd.ts",
+    "auth-below-server: src/auth/store.ts -> src/lease/lessor.ts",
+    "auth-for-server-and-main: src/api/auth-service.ts -> src/auth/store.ts",
     "client-apart-from-server: src/client/client.ts -> src/server/server.ts",
     "gen-by-generated-path: src/server/server.ts -> src/gen/hand-written.ts",
-    "in-a-layer: src/auth/store.ts -> src/pkg/bytes.ts",
+    "in-a-layer: src/plugins/store.ts -> src/pkg/bytes.ts",
     "lease-beside-mvcc: src/lease/lessor.ts -> src/storage/mvcc/index.ts",
     "main-is-the-root: src/api/grpc-server.ts -> src/main/etcd.ts",
     "mvcc-without-auth-and-lease: src/storage/mvcc/kvstore.ts -> src/lease/lessor.ts",

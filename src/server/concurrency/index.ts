@@ -2,6 +2,7 @@
  * The lock and election services' server side. See README.md.
  * @module
  */
+import type { AuthGate } from "../auth/gate.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
 import type { ElectionApi, HeaderSource, LeaseApi, LockApi } from "../api.js";
@@ -18,6 +19,8 @@ export { LocalView, leaseHex, sessionKey, type ConcurrencyKv } from "./kv-ops.js
 export { DEFAULT_SESSION_TTL } from "./session.js";
 
 export interface ServerConcurrencyDeps {
+  /** Who may do what (AUTH_OFF when absent). */
+  auth?: AuthGate;
   /** The server's watch sessions: waiters watch the keys they wait for. */
   watch: WatchApi;
   kv: ConcurrencyKv;

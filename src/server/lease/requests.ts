@@ -6,6 +6,7 @@
  * committed; the lease list is local.
  * @module
  */
+import type { AuthGate } from "../auth/gate.js";
 import type {
   LeaseGrantRequest,
   LeaseGrantResponse,
@@ -38,6 +39,8 @@ const INT63_MASK = (1n << 63n) - 1n;
 export type LeaseForwarder = Pick<LeaderForwarder, "renew" | "timeToLive">;
 
 export interface LeaseRequestDeps {
+  /** Who may do what (AUTH_OFF when absent). */
+  auth?: AuthGate;
   lessor: Lessor;
   keeper: LeaseKeeper;
   propose(body: RaftRequestBody, signal?: AbortSignal): Promise<ApplyResult>;

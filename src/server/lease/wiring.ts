@@ -7,6 +7,7 @@
  * request paths around it.
  * @module
  */
+import type { AuthGate } from "../auth/gate.js";
 import type { Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import { IdGenerator } from "../../pkg/id-generator.js";
@@ -67,6 +68,8 @@ export function buildLessor(deps: LessorDeps): Lessor {
 }
 
 export interface ServerLeasesDeps extends LeaseTiming {
+  /** Who may do what (AUTH_OFF when absent). */
+  auth?: AuthGate;
   lessor: Lessor;
   settings: LeaseSettings;
   memberId: bigint;

@@ -7,6 +7,7 @@
  * but the header (field 100) comes first, which leadingRequestId relies on.
  * @module
  */
+import type { AuthInfo } from "../../auth/index.js";
 import { BinaryWriter } from "@bufbuild/protobuf/wire";
 import { InternalRaftRequest } from "../../gen/etcdserverpb/raft_internal.js";
 import { CompactionRequest, DeleteRangeRequest, LeaseGrantRequest, LeaseRevokeRequest, PutRequest, RangeRequest, TxnRequest } from "../../gen/etcdserverpb/rpc.js";
@@ -37,15 +38,23 @@ const HEADER_TAG = (100 << 3) | 2;
 
 const EMPTY_REQUEST: Readonly<InternalRaftRequest> = Object.freeze(InternalRaftRequest.create());
 
-export function encodeProposal(id: bigint, body: RaftRequestBody): { data: Buffer; local: LocalRequest } {
-  const header = { ID: id, username: "", authRevision: 0n };
+/**
+ * The proposal of `body` under request id `id`; `auth` (who sends it) goes
+ * into the header's username and auth revision, which applying checks.
+ */
+export function encodeProposal(id: bigint, body: RaftRequestBody, auth?: AuthInfo): { data: Buffer; local: LocalRequest } {
+  const header = { ID: id, username: auth?.username ?? "", authRevision: auth?.revision ?? 0n };
   const keys = Object.keys(body) as (keyof RaftRequestBody)[];
   const key = keys.length === 1 ? keys[0]! : undefined;
   const fast = key === undefined ? undefined : FAST[key];
   let bytes: Uint8Array;
   if (fast !== undefined && key !== undefined) {
     const w = new BinaryWriter();
-    w.uint32(HEADER_TAG).fork().uint32(8).uint64(id).join();
+    w.uint32(HEADER_TAG).fork().uint32(8).uint64(id);
+    // RequestHeader.username (2) and auth_revision (3), omitted when empty as the generated encoder does.
+    if (header.username !== "") w.uint32((2 << 3) | 2).string(header.username);
+    if (header.authRevision !== 0n) w.uint32(3 << 3).uint64(header.authRevision);
+    w.join();
     (fast.codec as Codec<unknown>).encode(body[key], w.uint32(fast.tag).fork()).join();
     bytes = w.finish();
   } else {

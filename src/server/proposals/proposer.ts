@@ -15,6 +15,7 @@ import type { IdGenerator } from "../../pkg/id-generator.js";
 import type { WaitRegistry } from "../../pkg/wait.js";
 import type { Cancellation } from "../api.js";
 import type { ApplyResult } from "../apply/apply-result.js";
+import type { AuthInfo } from "../../auth/index.js";
 import { encodeProposal, type LocalRequest, type RaftRequestBody } from "./codec.js";
 
 /** etcd refuses new proposals when this many committed entries wait to be applied. */
@@ -67,15 +68,16 @@ export class Proposer {
   /**
    * Proposes `body` and resolves with its apply result; rejects with an
    * EtcdError. A request whose caller already gave up is refused before it
-   * is encoded or proposed.
+   * is encoded or proposed. `auth` (the resolved caller) goes into the
+   * request header, where applying checks the request against it.
    */
-  async propose(body: RaftRequestBody, signal?: Cancellation): Promise<ApplyResult> {
+  async propose(body: RaftRequestBody, signal?: Cancellation, auth?: AuthInfo): Promise<ApplyResult> {
     if (signal?.aborted === true) throw this.#canceledBeforeProposing();
     if (this.#target.committedIndex() > this.#target.appliedIndex() + MAX_GAP_BETWEEN_APPLY_AND_COMMIT) {
       throw new EtcdError("TooManyRequests");
     }
     const id = this.#ids.next();
-    const { data, local } = encodeProposal(id, body);
+    const { data, local } = encodeProposal(id, body, auth);
     if (data.length > this.#options.maxRequestBytes) throw new EtcdError("RequestTooLarge");
     this.#local.set(id, local);
     try {

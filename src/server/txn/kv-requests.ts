@@ -4,6 +4,7 @@
  * with their apply result.
  * @module
  */
+import type { AuthGate } from "../auth/gate.js";
 import type {
   CompactionRequest,
   CompactionResponse,
@@ -26,6 +27,8 @@ import * as ops from "./index.js";
 import { costOfPut, costOfTxn, type Quota } from "../maintenance/quota.js";
 
 export interface KvDeps {
+  /** Who may do what (AUTH_OFF when absent). */
+  auth?: AuthGate;
   store: KVStore;
   proposer: Proposer;
   reads: LinearizableReads;

@@ -4,6 +4,8 @@
  * responses with back-pressure. Independent of grpc-js and of HTTP.
  * @module
  */
+import type { EtcdError } from "../../pkg/errors.js";
+import type { Credentials } from "../auth/credentials.js";
 import type { WatchCancelRequest, WatchCreateRequest, WatchRequest, WatchResponse } from "../../gen/etcdserverpb/rpc.js";
 
 /**
@@ -43,6 +45,19 @@ export interface WatchSessionApi extends AsyncIterable<WatchResponse> {
   readonly closed: boolean;
 }
 
+/** How a session is opened: who the stream's client is, and how an error becomes a cancel reason. */
+export interface WatchSessionOptions {
+  /**
+   * The stream's credentials: each create is checked for read permission on
+   * its range with them (refused: created + canceled, watch id -1, the
+   * reason from `describeError`), and a live watcher whose user loses that
+   * permission is canceled the same way when the auth store changes.
+   */
+  credentials?: Credentials;
+  /** etcd's cancel reason for an error, as Go's gRPC status prints it ("rpc error: code = PermissionDenied desc = etcdserver: permission denied"). */
+  describeError?(err: EtcdError): string;
+}
+
 export interface WatchApi {
-  openSession(): WatchSessionApi;
+  openSession(options?: WatchSessionOptions): WatchSessionApi;
 }

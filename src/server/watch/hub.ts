@@ -16,6 +16,7 @@
  * @module
  */
 
+import type { AuthGate } from "../auth/gate.js";
 import type { ResponseHeader } from "../../gen/etcdserverpb/rpc.js";
 import type { Event } from "../../gen/mvccpb/kv.js";
 import type { Cancel, Clock } from "../../pkg/clock.js";
@@ -63,6 +64,8 @@ export function watchGaugesOf(m: ServerMetrics): WatchGauges {
 }
 
 export interface WatchHubOptions {
+  /** Who may do what (AUTH_OFF when absent). */
+  auth?: AuthGate;
   /** The key-value store (KVStore). */
   source: WatchSource;
   /** Its backend, for catch-up reads. */
