@@ -30,11 +30,13 @@ export interface AuthGate {
 
   /**
    * Who `creds` name: undefined when auth is off or no credentials came.
-   * Rejects with "invalid auth token" for a token that is unknown, expired,
-   * malformed or badly signed (a simple token issued at an index this
-   * member has not applied yet is waited for, as etcd does).
+   * Answers synchronously whenever it can (auth off, a known token, a
+   * common name): a promise only while a simple token issued at an index
+   * this member has not applied yet is waited for, as etcd waits. Throws
+   * (or rejects with) "invalid auth token" for a token that is unknown,
+   * expired, malformed or badly signed.
    */
-  identify(creds: Credentials | undefined, signal?: Cancellation): Promise<AuthInfo | undefined>;
+  identify(creds: Credentials | undefined, signal?: Cancellation): AuthInfo | undefined | Promise<AuthInfo | undefined>;
 
   checkRange(info: AuthInfo | undefined, key: Uint8Array, rangeEnd: Uint8Array): void;
 
@@ -57,7 +59,7 @@ export interface AuthGate {
 export const AUTH_OFF: AuthGate = Object.freeze({
   enabled: false,
   revision: 0n,
-  identify: () => Promise.resolve(undefined),
+  identify: () => undefined,
   checkRange: () => {},
   checkTxn: () => {},
   checkAdmin: () => {},
