@@ -23,8 +23,8 @@ import type { Lessor } from "../lease/index.js";
 import { KVStore } from "../storage/mvcc/index.js";
 import { CLUSTER_VERSION, SERVER_VERSION } from "../version.js";
 import type { AuthApi, ClusterApi, ElectionApi, KvApi, LeaderForwarder, LeaderLocator, LeaseApi, LockApi, MaintenanceApi } from "./api.js";
-import { AuthStore, createPasswordHasher, type PasswordHasher } from "../auth/index.js";
-import type { AuthApplyContext } from "./auth/apply.js";
+import { AuthStore, createPasswordHasher, type AuthInfo, type PasswordHasher } from "../auth/index.js";
+import { rootCaller, type AuthApplyContext } from "./auth/apply.js";
 import { createAuthGate, type AuthGate } from "./auth/gate.js";
 import { lazyPasswordHasher } from "./auth/lazy-hasher.js";
 import { createAuthRequests } from "./auth/requests.js";
@@ -258,7 +258,10 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     memberId,
     clock,
     logger: log("lease"),
-    propose,
+    // The keeper proposes an expired lease's revocation with no caller; it acts as
+    // root (etcd's WithRoot), or a lease with keys would never expire under auth.
+    // A client's revocation names its caller (or was refused before proposing).
+    propose: (body, signal, info?: AuthInfo) => propose(body, signal, info ?? (body.leaseRevoke !== undefined && signal === undefined ? rootCaller(authStore) : undefined)),
     readBarrier: () => reads.barrier(),
     header,
     committedIndex: () => hardState.commit,

@@ -7,7 +7,7 @@
  * and keep the member's simple tokens in step with it.
  * @module
  */
-import { hashPasswordSync, type AuthInfo, type AuthStore } from "../../auth/index.js";
+import { hashPasswordSync, ROOT_USER, type AuthInfo, type AuthStore } from "../../auth/index.js";
 import { Permission } from "../../gen/authpb/auth.js";
 import type { RequestHeader } from "../../gen/etcdserverpb/raft_internal.js";
 import type {
@@ -35,6 +35,11 @@ export interface AuthApplyContext extends PermissionSource {
 export function callerOf(header: RequestHeader | undefined): AuthInfo | undefined {
   if (header === undefined || header.username === "") return undefined;
   return { username: header.username, revision: header.authRevision };
+}
+
+/** The member itself acting as root (etcd's AuthStore.WithRoot): revoking an expired lease. */
+export function rootCaller(store: AuthStore): AuthInfo {
+  return { username: ROOT_USER, revision: store.revision };
 }
 
 /**
