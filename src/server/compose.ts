@@ -26,7 +26,6 @@ import type { AuthApi, ClusterApi, ElectionApi, KvApi, LeaderForwarder, LeaderLo
 import { AuthStore, createPasswordHasher, type AuthInfo, type PasswordHasher } from "../auth/index.js";
 import { rootCaller, type AuthApplyContext } from "./auth/apply.js";
 import { createAuthGate, type AuthGate } from "./auth/gate.js";
-import { lazyPasswordHasher } from "./auth/lazy-hasher.js";
 import { createAuthRequests } from "./auth/requests.js";
 import { buildAuthTokens, dropAllTokens, type AuthTokens } from "./auth/tokens.js";
 import { AppliedIndex } from "./apply/applied-index.js";
@@ -104,7 +103,7 @@ export interface ComposedServer {
   authStore: AuthStore;
   tokens: AuthTokens;
   gate: AuthGate;
-  /** Hashes and checks passwords on worker threads (started on first use). */
+  /** Hashes and checks passwords on worker threads (started on first use; closed by stop). */
   hasher: PasswordHasher;
   applied: AppliedIndex;
   waits: WaitRegistry<ApplyResult>;
@@ -232,7 +231,8 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     leaseKeys,
     leaseIds: () => lessor.leases().map((l) => l.id),
   });
-  const hasher = lazyPasswordHasher(() => createPasswordHasher({ cost: authSettings.bcryptCost }));
+  // Its worker threads start with the first password it sees.
+  const hasher = createPasswordHasher({ cost: authSettings.bcryptCost });
   const watch: WatchHub = new WatchHub({
     auth: gate,
     source: store,

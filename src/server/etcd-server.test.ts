@@ -128,3 +128,47 @@ test("a member with peer TLS serves its peer port over https to holders of a pee
     rmSync(pkiDir, { recursive: true, force: true });
   }
 });
+
+test("auth enabled through the Auth request paths survives a restart: users, roles, permissions, passwords and the enabled flag", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
+  const config: ServerConfig = { ...singleMember(dataDir), auth: { token: { kind: "simple" }, simpleTokenTtlMs: 300_000, bcryptCost: 4 } };
+  const deps = { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding };
+  const isKind = (kind: string) => (err: unknown) => err instanceof EtcdError && err.kind === kind;
+  let revision: bigint;
+  let server = await EtcdServer.start(config, deps);
+  try {
+    await server.auth.userAdd({ name: "root", password: "rootpw", hashedPassword: "", options: undefined });
+    await server.auth.userGrantRole({ user: "root", role: "root" });
+    await server.auth.roleAdd({ name: "reader" });
+    await server.auth.roleGrantPermission({ name: "reader", perm: { permType: 0, key: b("a"), rangeEnd: b("b") } });
+    await server.auth.userAdd({ name: "alice", password: "alicepw", hashedPassword: "", options: undefined });
+    await server.auth.userGrantRole({ user: "alice", role: "reader" });
+    await server.auth.authEnable({});
+    await assert.rejects(server.auth.userList({}), isKind("UserEmpty"));
+    const { token } = await server.auth.authenticate({ name: "root", password: "rootpw" });
+    const status = await server.auth.authStatus({}, undefined, { token, commonName: undefined });
+    assert.equal(status.enabled, true);
+    revision = status.authRevision;
+  } finally {
+    await server.stop();
+  }
+
+  server = await EtcdServer.start(config, deps);
+  try {
+    await assert.rejects(server.auth.authenticate({ name: "alice", password: "wrong" }), isKind("AuthFailed"));
+    const alice = { token: (await server.auth.authenticate({ name: "alice", password: "alicepw" })).token, commonName: undefined };
+    const status = await server.auth.authStatus({}, undefined, alice);
+    assert.deepEqual([status.enabled, status.authRevision], [true, revision]);
+    assert.deepEqual((await server.auth.userGet({ name: "alice" }, undefined, alice)).roles, ["reader"]);
+    const perms = (await server.auth.roleGet({ role: "reader" }, undefined, alice)).perm;
+    assert.deepEqual(perms.map((p) => [p.permType, String(p.key), String(p.rangeEnd)]), [[0, "a", "b"]]);
+    await assert.rejects(server.auth.userList({}, undefined, alice), isKind("PermissionDenied"));
+    const root = { token: (await server.auth.authenticate({ name: "root", password: "rootpw" })).token, commonName: undefined };
+    assert.deepEqual((await server.auth.userList({}, undefined, root)).users, ["alice", "root"]);
+    await server.auth.authDisable({}, undefined, root);
+    assert.equal((await server.auth.authStatus({})).enabled, false);
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
