@@ -169,3 +169,11 @@ test("an entry written by etcd 3.4 (the password itself, no hash) is hashed when
     await hasher.close();
   }
 });
+
+test("a user without password keeps none when its password is changed", () => {
+  const rig = new AuthRig();
+  rig.must({ authUserAdd: { name: "nopw", password: "", hashedPassword: "", options: { noPassword: true } } });
+  rig.must({ authUserChangePassword: { name: "nopw", password: "", hashedPassword: proposedHash("x") } });
+  assert.equal(rig.store.user("nopw")!.password.length, 0);
+  refusedAs(rig, { authUserChangePassword: { name: "ghost", password: "", hashedPassword: proposedHash("x") } }, undefined, "UserNotFound");
+});

@@ -152,7 +152,9 @@ function applyOne(ctx: AuthApplyContext, req: LocalRequest, index: bigint): unkn
   }
   if (req.authUserChangePassword !== undefined) {
     const r = req.authUserChangePassword;
-    store.userChangePassword(r.name, hashOf(ctx, r.hashedPassword, r.password));
+    // A user added without password stays without one (etcd keeps its password empty).
+    const noPassword = store.user(r.name)?.options?.noPassword === true;
+    store.userChangePassword(r.name, noPassword ? "" : hashOf(ctx, r.hashedPassword, r.password));
     dropUserTokens(tokens, r.name);
     return done;
   }
@@ -222,10 +224,11 @@ function authenticate(ctx: AuthApplyContext, name: string, prefix: string, index
 
 /**
  * The bcrypt hash an entry carries: base64 in `hashedPassword`, as etcd
- * 3.5+ proposes it. An entry etcd 3.4 wrote carries the password itself,
- * hashed here (the only hashing on the apply path).
+ * 3.5+ proposes it (etcd's selectPassword). An entry etcd 3.4 wrote
+ * carries the password itself, hashed here (the only hashing on the apply
+ * path).
  */
 function hashOf(ctx: AuthApplyContext, hashedPassword: string, password: string): string {
-  if (hashedPassword !== "") return Buffer.from(hashedPassword, "base64").toString("latin1");
-  return hashPasswordSync(password, ctx.bcryptCost);
+  if (password !== "" && hashedPassword === "") return hashPasswordSync(password, ctx.bcryptCost);
+  return Buffer.from(hashedPassword, "base64").toString("latin1");
 }
