@@ -172,3 +172,36 @@ test("auth enabled through the Auth request paths survives a restart: users, rol
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("with auth on, requests act as their caller, and a lease with keys still expires (the member revokes it as root)", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
+  const clock = new ManualClock();
+  const config: ServerConfig = { ...singleMember(dataDir), auth: { token: { kind: "simple" }, simpleTokenTtlMs: 300_000, bcryptCost: 4 } };
+  const server = await EtcdServer.start(config, { logger: nullLogger, clock, random: new SeededRandom(7), leaderForwarder: () => noForwarding });
+  const isKind = (kind: string) => (err: unknown) => err instanceof EtcdError && err.kind === kind;
+  const put = (key: string, lease = 0n) => ({ key: b(key), value: b("v"), lease, prevKv: false, ignoreValue: false, ignoreLease: false });
+  try {
+    await server.auth.userAdd({ name: "root", password: "rootpw", hashedPassword: "", options: undefined });
+    await server.auth.userGrantRole({ user: "root", role: "root" });
+    await server.auth.roleAdd({ name: "reader" });
+    await server.auth.roleGrantPermission({ name: "reader", perm: { permType: 0, key: b("a"), rangeEnd: b("b") } });
+    await server.auth.userAdd({ name: "alice", password: "alicepw", hashedPassword: "", options: undefined });
+    await server.auth.userGrantRole({ user: "alice", role: "reader" });
+    await server.auth.authEnable({});
+    const root = { token: (await server.auth.authenticate({ name: "root", password: "rootpw" })).token, commonName: undefined };
+    const alice = { token: (await server.auth.authenticate({ name: "alice", password: "alicepw" })).token, commonName: undefined };
+
+    await server.kv.put(put("a1"), undefined, root);
+    assert.equal((await server.kv.range(rangeOne("a1"), undefined, alice)).count, 1n);
+    await assert.rejects(server.kv.put(put("a1"), undefined, alice), isKind("PermissionDenied"));
+    await assert.rejects(server.kv.put(put("a1")), isKind("UserEmpty"));
+
+    const { ID } = await server.lease.grant({ ID: 0n, TTL: 5n }, undefined, root);
+    await server.kv.put(put("a2", ID), undefined, root);
+    for (let i = 0; i < 70; i++) clock.advance(100);
+    await until(async () => (await server.kv.range(rangeOne("a2"), undefined, root)).count === 0n, "the expired lease's key to go");
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
