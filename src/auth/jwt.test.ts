@@ -1,15 +1,32 @@
-import "reflect-metadata";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { constants, createHmac, generateKeyPairSync, sign as cryptoSign, webcrypto } from "node:crypto";
+import { constants, createHmac, generateKeyPairSync, sign as cryptoSign } from "node:crypto";
 import { readFileSync, writeFileSync } from "node:fs";
-import { cryptoProvider, X509CertificateGenerator } from "@peculiar/x509";
 import { join } from "node:path";
 import { tempDir } from "../pkg/test-support.js";
 import { AuthConfigError } from "./auth-config-error.js";
 import { JwtTokens, type JwtOptions } from "./jwt.js";
 
 const NOW = 1_700_000_000_000;
+
+/** A self-signed P-256 certificate and its key (made once with openssl; a fixture, not a secret). */
+const CERT_PEM = `-----BEGIN CERTIFICATE-----
+MIIBfDCCASOgAwIBAgIUZqCfF9XDfP6AkAXHrmeddx9QNhMwCgYIKoZIzj0EAwIw
+EzERMA8GA1UEAwwIand0LXRlc3QwIBcNMjYxMjA3MjE1NzIwWhgPMjEyNjExMTMy
+MTU3MjBaMBMxETAPBgNVBAMMCGp3dC10ZXN0MFkwEwYHKoZIzj0CAQYIKoZIzj0D
+AQcDQgAEMRRWMVFiSUU1/CWUKx20pvBXTQdrORXKa2G6tMOkw1baD85nvYj6oHCr
+e79tUIxd68vTBJeNDNcDeyZtMD3OqaNTMFEwHQYDVR0OBBYEFGeGCBuO64tklto0
+HS04HuAnkURSMB8GA1UdIwQYMBaAFGeGCBuO64tklto0HS04HuAnkURSMA8GA1Ud
+EwEB/wQFMAMBAf8wCgYIKoZIzj0EAwIDRwAwRAIgSOK71zpBh0qoXuWxtWmCxjJ0
+88uAzDaMU04KRDYYe80CIG5Tul4YwCv3weeg0aVbZZ63FrRlKAZG3WPVkSxTND7p
+-----END CERTIFICATE-----
+`;
+const CERT_KEY_PEM = `-----BEGIN PRIVATE KEY-----
+MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgDvDqL8p39/LscHv4
+FhJop5IrY/Dx2yeLuu3bqjrJCymhRANCAAQxFFYxUWJJRTX8JZQrHbSm8FdNB2s5
+FcprYbq0w6TDVtoPzme9iPqgcKt7v21QjF3ry9MEl40M1wN7Jm0wPc6p
+-----END PRIVATE KEY-----
+`;
 
 interface KeyFiles {
   priv: string;
@@ -162,7 +179,7 @@ test("only the public key: verify-only", (t: TestContext) => {
   assert.deepEqual(verifier.verify(signer.sign("u", 1n, NOW), NOW), { username: "u", revision: 1n });
 });
 
-test("keys in every accepted form: PKCS#1 and PKCS#8 RSA, SEC1 and PKCS#8 EC, a certificate's public key, text before the PEM block", async (t: TestContext) => {
+test("keys in every accepted form: PKCS#1 and PKCS#8 RSA, SEC1 and PKCS#8 EC, a certificate's public key, text before the PEM block", (t: TestContext) => {
   const dir = tempDir(t);
   const pkcs1 = rsaFiles(dir, "p1", "pkcs1");
   const ecPkcs8 = ecFiles(dir, "prime256v1", "ec8", "pkcs8");
@@ -170,12 +187,8 @@ test("keys in every accepted form: PKCS#1 and PKCS#8 RSA, SEC1 and PKCS#8 EC, a 
   assert.equal(JwtTokens.fromOptions({ "sign-method": "ES256", "priv-key": ecPkcs8.priv, "pub-key": ecPkcs8.pub }).canSign, true);
   const withPreamble = write(dir, "preamble.key", "Bag Attributes\n  friendlyName: x\n" + readFileSync(pkcs1.priv, "latin1"));
   assert.equal(JwtTokens.fromOptions({ "sign-method": "RS256", "priv-key": withPreamble }).canSign, true);
-  cryptoProvider.set(webcrypto);
-  const algorithm = { name: "ECDSA", namedCurve: "P-256", hash: "SHA-256" };
-  const keys = await webcrypto.subtle.generateKey(algorithm, true, ["sign", "verify"]);
-  const cert = await X509CertificateGenerator.createSelfSigned({ name: "CN=jwt", notBefore: new Date(NOW - 86_400_000), notAfter: new Date(NOW + 86_400_000), keys, signingAlgorithm: algorithm });
-  const certFile = write(dir, "cert.pem", cert.toString("pem"));
-  const keyFile = write(dir, "cert.key", Buffer.from(await webcrypto.subtle.exportKey("pkcs8", keys.privateKey)).toString("base64").replace(/(.{64})/g, "$1\n").replace(/^/, "-----BEGIN PRIVATE KEY-----\n").concat("\n-----END PRIVATE KEY-----\n"));
+  const certFile = write(dir, "cert.pem", CERT_PEM);
+  const keyFile = write(dir, "cert.key", CERT_KEY_PEM);
   const fromCert = JwtTokens.fromOptions({ "sign-method": "ES256", "pub-key": certFile });
   const signer = JwtTokens.fromOptions({ "sign-method": "ES256", "priv-key": keyFile, "pub-key": certFile });
   assert.deepEqual(fromCert.verify(signer.sign("u", 2n, NOW), NOW), { username: "u", revision: 2n });
