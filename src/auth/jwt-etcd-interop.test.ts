@@ -19,16 +19,21 @@ import { JwtTokens } from "./jwt.js";
 const ETCD = "/usr/bin/etcd";
 const TIMEOUT_MS = 60_000;
 
-/** A loopback port the kernel reports free. */
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once("error", reject);
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address();
-      server.close(() => (typeof address === "object" && address !== null ? resolve(address.port) : reject(new Error("no port"))));
+/**
+ * A loopback port free a moment ago, drawn below Linux's ephemeral range
+ * (as test/harness/ports.ts does, which src/ may not import): a port from
+ * that range can be taken by an outgoing connection before etcd binds it.
+ */
+async function freePort(): Promise<number> {
+  for (;;) {
+    const port = 15_000 + Math.floor(Math.random() * 17_000);
+    const free = await new Promise<boolean>((resolve) => {
+      const server = createServer();
+      server.once("error", () => resolve(false));
+      server.listen(port, "127.0.0.1", () => server.close(() => resolve(true)));
     });
-  });
+    if (free) return port;
+  }
 }
 
 /** `fn` called until it resolves, for up to TIMEOUT_MS. */
@@ -64,7 +69,9 @@ for (const { alg, keys } of methods) {
     const pub = join(dir, "jwt.pub");
     writeFileSync(priv, privateKey.export({ format: "pem", type: "pkcs8" }));
     writeFileSync(pub, publicKey.export({ format: "pem", type: "spki" }));
-    const [clientPort, peerPort] = [await freePort(), await freePort()];
+    const clientPort = await freePort();
+    let peerPort = await freePort();
+    while (peerPort === clientPort) peerPort = await freePort();
     const clientUrl = `http://127.0.0.1:${clientPort}`;
     const peerUrl = `http://127.0.0.1:${peerPort}`;
     const etcd: ChildProcess = spawn(
