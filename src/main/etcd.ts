@@ -84,8 +84,7 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     auth = authSettings(config);
   } catch (err) {
     if (!(err instanceof AuthConfigError)) throw err;
-    // etcd fails its start-up with this line when the token provider cannot be made.
-    logger.error({ error: err.message }, "discovery failed");
+    logAuthConfigError(logger, err);
     return 1;
   }
   const serverConfig = toServerConfig(config, tls.peer, auth);
@@ -102,12 +101,22 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     return await serve(config, serverConfig, tls, logger);
   } catch (err) {
     // A JWT key file that cannot be read or used is found when the server builds its token provider.
-    const message = err instanceof AuthConfigError ? "discovery failed" : "etcd stopped";
-    logger.error({ error: err instanceof Error ? err.message : String(err) }, message);
+    if (err instanceof AuthConfigError) logAuthConfigError(logger, err);
+    else logger.error({ error: err instanceof Error ? err.message : String(err) }, "etcd stopped");
     return 1;
   } finally {
     removeGuard();
   }
+}
+
+/**
+ * etcd's lines when its token provider cannot be made: the reason (e.g.
+ * "open /etc/etcd/jwt.key: no such file or directory"), then the start-up's
+ * fatal line with etcd's error ("auth: invalid auth options").
+ */
+function logAuthConfigError(logger: Logger, err: AuthConfigError): void {
+  if (err.detail !== undefined) logger.warn({ error: err.detail }, "failed to create token provider");
+  logger.error({ error: err.message }, "discovery failed");
 }
 
 /**
