@@ -58,11 +58,11 @@ test("keepalive needs write permission on every key of the lease; refused, the l
   assert.equal((await rig.requests.keepAlive({ ID: 5n }, undefined, root)).TTL, 60n);
 });
 
-test("a follower checks a keepalive before it sends it on to the leader", async () => {
-  const forwarded: bigint[] = [];
+test("a follower checks a keepalive before it sends it on to the leader, with the caller's credentials", async () => {
+  const forwarded: [bigint, string | undefined][] = [];
   const forwarder: LeaseForwarder = {
-    renew: async (id) => {
-      forwarded.push(id);
+    renew: async (id, _signal, creds) => {
+      forwarded.push([id, creds?.token]);
       return 60n;
     },
     timeToLive: async () => undefined,
@@ -72,7 +72,7 @@ test("a follower checks a keepalive before it sends it on to the leader", async 
   await assert.rejects(rig.requests.keepAlive({ ID: 5n }, undefined, alice), kindIs("PermissionDenied"));
   assert.deepEqual(forwarded, []);
   assert.equal((await rig.requests.keepAlive({ ID: 5n }, undefined, bob)).TTL, 60n);
-  assert.deepEqual(forwarded, [5n]);
+  assert.deepEqual(forwarded, [[5n, "bob-token"]], "sent on with the caller's credentials");
 });
 
 test("TimeToLive needs a caller, and read permission on the keys only when it asks for them", async () => {
