@@ -49,13 +49,24 @@ test("keepalive needs write permission on every key of the lease; refused, the l
   await assert.rejects(rig.requests.keepAlive({ ID: 5n }), kindIs("UserEmpty"));
   await assert.rejects(rig.requests.keepAlive({ ID: 5n }, undefined, creds("forged")), kindIs("InvalidAuthToken"));
   assert.equal(remainingSeconds(rig, 5n), 50, "not renewed");
-  assert.deepEqual(gate.asked, ["identify", "checkLeaseKeys 5 write", "identify", "checkLeaseKeys 5 write", "identify"]);
+  // Resolved on arrival, and again right where the renewal is checked.
+  assert.deepEqual(gate.asked, ["identify", "identify", "checkLeaseKeys 5 write", "identify", "identify", "checkLeaseKeys 5 write", "identify"]);
 
   const resp = await rig.requests.keepAlive({ ID: 5n }, undefined, bob);
   assert.equal(resp.TTL, 60n);
   assert.equal(remainingSeconds(rig, 5n), 60);
   const root = gate.user("root");
   assert.equal((await rig.requests.keepAlive({ ID: 5n }, undefined, root)).TTL, 60n);
+});
+
+test("a keepalive that waits for the applied index is checked at the auth revision it renews at, not refused as old", async () => {
+  const { gate, rig, bob } = await rigWithLease();
+  rig.committed = 11n; // a write in flight: the renewal waits for it to apply
+  rig.waitApplied = async () => {
+    gate.change(); // an unrelated auth change applied meanwhile
+    rig.applied = 11n;
+  };
+  assert.equal((await rig.requests.keepAlive({ ID: 5n }, undefined, bob)).TTL, 60n);
 });
 
 test("a follower checks a keepalive before it sends it on to the leader, with the caller's credentials", async () => {

@@ -105,10 +105,19 @@ export class LeaseRequests implements LeaseApi {
     const auth = this.#auth;
     let check: (() => void) | undefined;
     if (auth.enabled) {
+      // Resolved first: an invalid token is refused at once, and a token's index is waited for here.
       const who = auth.identify(creds, signal);
-      const info = who instanceof Promise ? await who : who;
-      // Write permission on every key of the lease, checked right before renewing or forwarding (etcd's checkLeaseRenew).
-      check = () => this.#checkStable(() => auth.checkLeaseKeys(info, req.ID, "write"));
+      const first = who instanceof Promise ? await who : who;
+      // Write permission on every key of the lease, checked right before renewing or forwarding (etcd's
+      // checkLeaseRenew). The caller is resolved again there (synchronously now), so a renewal that
+      // waited for the applied index is checked at the auth revision it is made at, not refused as old.
+      check = () =>
+        this.#checkStable(() => {
+          const now = auth.identify(creds, signal);
+          // (A promise cannot come once the token's index was applied; settle one quietly all the same.)
+          if (now instanceof Promise) now.catch(() => undefined);
+          auth.checkLeaseKeys(now instanceof Promise ? first : now, req.ID, "write");
+        });
     }
     const ttl = await this.#renew(req.ID, signal, creds, check);
     return { header, ID: req.ID, TTL: ttl };

@@ -4,7 +4,8 @@
  * prefixes, a log of what was asked, tokens whose resolution the test holds,
  * and `change()` to move the auth revision and tell the listeners. Its rules
  * are deliberately simple (a user may read and write under its prefixes;
- * `root` may do everything); the real rules are tested in src/auth. Not used
+ * `root` may do everything; a caller resolved before the last change is
+ * "old", as in the real store); the real rules are tested in src/auth. Not used
  * by production code.
  * @module
  */
@@ -120,6 +121,7 @@ export class FakeGate implements AuthGate {
   /** [key, rangeEnd) — a point when rangeEnd is empty, from-key when it is "\0" — lies under one of the user's prefixes. */
   #require(info: AuthInfo | undefined, key: Uint8Array, rangeEnd: Uint8Array): void {
     if (info === undefined) throw new EtcdError("UserEmpty");
+    if (info.revision < this.revision) throw new EtcdError("AuthOldRevision");
     if (info.username === "root") return;
     const prefixes = this.grants.get(info.username);
     if (prefixes === undefined) throw new EtcdError("UserNotFound");
