@@ -15,6 +15,7 @@ import { prefixEnd } from "../../pkg/bytes.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { AuthGate, LeaseAccess } from "../auth/gate.js";
 import type { Credentials } from "../auth/credentials.js";
+import type { Cancellation } from "../api.js";
 
 export const creds = (token: string): Credentials => ({ token, commonName: undefined });
 
@@ -26,6 +27,8 @@ export class FakeGate implements AuthGate {
   revision = 1n;
   /** Every call, in order: "identify", "checkRange k", "checkTxn", "checkLeaseKeys 5 write", … */
   readonly asked: string[] = [];
+  /** The cancellation each identify was given. */
+  readonly signals: (Cancellation | undefined)[] = [];
   /** token → user */
   readonly tokens = new Map<string, string>();
   /** user → the key prefixes it may read and write */
@@ -64,8 +67,9 @@ export class FakeGate implements AuthGate {
     return this.#listeners.size;
   }
 
-  identify(c: Credentials | undefined): AuthInfo | undefined | Promise<AuthInfo | undefined> {
+  identify(c: Credentials | undefined, signal?: Cancellation): AuthInfo | undefined | Promise<AuthInfo | undefined> {
     this.asked.push("identify");
+    this.signals.push(signal);
     const token = c?.token;
     if (token === undefined) return c?.commonName === undefined ? undefined : { username: c.commonName, revision: this.revision };
     const waiters = this.#held.get(token);
