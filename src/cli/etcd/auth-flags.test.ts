@@ -61,6 +61,12 @@ describe("auth flags", () => {
     assert.equal(ok(["--bcrypt-cost=31"]).config.bcryptCost, 31);
   });
 
+  it("a JWT signed with EdDSA is refused as etcd 3.4 refuses it (src/auth signs none)", () => {
+    const r = err(["--auth-token=jwt,priv-key=k.pem,sign-method=EdDSA"]);
+    assert.equal(r.message, "auth: invalid auth signature method");
+    assert.equal(r.exitCode, 1);
+  });
+
   it("--auth-token-ttl 0 is accepted, as etcd accepts it", () => {
     assert.equal(ok(["--auth-token-ttl=0"]).config.authTokenTtlSeconds, 0);
   });

@@ -11,7 +11,7 @@ export const ERR_INVALID_AUTH_OPTS = "auth: invalid auth options";
 export const ERR_INVALID_AUTH_METHOD = "auth: invalid auth signature method";
 export const ERR_MISSING_KEY = "auth: missing key data";
 
-/** JWT signing methods etcd accepts (golang-jwt names). */
+/** JWT signing methods etcd 3.4 accepts (jwt-go's names; EdDSA is not among them, nor in src/auth). */
 export const JWT_SIGN_METHODS: ReadonlySet<string> = new Set([
   "HS256",
   "HS384",
@@ -25,7 +25,6 @@ export const JWT_SIGN_METHODS: ReadonlySet<string> = new Set([
   "ES256",
   "ES384",
   "ES512",
-  "EdDSA",
 ]);
 
 const DEFAULT_JWT_TTL_MS = 5 * 60 * 1000;
