@@ -59,7 +59,7 @@ export class EtcdServer implements HeaderSource {
     // Before the data dir is touched, as etcd refuses its peer listeners before it opens the data.
     checkPeerUrlSchemes(config.listenPeerUrls, config.peerTls !== undefined);
     // Bad JWT options or key files (AuthConfigError) stop the member before its data is created or opened.
-    const tokens = buildAuthTokens(config.auth ?? DEFAULT_AUTH_SETTINGS, deps.clock);
+    const tokens = buildAuthTokens(config.auth ?? DEFAULT_AUTH_SETTINGS, deps.clock, deps.logger.child({ component: "auth" }));
     const boot = await bootstrap(config, deps.logger, hooks);
     const server = new EtcdServer(composeServer(config, deps, boot, tokens));
     try {
