@@ -106,8 +106,8 @@ export function createAuthGate(deps: AuthGateDeps): AuthGate {
     return applied.waitUnless(index, signal ?? NEVER, canceledByClient).then(() => simpleUser(token));
   };
 
-  /** etcd's rule for lease checks: auth off passes; with it on, someone must be named. */
-  const named = (info: AuthInfo | undefined): boolean => {
+  /** etcd's rule for lease checks: none with auth off; with it on, someone must be named ("user name is empty"). */
+  const leaseChecksApply = (info: AuthInfo | undefined): boolean => {
     if (!store.enabled) return false;
     if (info === undefined) throw new EtcdError("UserEmpty");
     return true;
@@ -136,12 +136,12 @@ export function createAuthGate(deps: AuthGateDeps): AuthGate {
       store.checkAdmin(info);
     },
     checkLeaseKeys(info, id, access) {
-      if (!named(info)) return;
+      if (!leaseChecksApply(info)) return;
       if (access === "write") checkLeaseWrite(src, info, id);
       else checkLeaseRead(src, info, id);
     },
     checkAllLeases(info) {
-      if (!named(info) || store.isAdmin(info)) return;
+      if (!leaseChecksApply(info) || store.isAdmin(info)) return;
       for (const id of deps.leaseIds()) checkLeaseRead(src, info, id);
     },
     onChange(listener) {
