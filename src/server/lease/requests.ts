@@ -111,13 +111,12 @@ export class LeaseRequests implements LeaseApi {
       // Write permission on every key of the lease, checked right before renewing or forwarding (etcd's
       // checkLeaseRenew). The caller is resolved again there (synchronously now), so a renewal that
       // waited for the applied index is checked at the auth revision it is made at, not refused as old.
-      check = () =>
-        this.#checkStable(() => {
-          const now = auth.identify(creds, signal);
-          // (A promise cannot come once the token's index was applied; settle one quietly all the same.)
-          if (now instanceof Promise) now.catch(() => undefined);
-          auth.checkLeaseKeys(now instanceof Promise ? first : now, req.ID, "write");
-        });
+      check = () => {
+        const now = auth.identify(creds, signal);
+        // (A promise cannot come once the token's index was applied; settle one quietly all the same.)
+        if (now instanceof Promise) now.catch(() => undefined);
+        auth.checkLeaseKeys(now instanceof Promise ? first : now, req.ID, "write");
+      };
     }
     const ttl = await this.#renew(req.ID, signal, creds, check);
     return { header, ID: req.ID, TTL: ttl };
@@ -159,16 +158,9 @@ export class LeaseRequests implements LeaseApi {
     if (auth.enabled) {
       const who = auth.identify(creds, signal);
       const info = who instanceof Promise ? await who : who;
-      this.#checkStable(() => auth.checkAllLeases(info));
+      auth.checkAllLeases(info);
     }
     return { header: this.#deps.header.header(), leases: this.#deps.lessor.leases().map((l) => ({ ID: l.id })) };
-  }
-
-  /** Runs a check of the auth store and refuses with AuthOldRevision if the store changed meanwhile (etcd's checkLease* end so). */
-  #checkStable(check: () => void): void {
-    const before = this.#auth.revision;
-    check();
-    if (this.#auth.revision !== before) throw new EtcdError("AuthOldRevision");
   }
 
   /**

@@ -61,12 +61,12 @@ export class KvRequests implements KvApi {
     if (!req.serializable) await this.#deps.reads.barrier(signal);
     const auth = this.#auth;
     if (!auth.enabled) return this.#range(req);
-    const who = auth.identify(creds, signal);
-    const info = who instanceof Promise ? await who : who;
-    auth.checkRange(info, req.key, req.rangeEnd);
-    const resp = this.#range(req);
-    this.#checkUnchanged(info);
-    return resp;
+    return this.#serialize(
+      creds,
+      signal,
+      (info) => auth.checkRange(info, req.key, req.rangeEnd),
+      () => this.#range(req),
+    );
   }
 
   async put(req: PutRequest, signal?: Cancellation, creds?: Credentials): Promise<PutResponse> {
@@ -86,12 +86,12 @@ export class KvRequests implements KvApi {
       if (!ops.isSerializableTxn(req)) await this.#deps.reads.barrier(signal);
       const auth = this.#auth;
       if (!auth.enabled) return this.#readTxn(req);
-      const who = auth.identify(creds, signal);
-      const info = who instanceof Promise ? await who : who;
-      auth.checkTxn(info, req);
-      const resp = this.#readTxn(req);
-      this.#checkUnchanged(info);
-      return resp;
+      return this.#serialize(
+        creds,
+        signal,
+        (info) => auth.checkTxn(info, req),
+        () => this.#readTxn(req),
+      );
     }
     return this.#write<TxnResponse>({ txn: req }, signal, creds);
   }
@@ -127,12 +127,19 @@ export class KvRequests implements KvApi {
   }
 
   /**
-   * etcd's doSerialize ends with this: the auth store must not have moved
-   * since the caller's permissions were checked, else the answer could hold
-   * what a just-revoked permission no longer allows.
+   * etcd's doSerialize, for a read with auth on: resolve the caller, check
+   * it, read; then refuse the answer if the auth store moved since the
+   * caller was resolved (it could hold what a just-revoked permission no
+   * longer allows).
    */
-  #checkUnchanged(info: AuthInfo | undefined): void {
-    if (info !== undefined && info.revision !== 0n && info.revision !== this.#auth.revision) throw new EtcdError("AuthOldRevision");
+  async #serialize<T>(creds: Credentials | undefined, signal: Cancellation | undefined, check: (info: AuthInfo | undefined) => void, read: () => T): Promise<T> {
+    const auth = this.#auth;
+    const who = auth.identify(creds, signal);
+    const info = who instanceof Promise ? await who : who;
+    check(info);
+    const resp = read();
+    if (info !== undefined && info.revision !== 0n && info.revision !== auth.revision) throw new EtcdError("AuthOldRevision");
+    return resp;
   }
 
   /** Who a write acts as: resolved here so an invalid token is refused before anything is proposed; undefined with auth off. */
