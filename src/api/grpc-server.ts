@@ -105,7 +105,7 @@ function etcdMethods(backends: ApiBackends, options: GrpcServerOptions): Method[
   const methods = [
     ...bindService(KVService, kvHandlers(backends.kv, options, credentials), chain),
     ...bindService(MaintenanceService, maintenanceHandlers(backends.maintenance), chain),
-    ...bindService(ClusterService, clusterHandlers(backends.cluster), chain),
+    ...bindService(ClusterService, clusterHandlers(backends.cluster, credentials), chain),
   ];
   if (backends.lease !== undefined) methods.push(...bindService(LeaseService, leaseHandlers(backends.lease, credentials), chain));
   if (backends.lock !== undefined) methods.push(...bindService(LockService, lockHandlers(backends.lock, credentials), chain));

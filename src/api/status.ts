@@ -67,6 +67,7 @@ const table: Record<ErrorKind, WireError> = {
     code: Status.FAILED_PRECONDITION,
     message: "etcdserver: permission is not granted to the role",
   },
+  PermissionNotGiven: { code: Status.INVALID_ARGUMENT, message: "etcdserver: permission not given" },
   AuthNotEnabled: { code: Status.FAILED_PRECONDITION, message: "etcdserver: authentication is not enabled" },
   InvalidAuthToken: { code: Status.UNAUTHENTICATED, message: "etcdserver: invalid auth token" },
   InvalidAuthMgmt: { code: Status.INVALID_ARGUMENT, message: "etcdserver: invalid auth management" },

@@ -49,6 +49,7 @@ export type ErrorKind =
   | "PermissionDenied"
   | "RoleNotGranted"
   | "PermissionNotGranted"
+  | "PermissionNotGiven"
   | "AuthNotEnabled"
   | "InvalidAuthToken"
   | "InvalidAuthMgmt"

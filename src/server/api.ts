@@ -83,7 +83,8 @@ export interface ClusterApi {
   memberAdd(req: MemberAddRequest, signal?: AbortSignal): Promise<MemberAddResponse>;
   memberRemove(req: MemberRemoveRequest, signal?: AbortSignal): Promise<MemberRemoveResponse>;
   memberUpdate(req: MemberUpdateRequest, signal?: AbortSignal): Promise<MemberUpdateResponse>;
-  memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse>;
+  /** A follower sends the promotion on to the leader with the caller's credentials (the leader checks them again). */
+  memberPromote(req: MemberPromoteRequest, signal?: AbortSignal, creds?: Credentials): Promise<MemberPromoteResponse>;
 }
 
 /** What every response header is built from. */
@@ -155,10 +156,10 @@ export interface LeaderLocator {
  */
 export interface LeaderForwarder {
   /** The renewed TTL, or 0 when the leader does not know the lease. */
-  renew(id: bigint, signal: AbortSignal): Promise<bigint>;
+  renew(id: bigint, signal: AbortSignal, creds?: Credentials): Promise<bigint>;
   /** The leader's answer, or undefined when it does not know the lease. */
-  timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal): Promise<LeaseTimeToLiveResponse | undefined>;
-  memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse>;
+  timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal, creds?: Credentials): Promise<LeaseTimeToLiveResponse | undefined>;
+  memberPromote(req: MemberPromoteRequest, signal?: AbortSignal, creds?: Credentials): Promise<MemberPromoteResponse>;
   /** Releases connections; the server calls it when it stops. */
   close(): void;
 }

@@ -23,8 +23,8 @@ import type { Lessor } from "../lease/index.js";
 import { KVStore } from "../storage/mvcc/index.js";
 import { CLUSTER_VERSION, SERVER_VERSION } from "../version.js";
 import type { AuthApi, ClusterApi, ElectionApi, KvApi, LeaderForwarder, LeaderLocator, LeaseApi, LockApi, MaintenanceApi } from "./api.js";
-import { AuthStore, createPasswordHasher, type AuthInfo, type PasswordHasher } from "../auth/index.js";
-import { rootCaller, type AuthApplyContext } from "./auth/apply.js";
+import { AuthStore, createPasswordHasher, type PasswordHasher } from "../auth/index.js";
+import type { AuthApplyContext } from "./auth/apply.js";
 import { createAuthGate, type AuthGate } from "./auth/gate.js";
 import { createAuthRequests } from "./auth/requests.js";
 import { dropAllTokens, type AuthTokens } from "./auth/tokens.js";
@@ -258,10 +258,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     memberId,
     clock,
     logger: log("lease"),
-    // The keeper proposes an expired lease's revocation with no caller; it acts as
-    // root (etcd's WithRoot), or a lease with keys would never expire under auth.
-    // A client's revocation names its caller (or was refused before proposing).
-    propose: (body, signal, info?: AuthInfo) => propose(body, signal, info ?? (body.leaseRevoke !== undefined && signal === undefined ? rootCaller(authStore) : undefined)),
+    propose,
     readBarrier: () => reads.barrier(),
     header,
     committedIndex: () => hardState.commit,
@@ -376,7 +373,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     memberId,
     requestTimeoutMs: timeoutMs,
   });
-  const concurrency = new ServerConcurrency({ auth: gate, kv, leases: leases.api, watch, store, header, logger: log("concurrency") });
+  const concurrency = new ServerConcurrency({ kv, leases: leases.api, watch, store, header, logger: log("concurrency") });
   const cluster = new ClusterRequests({
     membership,
     header,
@@ -391,7 +388,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     },
     strictReconfigCheck: config.strictReconfigCheck,
     nowSeconds: () => Math.floor(clock.wallMs() / 1000),
-    promoteOnLeader: (req, signal) => forwarder.memberPromote(req, signal),
+    promoteOnLeader: (req, signal, creds) => forwarder.memberPromote(req, signal, creds),
   });
 
   const auth = createAuthRequests({ gate, store: authStore, tokens, hasher, proposer, reads, header, clock, logger: log("auth") });

@@ -8,7 +8,6 @@
  * @module
  */
 import { hashPasswordSync, ROOT_USER, type AuthInfo, type AuthStore } from "../../auth/index.js";
-import { Permission } from "../../gen/authpb/auth.js";
 import type { RequestHeader } from "../../gen/etcdserverpb/raft_internal.js";
 import type {
   AuthenticateResponse,
@@ -194,7 +193,9 @@ function applyOne(ctx: AuthApplyContext, req: LocalRequest, index: bigint): unkn
   if (req.authRoleList !== undefined) return { header: undefined, roles: store.roleNames() } satisfies AuthRoleListResponse;
   if (req.authRoleGrantPermission !== undefined) {
     const r = req.authRoleGrantPermission;
-    store.roleGrantPermission(r.name, r.perm ?? Permission.create());
+    // etcd 3.5+: a grant without a permission is refused (3.4 would dereference nil).
+    if (r.perm === undefined) throw new EtcdError("PermissionNotGiven");
+    store.roleGrantPermission(r.name, r.perm);
     return done;
   }
   if (req.authRoleRevokePermission !== undefined) {

@@ -7,7 +7,7 @@
  * their proposal and are checked again when applied (src/server/auth/apply.ts).
  * @module
  */
-import { SimpleTokens, type AuthInfo, type AuthStore } from "../../auth/index.js";
+import { ROOT_USER, SimpleTokens, type AuthInfo, type AuthStore } from "../../auth/index.js";
 import type { TxnRequest } from "../../gen/etcdserverpb/rpc.js";
 import type { Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
@@ -64,6 +64,13 @@ export interface AuthGate {
 
   /** Tells `listener` after every change of the auth store; returns the unsubscribe function. */
   onChange(listener: () => void): () => void;
+
+  /**
+   * Who the member itself acts as when it proposes on its own behalf (the
+   * lease keeper revoking an expired lease): root at the current revision
+   * while auth is on (etcd's WithRoot), nobody while it is off.
+   */
+  asMember(): AuthInfo | undefined;
 }
 
 /** A gate with auth off: everyone may do everything (unit tests of the request paths, and members built without an auth store). */
@@ -77,6 +84,7 @@ export const AUTH_OFF: AuthGate = Object.freeze({
   checkLeaseKeys: () => {},
   checkAllLeases: () => {},
   onChange: () => () => {},
+  asMember: () => undefined,
 });
 
 /** A signal that never aborts, for a caller that passed none. */
@@ -146,6 +154,9 @@ export function createAuthGate(deps: AuthGateDeps): AuthGate {
     },
     onChange(listener) {
       return store.onChange(listener);
+    },
+    asMember() {
+      return store.enabled ? { username: ROOT_USER, revision: store.revision } : undefined;
     },
   };
 }

@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { test } from "node:test";
 import type { LeaderResponse } from "../../gen/v3electionpb/v3election.js";
 import { isEtcdError } from "../../pkg/errors.js";
-import { FakeGate } from "../txn/auth-test-support.js";
+import { FakeGate } from "../auth/test-support.js";
 import { ConcurrencyRig, settle } from "./test-support.js";
 
 const denied = (e: unknown): boolean => isEtcdError(e, "PermissionDenied");

@@ -2,7 +2,6 @@
  * The lock and election services' server side. See README.md.
  * @module
  */
-import type { AuthGate } from "../auth/gate.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
 import type { ElectionApi, HeaderSource, LeaseApi, LockApi } from "../api.js";
@@ -19,12 +18,6 @@ export { LocalView, leaseHex, sessionKey, type ConcurrencyKv } from "./kv-ops.js
 export { DEFAULT_SESSION_TTL } from "./session.js";
 
 export interface ServerConcurrencyDeps {
-  /**
-   * The server's gate. Not asked here: the services pass their caller's
-   * credentials to every KV, lease and watch call, and those paths check
-   * them (so a lock or election is allowed exactly what its caller is).
-   */
-  auth?: AuthGate;
   /** The server's watch sessions: waiters watch the keys they wait for. */
   watch: WatchApi;
   kv: ConcurrencyKv;

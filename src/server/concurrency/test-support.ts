@@ -33,7 +33,7 @@ import { LocalView, type ConcurrencyKv } from "./kv-ops.js";
 import { LockRequests } from "./lock-requests.js";
 import type { AuthInfo } from "../../auth/index.js";
 import type { Credentials } from "../api.js";
-import type { FakeGate } from "../txn/auth-test-support.js";
+import type { FakeGate } from "../auth/test-support.js";
 
 export class ConcurrencyRig {
   readonly clock = new ManualClock(1_000_000);

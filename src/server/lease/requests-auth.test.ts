@@ -2,7 +2,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { EtcdError, type ErrorKind } from "../../pkg/errors.js";
-import { creds, FakeGate } from "../txn/auth-test-support.js";
+import { creds, FakeGate } from "../auth/test-support.js";
 import type { LeaseForwarder } from "./requests.js";
 import { LeaseRig } from "./test-support.js";
 

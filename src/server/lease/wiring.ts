@@ -101,7 +101,8 @@ export class ServerLeases {
     this.lessor = deps.lessor;
     this.keeper = new LeaseKeeper({
       lessor: this.lessor,
-      propose: (body) => deps.propose(body),
+      // The keeper revokes expired leases as the member itself (root under auth), or a lease with keys would never expire.
+      propose: (body) => deps.propose(body, undefined, deps.auth?.asMember()),
       readBarrier: deps.readBarrier,
       extendMs: leaseExtensionMs(deps.heartbeatIntervalMs, deps.electionTimeoutMs),
       logger,

@@ -21,7 +21,7 @@ import type {
 import { ConfChangeType } from "../../gen/raftpb/raft.js";
 import { EtcdError } from "../../pkg/errors.js";
 import { EtcdUrlError, parseEtcdUrl } from "../../pkg/go-url.js";
-import type { ClusterApi, HeaderSource } from "../api.js";
+import type { ClusterApi, Credentials, HeaderSource } from "../api.js";
 import { memberIdFor } from "./ids.js";
 import { encodeConfChangeContext, encodeMember, type Member } from "./member.js";
 import type { MembershipStore } from "./membership-store.js";
@@ -48,7 +48,7 @@ export interface ClusterDeps {
   /** Unix seconds, mixed into a new member's id as etcd does. */
   nowSeconds(): number;
   /** Sends a promotion on to the leader (only the leader knows whether a learner caught up). */
-  promoteOnLeader(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse>;
+  promoteOnLeader(req: MemberPromoteRequest, signal?: AbortSignal, creds?: Credentials): Promise<MemberPromoteResponse>;
 }
 
 export class ClusterRequests implements ClusterApi {
@@ -93,11 +93,11 @@ export class ClusterRequests implements ClusterApi {
     return { header: this.#header(), members: this.#wireMembers() };
   }
 
-  async memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse> {
+  async memberPromote(req: MemberPromoteRequest, signal?: AbortSignal, creds?: Credentials): Promise<MemberPromoteResponse> {
     const current = this.#deps.membership.member(req.ID);
     if (current === undefined) throw new EtcdError("MemberNotFound");
     if (!current.isLearner) throw new EtcdError("MemberNotLearner");
-    if (this.#deps.raft.progressMatches() === undefined) return this.#deps.promoteOnLeader(req, signal);
+    if (this.#deps.raft.progressMatches() === undefined) return this.#deps.promoteOnLeader(req, signal, creds);
     this.#checkLearnerReady(req.ID);
     const member: Member = { ...current, isLearner: false };
     await this.#change(ConfChangeType.ConfChangeAddNode, req.ID, encodeConfChangeContext(member, true), signal);

@@ -9,7 +9,7 @@ import type { ApplyResult } from "../apply/apply-result.js";
 import { Quota } from "../maintenance/quota.js";
 import type { Proposer, RaftRequestBody } from "../proposals/proposer.js";
 import type { LinearizableReads } from "../proposals/read-index.js";
-import { creds, FakeGate } from "./auth-test-support.js";
+import { creds, FakeGate } from "../auth/test-support.js";
 import * as ops from "./index.js";
 import { KvRequests } from "./kv-requests.js";
 import { cmp, delReq, opPut, opRange, putReq, rangeReq, seed, txnReq } from "./test-support.js";

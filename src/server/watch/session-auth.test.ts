@@ -3,7 +3,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import type { EtcdError } from "../../pkg/errors.js";
 import type { Credentials } from "../auth/credentials.js";
-import { creds, FakeGate } from "../txn/auth-test-support.js";
+import { creds, FakeGate } from "../auth/test-support.js";
 import { b, create, settle, setup, show } from "./test-support.js";
 
 /** As the gRPC edge words it (Go's status text). */
