@@ -15,7 +15,7 @@ import { createHmac, sign as cryptoSign, verify as cryptoVerify, timingSafeEqual
 import { readFileSync } from "node:fs";
 import type { AuthInfo } from "./auth-info.js";
 import { AuthConfigError, INVALID_AUTH_OPTIONS } from "./auth-config-error.js";
-import { parseGoDurationMs } from "./go-duration.js";
+import { parseGoDuration } from "../pkg/go-duration.js";
 import { isPublicHalfOf, JWT_METHODS, KeyFileError, readPrivateKey, readPublicKey, type JwtMethod } from "./jwt-keys.js";
 
 /** etcd's default JWT ttl (5 minutes). */
@@ -56,9 +56,9 @@ export class JwtTokens {
     let ttlMs = DEFAULT_JWT_TTL_MS;
     const ttl = options.ttl ?? "";
     if (ttl !== "") {
-      const parsed = parseGoDurationMs(ttl);
-      if (typeof parsed !== "number") throw loading(parsed.error);
-      ttlMs = parsed;
+      const parsed = parseGoDuration(ttl);
+      if (typeof parsed !== "bigint") throw loading(parsed.error);
+      ttlMs = Number(parsed) / 1_000_000;
     }
     const readKeyFile = (option: "pub-key" | "priv-key"): Buffer | undefined => {
       const path = options[option] ?? "";

@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { AuthConfigError, parseAuthTokenOption } from "./token-option.js";
-import { parseGoDurationMs } from "./go-duration.js";
 
 function refused(value: string, detail: string): void {
   assert.throws(
@@ -29,22 +28,4 @@ test("etcd's decomposeOpts errors and an unknown type are 'auth: invalid auth op
   refused("bogus", "unknown token type: bogus");
   refused("JWT", "unknown token type: JWT");
   refused("", "unknown token type: ");
-});
-
-test("Go durations: units, fractions, signs, and Go's error texts", () => {
-  assert.equal(parseGoDurationMs("10m"), 600_000);
-  assert.equal(parseGoDurationMs("1h30m"), 5_400_000);
-  assert.equal(parseGoDurationMs("300ms"), 300);
-  assert.equal(parseGoDurationMs("1.5s"), 1500);
-  assert.equal(parseGoDurationMs(".5s"), 500);
-  assert.equal(parseGoDurationMs("1500us"), 1.5);
-  assert.equal(parseGoDurationMs("-2s"), -2000);
-  assert.equal(parseGoDurationMs("0"), 0);
-  assert.deepEqual(parseGoDurationMs("10"), { error: 'time: missing unit in duration "10"' });
-  assert.deepEqual(parseGoDurationMs("10x"), { error: 'time: unknown unit "x" in duration "10x"' });
-  assert.deepEqual(parseGoDurationMs(""), { error: 'time: invalid duration ""' });
-  assert.deepEqual(parseGoDurationMs("s"), { error: 'time: invalid duration "s"' });
-  assert.deepEqual(parseGoDurationMs("."), { error: 'time: invalid duration "."' });
-  assert.deepEqual(parseGoDurationMs("1d"), { error: 'time: unknown unit "d" in duration "1d"' });
-  assert.deepEqual(parseGoDurationMs("3000000h"), { error: 'time: invalid duration "3000000h"' });
 });
