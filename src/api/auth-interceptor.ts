@@ -29,10 +29,10 @@ export const ROOT_ONLY_METHODS: ReadonlySet<string> = new Set([
   "/etcdserverpb.Cluster/MemberPromote",
 ]);
 
-/** Alarm: reading the alarms is open to all; raising or clearing one is root's. */
+/** Alarm: reading the alarms is open to all (with a valid token if one is sent); raising or clearing one is root's. */
 const ALARM = "/etcdserverpb.Maintenance/Alarm";
 
-export function authInterceptor(auth: Pick<AuthApi, "checkAdmin">, credentials: CredentialsReader): Interceptor {
+export function authInterceptor(auth: Pick<AuthApi, "checkAdmin" | "checkToken">, credentials: CredentialsReader): Interceptor {
   return {
     unary(method, next) {
       if (ROOT_ONLY_METHODS.has(method.path)) {
@@ -44,6 +44,8 @@ export function authInterceptor(auth: Pick<AuthApi, "checkAdmin">, credentials: 
       if (method.path === ALARM) {
         return async (request, ctx) => {
           if ((request as AlarmRequest).action !== AlarmRequest_AlarmAction.GET) await auth.checkAdmin(credentials(ctx), ctx.cancellation);
+          // A GET needs no role, but goes through the log, where etcd resolves the caller's token.
+          else await auth.checkToken(credentials(ctx), ctx.cancellation);
           return next(request, ctx);
         };
       }

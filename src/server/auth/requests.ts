@@ -106,7 +106,7 @@ export function createAuthRequests(deps: AuthRequestDeps): AuthApi {
       return { header: header.header(), enabled: store.enabled, authRevision: store.revision } satisfies AuthStatusResponse;
     },
 
-    async authenticate(req: AuthenticateRequest, signal?: Cancellation): Promise<AuthenticateResponse> {
+    async authenticate(req: AuthenticateRequest, signal?: Cancellation, creds?: Credentials): Promise<AuthenticateResponse> {
       await reads.barrier(signal);
       for (;;) {
         let checked: bigint;
@@ -116,6 +116,8 @@ export function createAuthRequests(deps: AuthRequestDeps): AuthApi {
           if (!(err instanceof EtcdError && err.kind === "AuthNotEnabled")) logger.warn({ user: req.name, err: String(err) }, "invalid authentication was requested");
           throw err;
         }
+        // etcd's proposal resolves the caller: a token sent along must be valid (it is not used).
+        await gate.identify(creds, signal);
         const result = await proposer.propose({ authenticate: { name: req.name, password: "", simpleToken: SimpleTokens.newPrefix() } }, signal);
         const resp = answer<AuthenticateResponse>(result);
         // Users, roles or passwords changed between the check and the apply: check again.
@@ -159,6 +161,10 @@ export function createAuthRequests(deps: AuthRequestDeps): AuthApi {
 
     async checkAdmin(creds, signal) {
       gate.checkAdmin(await gate.identify(creds, signal));
+    },
+
+    async checkToken(creds, signal) {
+      await gate.identify(creds, signal);
     },
   };
 }
