@@ -11,6 +11,8 @@
  *  - with JWT tokens (RS256, the same key pair on every member), a token one
  *    member issued is accepted by the others, and one issued before a
  *    permission change is refused as old until the user authenticates again.
+ * Members are counted from 1 in names and comments: member 1 is the harness's
+ * m0 (index 0), member 3 is m2.
  */
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
