@@ -6,14 +6,18 @@
  * clients over 16 connections (100k distinct keys — peak RSS is read after
  * it); linearizable range with 256 clients over 16 connections; and the last
  * two again over TLS (https client port with client-certificate auth, the
- * same certificates for both servers).
+ * same certificates for both servers), and again with auth enabled (simple
+ * tokens; every client authenticates as a user whose role may read and write
+ * the keys' prefix).
  * BENCH_ONLY=prefix,prefix runs only the rows whose names start so (tls: the
- * TLS rows); BENCH_FLAVORS=real (or ours) runs one server only, without ratios.
+ * TLS rows, auth: the auth rows); BENCH_FLAVORS=real (or ours) runs one
+ * server only, without ratios.
  */
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { repoRoot } from "../test/harness/paths.js";
 import { startServer, type Flavor } from "../test/harness/server-process.js";
+import { enableAuthForBenchUser } from "./auth-user.js";
 import { createClientTls, type ClientTls } from "./client-tls.js";
 import { runLoad, type LoadResult } from "./etcdload.js";
 
@@ -25,16 +29,20 @@ interface Workload {
   args: string[];
   /** Over the https client port, presenting a client certificate. */
   tls: boolean;
+  /** Auth enabled before the load; every client acts as a user limited to the keys' prefix. */
+  auth: boolean;
 }
 
 const put256 = ["put", "--clients", "256", "--conns", "16", "--total", String(n(100_000)), "--val-size", "256", "--key-space-size", "100000", "--warmup", String(n(5000))];
 const range256 = ["range", "--clients", "256", "--conns", "16", "--total", String(n(200_000)), "--val-size", "256", "--consistency", "l", "--warmup", String(n(10_000))];
 const allWorkloads: Workload[] = [
-  { name: "put-1-client", args: ["put", "--clients", "1", "--conns", "1", "--total", String(n(10_000)), "--val-size", "256", "--key-space-size", "100000"], tls: false },
-  { name: "put-256-clients", args: put256, tls: false },
-  { name: "range-256-clients", args: range256, tls: false },
-  { name: "tls-put-256-clients", args: put256, tls: true },
-  { name: "tls-range-256-clients", args: range256, tls: true },
+  { name: "put-1-client", args: ["put", "--clients", "1", "--conns", "1", "--total", String(n(10_000)), "--val-size", "256", "--key-space-size", "100000"], tls: false, auth: false },
+  { name: "put-256-clients", args: put256, tls: false, auth: false },
+  { name: "range-256-clients", args: range256, tls: false, auth: false },
+  { name: "tls-put-256-clients", args: put256, tls: true, auth: false },
+  { name: "tls-range-256-clients", args: range256, tls: true, auth: false },
+  { name: "auth-put-256-clients", args: put256, tls: false, auth: true },
+  { name: "auth-range-256-clients", args: range256, tls: false, auth: true },
 ];
 
 const workloads = selected(allWorkloads, process.env["BENCH_ONLY"]);
@@ -55,12 +63,13 @@ function selectedFlavors(names: string | undefined): Flavor[] {
   return (["real", "ours"] as const).filter((f) => wanted.includes(f));
 }
 
-/** Runs a workload on a fresh server; over TLS when given the run's certificates. */
+/** Runs a workload on a fresh server; over TLS when given the run's certificates; with auth on when the workload asks. */
 async function measure(flavor: Flavor, w: Workload, tls: ClientTls | undefined): Promise<LoadResult> {
   const server = await startServer({ flavor, clientTls: tls?.listener, extraArgs: ["--quota-backend-bytes", String(8 * 1024 ** 3)] });
   const target = tls ? [server.clientUrl, ...tls.loadArgs] : [server.endpoint];
   try {
-    return await runLoad([...w.args, "--endpoints", ...target, "--server-pid", String(server.pid), "--label", `${flavor}:${w.name}`]);
+    const asUser = w.auth ? await enableAuthForBenchUser(server.clientUrl) : [];
+    return await runLoad([...w.args, ...asUser, "--endpoints", ...target, "--server-pid", String(server.pid), "--label", `${flavor}:${w.name}`]);
   } finally {
     await server.stop();
   }
@@ -90,10 +99,10 @@ function report(name: string, real: LoadResult | undefined, ours: LoadResult | u
 }
 
 const tls = workloads.some((w) => w.tls) ? await createClientTls() : undefined;
-const results: { workload: string; tls: boolean; real?: LoadResult; ours?: LoadResult }[] = [];
+const results: { workload: string; tls: boolean; auth: boolean; real?: LoadResult; ours?: LoadResult }[] = [];
 try {
   for (const w of workloads) {
-    const row: (typeof results)[number] = { workload: w.name, tls: w.tls };
+    const row: (typeof results)[number] = { workload: w.name, tls: w.tls, auth: w.auth };
     for (const flavor of flavors) row[flavor] = await measure(flavor, w, w.tls ? tls : undefined);
     results.push(row);
     console.log(report(w.name, row.real, row.ours));
