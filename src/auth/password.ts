@@ -5,11 +5,17 @@
  * --bcrypt-cost never stalls other clients.
  * @module
  */
+import { Piscina } from "piscina";
+import { bcryptHash, GO_DEFAULT_COST, isWellFormedHash, MAX_COST, MIN_COST } from "./bcrypt-format.js";
+import type { PasswordTask } from "./password-worker.js";
+
+/** The worker module beside this one (dist/src/auth/password-worker.js once built). */
+const WORKER_URL = new URL("./password-worker.js", import.meta.url).href;
 
 /** etcd's default --bcrypt-cost (Go's bcrypt.DefaultCost). */
-export const DEFAULT_BCRYPT_COST = 10;
-export const MIN_BCRYPT_COST = 4;
-export const MAX_BCRYPT_COST = 31;
+export const DEFAULT_BCRYPT_COST = GO_DEFAULT_COST;
+export const MIN_BCRYPT_COST = MIN_COST;
+export const MAX_BCRYPT_COST = MAX_COST;
 
 export interface PasswordHasher {
   /** A bcrypt hash ("$2a$<cost>$…") of `password` at the configured cost. */
@@ -21,19 +27,55 @@ export interface PasswordHasher {
 }
 
 export interface PasswordHasherOptions {
+  /** bcrypt cost; outside [MIN_BCRYPT_COST, MAX_BCRYPT_COST] the default is used, as etcd does. */
   cost: number;
   /** Worker threads (default: 2). */
   threads?: number;
 }
 
-export function createPasswordHasher(_options: PasswordHasherOptions): PasswordHasher {
-  throw new Error("src/auth: not built yet");
+const DEFAULT_THREADS = 2;
+
+/**
+ * A hasher whose pool of `threads` workers starts with the first hash or
+ * verify (a server that never sees a password starts no thread) and ends
+ * with `close()`.
+ */
+export function createPasswordHasher(options: PasswordHasherOptions): PasswordHasher {
+  // etcd's NewAuthStore: a cost outside bcrypt's range falls back to the default (the flag layer warns).
+  const cost = Number.isInteger(options.cost) && options.cost >= MIN_BCRYPT_COST && options.cost <= MAX_BCRYPT_COST ? options.cost : DEFAULT_BCRYPT_COST;
+  const threads = options.threads ?? DEFAULT_THREADS;
+  let pool: Piscina<PasswordTask, string | boolean> | undefined;
+  let closed = false;
+
+  const run = (task: PasswordTask): Promise<string | boolean> => {
+    if (closed) return Promise.reject(new Error("password hasher is closed"));
+    // Threads stay up between tasks (a login burst must not pay thread start-up) and are unref'd while idle.
+    pool ??= new Piscina({ filename: WORKER_URL, minThreads: threads, maxThreads: threads, idleTimeout: Infinity });
+    return pool.run(task);
+  };
+
+  return {
+    async hash(password) {
+      return (await run({ op: "hash", password, cost })) as string;
+    },
+    async verify(password, hash) {
+      // A malformed hash needs no thread: it can never match.
+      if (!isWellFormedHash(hash)) return false;
+      return (await run({ op: "verify", password, hash })) as boolean;
+    },
+    async close() {
+      closed = true;
+      const running = pool;
+      pool = undefined;
+      await running?.destroy();
+    },
+  };
 }
 
 /**
  * Hashes on the calling thread. Only for applying an entry etcd 3.4 wrote
  * (its UserAdd and UserChangePassword carry the password, not the hash).
  */
-export function hashPasswordSync(_password: string, _cost: number): string {
-  throw new Error("src/auth: not built yet");
+export function hashPasswordSync(password: string, cost: number): string {
+  return bcryptHash(password, cost);
 }

@@ -23,14 +23,18 @@ import type { Lessor } from "../lease/index.js";
 import { KVStore } from "../storage/mvcc/index.js";
 import { CLUSTER_VERSION, SERVER_VERSION } from "../version.js";
 import type { AuthApi, ClusterApi, ElectionApi, KvApi, LeaderForwarder, LeaderLocator, LeaseApi, LockApi, MaintenanceApi } from "./api.js";
+import { AuthStore, createPasswordHasher, type AuthInfo, type PasswordHasher } from "../auth/index.js";
+import { rootCaller, type AuthApplyContext } from "./auth/apply.js";
+import { createAuthGate, type AuthGate } from "./auth/gate.js";
 import { createAuthRequests } from "./auth/requests.js";
+import { buildAuthTokens, dropAllTokens, type AuthTokens } from "./auth/tokens.js";
 import { AppliedIndex } from "./apply/applied-index.js";
 import type { ApplyResult } from "./apply/apply-result.js";
 import { Applier } from "./apply/applier.js";
 import { dispatch } from "./apply/dispatch.js";
 import { confChangeContext, snapDir, type Bootstrapped } from "./bootstrap/bootstrap.js";
 import { ServerConcurrency } from "./concurrency/index.js";
-import { DEFAULT_BATCH_INTERVAL_MS, DEFAULT_COMPACTION_BATCH_LIMIT, quotaBytes, requestTimeoutMs, ticksCovering, type ServerConfig } from "./config.js";
+import { DEFAULT_AUTH_SETTINGS, DEFAULT_BATCH_INTERVAL_MS, DEFAULT_COMPACTION_BATCH_LIMIT, quotaBytes, requestTimeoutMs, ticksCovering, type ServerConfig } from "./config.js";
 import { ServerHeader } from "./header.js";
 import { buildLessor, ServerLeases } from "./lease/wiring.js";
 import { LEASE_TICK_MS } from "./lease/settings.js";
@@ -76,6 +80,9 @@ export interface ServerDeps {
 /** Ticks without an answer before a ReadIndex round is re-sent (etcd retries every 500 ms). */
 const READ_INDEX_RETRY_TICKS = 5;
 
+/** How often expired simple tokens are swept (etcd's simpleTokenTTLKeeper checks every second). */
+const TOKEN_SWEEP_MS = 1000;
+
 /** The parts of a composed member that its owner starts, serves from, and stops. */
 export interface ComposedServer {
   memberId: bigint;
@@ -93,6 +100,11 @@ export interface ComposedServer {
   watch: WatchHub;
   membership: MembershipStore;
   alarms: AlarmStore;
+  authStore: AuthStore;
+  tokens: AuthTokens;
+  gate: AuthGate;
+  /** Hashes and checks passwords on worker threads (started on first use; closed by stop). */
+  hasher: PasswordHasher;
   applied: AppliedIndex;
   waits: WaitRegistry<ApplyResult>;
   reads: LinearizableReads;
@@ -120,6 +132,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
   // What the backend holds, read back into memory.
   const membership = new MembershipStore(backend);
   const alarms = new AlarmStore(backend);
+  const authStore = new AuthStore({ backend, logger: log("auth") });
   const applied = new AppliedIndex(boot.cindex.get().index);
   const waits = new WaitRegistry<ApplyResult>();
 
@@ -205,7 +218,23 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     onCommit: (events, rev) => watch.notify(events, rev),
   });
   const header = new ServerHeader({ memberId, clusterId, store, raft: hardState, leadership, conf, monitor });
+
+  // Who may do what: the auth store, the member's tokens, and the gate every request path asks.
+  const authSettings = config.auth ?? DEFAULT_AUTH_SETTINGS;
+  const tokens = buildAuthTokens(authSettings, clock);
+  const leaseKeys = (id: bigint): readonly Uint8Array[] | undefined => lessor.lookup(id)?.keys();
+  const gate = createAuthGate({
+    store: authStore,
+    tokens,
+    applied,
+    clock,
+    leaseKeys,
+    leaseIds: () => lessor.leases().map((l) => l.id),
+  });
+  // Its worker threads start with the first password it sees.
+  const hasher = createPasswordHasher({ cost: authSettings.bcryptCost });
   const watch: WatchHub = new WatchHub({
+    auth: gate,
     source: store,
     backend,
     header: (rev) => header.header(rev),
@@ -220,6 +249,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
   // Leases around the lessor; the way to the leader for what only it answers.
   const forwarder = deps.leaderForwarder({ leader: () => leadership.leader, clientUrls: (id) => membership.member(id)?.clientUrls ?? [] });
   const leases = new ServerLeases({
+    auth: gate,
     lessor,
     settings: config.lease,
     heartbeatIntervalMs: config.heartbeatIntervalMs,
@@ -228,7 +258,10 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     memberId,
     clock,
     logger: log("lease"),
-    propose,
+    // The keeper proposes an expired lease's revocation with no caller; it acts as
+    // root (etcd's WithRoot), or a lease with keys would never expire under auth.
+    // A client's revocation names its caller (or was refused before proposing).
+    propose: (body, signal, info?: AuthInfo) => propose(body, signal, info ?? (body.leaseRevoke !== undefined && signal === undefined ? rootCaller(authStore) : undefined)),
     readBarrier: () => reads.barrier(),
     header,
     committedIndex: () => hardState.commit,
@@ -254,12 +287,13 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     },
     restored?.snapshot?.metadata?.index ?? 0n,
   );
-  const applyContext = { kv: store, lessor, membership, alarms };
+  const authApply: AuthApplyContext = { store: authStore, tokens, leaseKeys, bcryptCost: authSettings.bcryptCost };
+  const applyContext = { kv: store, lessor, membership, alarms, auth: authApply };
   const applier = new Applier({
     cindex: boot.cindex,
     waits,
     applied,
-    dispatch: (req) => dispatch(applyContext, req),
+    dispatch: (req, index) => dispatch(applyContext, req, index),
     confChange: (cc) => conf.apply(cc),
     localRequest: (id) => proposer.takeLocal(id),
     logger: deps.logger,
@@ -272,6 +306,12 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     store,
     membership,
     alarms,
+    auth: {
+      reload: () => {
+        authStore.recover();
+        if (!authStore.enabled) dropAllTokens(tokens);
+      },
+    },
     conf,
     restoreWatchers: (revision) => watch.restore(revision),
     applied,
@@ -290,6 +330,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     currentRevision: () => store.rev,
     compactRevision: () => store.compactRev,
     keys: () => store.indexedKeys,
+    authRevision: () => authStore.revision,
     clusterVersion: () => membership.clusterVersion,
     isLearner: () => header.isLearner(),
   });
@@ -321,7 +362,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
   });
 
   // The request paths the API layer serves.
-  const kv = new KvRequests({ store, proposer, reads, header, quota, raiseNoSpace });
+  const kv = new KvRequests({ auth: gate, store, proposer, reads, header, quota, raiseNoSpace });
   const maintenance = new MaintenanceRequests({
     store,
     proposer,
@@ -335,7 +376,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     memberId,
     requestTimeoutMs: timeoutMs,
   });
-  const concurrency = new ServerConcurrency({ kv, leases: leases.api, watch, store, header, logger: log("concurrency") });
+  const concurrency = new ServerConcurrency({ auth: gate, kv, leases: leases.api, watch, store, header, logger: log("concurrency") });
   const cluster = new ClusterRequests({
     membership,
     header,
@@ -353,6 +394,8 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     promoteOnLeader: (req, signal) => forwarder.memberPromote(req, signal),
   });
 
+  const auth = createAuthRequests({ gate, store: authStore, tokens, hasher, proposer, reads, header, clock, logger: log("auth") });
+
   // Periodic duties, all on the clock.
   const readTimeoutTicks = ticksCovering(timeoutMs, config.heartbeatIntervalMs);
   const ticker = new Ticker(clock)
@@ -363,6 +406,9 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     })
     .every(LEASE_TICK_MS, () => leases.tick())
     .every(config.electionTimeoutMs, () => monitor.check())
+    .every(TOKEN_SWEEP_MS, () => {
+      if (tokens.kind === "simple") tokens.simple.expire(clock.nowMs());
+    })
     .every(config.backendBatchIntervalMs || DEFAULT_BATCH_INTERVAL_MS, () => {
       backend.commit().catch(fail);
     });
@@ -397,6 +443,10 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     watch,
     membership,
     alarms,
+    authStore,
+    tokens,
+    gate,
+    hasher,
     applied,
     waits,
     reads,
@@ -407,7 +457,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     removal,
     fatal,
     knownMembers,
-    api: { kv, maintenance, cluster, lease: leases.api, lock: concurrency.lock, election: concurrency.election, auth: createAuthRequests({}) },
+    api: { kv, maintenance, cluster, lease: leases.api, lock: concurrency.lock, election: concurrency.election, auth },
   };
 }
 

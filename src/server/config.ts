@@ -4,7 +4,7 @@
  * onto this. Durations are milliseconds, sizes bytes.
  * @module
  */
-import type { AuthTokenSpec } from "../auth/index.js";
+import { DEFAULT_BCRYPT_COST, DEFAULT_SIMPLE_TOKEN_TTL_SECONDS, type AuthTokenSpec } from "../auth/index.js";
 import type { TlsClientSettings, TlsServerSettings } from "../tls/index.js";
 
 export interface InitialMember {
@@ -85,6 +85,13 @@ export interface AuthSettings {
   /** --bcrypt-cost (4–31). */
   readonly bcryptCost: number;
 }
+
+/** etcd's defaults: simple tokens living 300 s after their last use, bcrypt cost 10. */
+export const DEFAULT_AUTH_SETTINGS: AuthSettings = Object.freeze({
+  token: Object.freeze({ kind: "simple" as const }),
+  simpleTokenTtlMs: DEFAULT_SIMPLE_TOKEN_TTL_SECONDS * 1000,
+  bcryptCost: DEFAULT_BCRYPT_COST,
+});
 
 export const DEFAULT_QUOTA_BYTES = 2 * 1024 * 1024 * 1024;
 export const DEFAULT_BATCH_INTERVAL_MS = 100;

@@ -128,3 +128,80 @@ test("a member with peer TLS serves its peer port over https to holders of a pee
     rmSync(pkiDir, { recursive: true, force: true });
   }
 });
+
+test("auth enabled through the Auth request paths survives a restart: users, roles, permissions, passwords and the enabled flag", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
+  const config: ServerConfig = { ...singleMember(dataDir), auth: { token: { kind: "simple" }, simpleTokenTtlMs: 300_000, bcryptCost: 4 } };
+  const deps = { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding };
+  const isKind = (kind: string) => (err: unknown) => err instanceof EtcdError && err.kind === kind;
+  let revision: bigint;
+  let server = await EtcdServer.start(config, deps);
+  try {
+    await server.auth.userAdd({ name: "root", password: "rootpw", hashedPassword: "", options: undefined });
+    await server.auth.userGrantRole({ user: "root", role: "root" });
+    await server.auth.roleAdd({ name: "reader" });
+    await server.auth.roleGrantPermission({ name: "reader", perm: { permType: 0, key: b("a"), rangeEnd: b("b") } });
+    await server.auth.userAdd({ name: "alice", password: "alicepw", hashedPassword: "", options: undefined });
+    await server.auth.userGrantRole({ user: "alice", role: "reader" });
+    await server.auth.authEnable({});
+    await assert.rejects(server.auth.userList({}), isKind("UserEmpty"));
+    const { token } = await server.auth.authenticate({ name: "root", password: "rootpw" });
+    const status = await server.auth.authStatus({}, undefined, { token, commonName: undefined });
+    assert.equal(status.enabled, true);
+    revision = status.authRevision;
+  } finally {
+    await server.stop();
+  }
+
+  server = await EtcdServer.start(config, deps);
+  try {
+    await assert.rejects(server.auth.authenticate({ name: "alice", password: "wrong" }), isKind("AuthFailed"));
+    const alice = { token: (await server.auth.authenticate({ name: "alice", password: "alicepw" })).token, commonName: undefined };
+    const status = await server.auth.authStatus({}, undefined, alice);
+    assert.deepEqual([status.enabled, status.authRevision], [true, revision]);
+    assert.deepEqual((await server.auth.userGet({ name: "alice" }, undefined, alice)).roles, ["reader"]);
+    const perms = (await server.auth.roleGet({ role: "reader" }, undefined, alice)).perm;
+    assert.deepEqual(perms.map((p) => [p.permType, String(p.key), String(p.rangeEnd)]), [[0, "a", "b"]]);
+    await assert.rejects(server.auth.userList({}, undefined, alice), isKind("PermissionDenied"));
+    const root = { token: (await server.auth.authenticate({ name: "root", password: "rootpw" })).token, commonName: undefined };
+    assert.deepEqual((await server.auth.userList({}, undefined, root)).users, ["alice", "root"]);
+    await server.auth.authDisable({}, undefined, root);
+    assert.equal((await server.auth.authStatus({})).enabled, false);
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});
+
+test("with auth on, requests act as their caller, and a lease with keys still expires (the member revokes it as root)", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
+  const clock = new ManualClock();
+  const config: ServerConfig = { ...singleMember(dataDir), auth: { token: { kind: "simple" }, simpleTokenTtlMs: 300_000, bcryptCost: 4 } };
+  const server = await EtcdServer.start(config, { logger: nullLogger, clock, random: new SeededRandom(7), leaderForwarder: () => noForwarding });
+  const isKind = (kind: string) => (err: unknown) => err instanceof EtcdError && err.kind === kind;
+  const put = (key: string, lease = 0n) => ({ key: b(key), value: b("v"), lease, prevKv: false, ignoreValue: false, ignoreLease: false });
+  try {
+    await server.auth.userAdd({ name: "root", password: "rootpw", hashedPassword: "", options: undefined });
+    await server.auth.userGrantRole({ user: "root", role: "root" });
+    await server.auth.roleAdd({ name: "reader" });
+    await server.auth.roleGrantPermission({ name: "reader", perm: { permType: 0, key: b("a"), rangeEnd: b("b") } });
+    await server.auth.userAdd({ name: "alice", password: "alicepw", hashedPassword: "", options: undefined });
+    await server.auth.userGrantRole({ user: "alice", role: "reader" });
+    await server.auth.authEnable({});
+    const root = { token: (await server.auth.authenticate({ name: "root", password: "rootpw" })).token, commonName: undefined };
+    const alice = { token: (await server.auth.authenticate({ name: "alice", password: "alicepw" })).token, commonName: undefined };
+
+    await server.kv.put(put("a1"), undefined, root);
+    assert.equal((await server.kv.range(rangeOne("a1"), undefined, alice)).count, 1n);
+    await assert.rejects(server.kv.put(put("a1"), undefined, alice), isKind("PermissionDenied"));
+    await assert.rejects(server.kv.put(put("a1")), isKind("UserEmpty"));
+
+    const { ID } = await server.lease.grant({ ID: 0n, TTL: 5n }, undefined, root);
+    await server.kv.put(put("a2", ID), undefined, root);
+    for (let i = 0; i < 70; i++) clock.advance(100);
+    await until(async () => (await server.kv.range(rangeOne("a2"), undefined, root)).count === 0n, "the expired lease's key to go");
+  } finally {
+    await server.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

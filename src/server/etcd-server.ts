@@ -111,6 +111,7 @@ export class EtcdServer implements HeaderSource {
     await p.snapshots.idle();
     p.waits.cancelAll(new EtcdError("Stopped"));
     p.reads.failAll(new EtcdError("Stopped"));
+    await p.hasher.close();
     await p.store.close();
     await p.boot.backend.close();
     await p.boot.wal.close();

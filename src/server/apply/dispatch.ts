@@ -15,6 +15,7 @@ import * as ops from "../txn/index.js";
 import type { Lessor } from "../../lease/index.js";
 import { applyLease, isLeaseRequest } from "../lease/apply.js";
 import type { ApplyResult } from "./apply-result.js";
+import { applyAuthRequest, isAuthRequest, refusedByAuth, type AuthApplyContext } from "../auth/apply.js";
 
 export interface DispatchContext {
   kv: KVStore;
@@ -22,6 +23,8 @@ export interface DispatchContext {
   lessor: Lessor;
   membership: MembershipStore;
   alarms: AlarmStore;
+  /** The auth store and tokens: writes are checked against the entry's caller, Auth requests applied. */
+  auth: AuthApplyContext;
 }
 
 function attempt(fn: () => unknown): ApplyResult {
@@ -34,9 +37,13 @@ function attempt(fn: () => unknown): ApplyResult {
   }
 }
 
-export function dispatch(ctx: DispatchContext, req: LocalRequest): ApplyResult {
+/** Applies `req`, the entry at raft index `index` (a simple token issued by it is named after it). */
+export function dispatch(ctx: DispatchContext, req: LocalRequest, index: bigint): ApplyResult {
   const refused = refusedByAlarm(ctx.alarms, req);
   if (refused !== undefined) return { ok: false, error: new EtcdError(refused) };
+  if (isAuthRequest(req)) return applyAuthRequest(ctx.auth, req, index);
+  const denied = refusedByAuth(ctx.auth, req);
+  if (denied !== undefined) return { ok: false, error: denied };
   if (isLeaseRequest(req)) return applyLease({ lessor: ctx.lessor, revision: () => ctx.kv.rev }, req);
   if (req.put) {
     const r = req.put;

@@ -7,17 +7,28 @@
  * their proposal and are checked again when applied (src/server/auth/apply.ts).
  * @module
  */
-import type { AuthInfo, AuthStore } from "../../auth/index.js";
+import { SimpleTokens, type AuthInfo, type AuthStore } from "../../auth/index.js";
 import type { TxnRequest } from "../../gen/etcdserverpb/rpc.js";
+import type { Clock } from "../../pkg/clock.js";
+import { EtcdError } from "../../pkg/errors.js";
 import type { Cancellation } from "../api.js";
+import { canceledByClient } from "../proposals/proposer.js";
+import { checkLeaseRead, checkLeaseWrite, checkTxn, type PermissionSource } from "./checks.js";
 import type { Credentials } from "./credentials.js";
+import type { AuthTokens } from "./tokens.js";
 
 export type LeaseAccess = "read" | "write";
 
-const NOT_BUILT = "src/server/auth: not built yet";
-
 export interface AuthGateDeps {
   store: AuthStore;
+  tokens: AuthTokens;
+  /** The applied index: a simple token names the entry that issued it, which this member may not have applied yet. */
+  applied: {
+    readonly value: bigint;
+    waitUnless(index: bigint, signal: Cancellation, onCancel: () => Error): Promise<void>;
+  };
+  /** JWT expiry is wall-clock time (the claim is a Unix time, checked by every member). */
+  clock: Pick<Clock, "wallMs">;
   /** The keys attached to a lease, or undefined when it does not exist. */
   leaseKeys(id: bigint): readonly Uint8Array[] | undefined;
   /** Every live lease's id (for LeaseLeases). */
@@ -68,7 +79,73 @@ export const AUTH_OFF: AuthGate = Object.freeze({
   onChange: () => () => {},
 });
 
-/** The gate over the auth store and the lessor's keys (the deps grow what resolving tokens needs). */
-export function createAuthGate(_deps: AuthGateDeps): AuthGate {
-  throw new Error(NOT_BUILT);
+/** A signal that never aborts, for a caller that passed none. */
+const NEVER: Cancellation = Object.freeze({ aborted: false, addEventListener: () => {}, removeEventListener: () => {} });
+
+/** The gate over the auth store, the member's tokens and the lessor's keys. */
+export function createAuthGate(deps: AuthGateDeps): AuthGate {
+  const { store, tokens, applied, clock } = deps;
+  const src: PermissionSource = { store, leaseKeys: (id) => deps.leaseKeys(id) };
+
+  const simpleUser = (token: string): AuthInfo => {
+    const username = tokens.kind === "simple" ? tokens.simple.lookup(token) : undefined;
+    if (username === undefined) throw new EtcdError("InvalidAuthToken");
+    return { username, revision: store.revision };
+  };
+
+  const fromToken = (token: string, signal: Cancellation | undefined): AuthInfo | Promise<AuthInfo> => {
+    if (tokens.kind === "jwt") {
+      const info = tokens.jwt.verify(token, clock.wallMs());
+      if (info === undefined) throw new EtcdError("InvalidAuthToken");
+      return info;
+    }
+    const index = SimpleTokens.indexOf(token);
+    if (index === undefined) throw new EtcdError("InvalidAuthToken");
+    if (index <= applied.value) return simpleUser(token);
+    // Issued by an entry this member has not applied yet (the client logged in through a faster member).
+    return applied.waitUnless(index, signal ?? NEVER, canceledByClient).then(() => simpleUser(token));
+  };
+
+  /** etcd's rule for lease checks: auth off passes; with it on, someone must be named. */
+  const named = (info: AuthInfo | undefined): boolean => {
+    if (!store.enabled) return false;
+    if (info === undefined) throw new EtcdError("UserEmpty");
+    return true;
+  };
+
+  return {
+    get enabled() {
+      return store.enabled;
+    },
+    get revision() {
+      return store.revision;
+    },
+    identify(creds, signal) {
+      if (creds === undefined || !store.enabled) return undefined;
+      if (creds.token !== undefined) return fromToken(creds.token, signal);
+      if (creds.commonName !== undefined && creds.commonName !== "") return { username: creds.commonName, revision: store.revision };
+      return undefined;
+    },
+    checkRange(info, key, rangeEnd) {
+      store.checkRange(info, key, rangeEnd);
+    },
+    checkTxn(info, txn) {
+      if (store.enabled) checkTxn(src, info, txn);
+    },
+    checkAdmin(info) {
+      store.checkAdmin(info);
+    },
+    checkLeaseKeys(info, id, access) {
+      if (!named(info)) return;
+      if (access === "write") checkLeaseWrite(src, info, id);
+      else checkLeaseRead(src, info, id);
+    },
+    checkAllLeases(info) {
+      if (!named(info) || store.isAdmin(info)) return;
+      for (const id of deps.leaseIds()) checkLeaseRead(src, info, id);
+    },
+    onChange(listener) {
+      return store.onChange(listener);
+    },
+  };
 }

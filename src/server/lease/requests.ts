@@ -4,14 +4,23 @@
  * positive int63 id when the client left it 0); keepalive and TimeToLive
  * are answered by the leader's lessor once the leader has applied what it
  * committed; the lease list is local.
+ *
+ * Auth: grant and revoke are proposed with their caller (applying checks a
+ * revoke against the lease's keys, as etcd's authApplier does); with auth
+ * on, keepalive, TimeToLive and the lease list need a caller and check the
+ * keys of the leases they touch on this member, as newer etcd does
+ * (checkLeaseRenew, checkLeaseTimeToLive, checkLeaseLeases) — etcd 3.4
+ * checks none of them.
  * @module
  */
-import type { AuthGate } from "../auth/gate.js";
+import type { AuthInfo } from "../../auth/index.js";
+import { AUTH_OFF, type AuthGate } from "../auth/gate.js";
 import type {
   LeaseGrantRequest,
   LeaseGrantResponse,
   LeaseKeepAliveRequest,
   LeaseKeepAliveResponse,
+  LeaseLeasesRequest,
   LeaseLeasesResponse,
   LeaseRevokeRequest,
   LeaseRevokeResponse,
@@ -23,7 +32,7 @@ import type { Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { IdGenerator } from "../../pkg/id-generator.js";
 import { FOREVER_TTL_SECONDS, type Lessor } from "../../lease/index.js";
-import type { HeaderSource, LeaderForwarder, LeaseApi } from "../api.js";
+import type { Credentials, HeaderSource, LeaderForwarder, LeaseApi } from "../api.js";
 import type { ApplyResult } from "../apply/apply-result.js";
 import type { LeaseKeeper } from "./keeper.js";
 import type { RaftRequestBody } from "../proposals/proposer.js";
@@ -43,7 +52,8 @@ export interface LeaseRequestDeps {
   auth?: AuthGate;
   lessor: Lessor;
   keeper: LeaseKeeper;
-  propose(body: RaftRequestBody, signal?: AbortSignal): Promise<ApplyResult>;
+  /** Proposes `body` as `auth` (the resolved caller, absent with auth off). */
+  propose(body: RaftRequestBody, signal?: AbortSignal, auth?: AuthInfo): Promise<ApplyResult>;
   header: HeaderSource;
   ids: IdGenerator;
   quota: Quota;
@@ -60,12 +70,14 @@ export interface LeaseRequestDeps {
 
 export class LeaseRequests implements LeaseApi {
   readonly #deps: LeaseRequestDeps;
+  readonly #auth: AuthGate;
 
   constructor(deps: LeaseRequestDeps) {
     this.#deps = deps;
+    this.#auth = deps.auth ?? AUTH_OFF;
   }
 
-  async grant(req: LeaseGrantRequest, signal?: AbortSignal): Promise<LeaseGrantResponse> {
+  async grant(req: LeaseGrantRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseGrantResponse> {
     const d = this.#deps;
     if (!d.quota.available(LEASE_OVERHEAD)) {
       await d.raiseNoSpace();
@@ -73,24 +85,42 @@ export class LeaseRequests implements LeaseApi {
     }
     let id = req.ID;
     while (id === 0n) id = d.ids.next() & INT63_MASK;
-    const resp = await this.#write<LeaseGrantResponse>({ leaseGrant: { ID: id, TTL: req.TTL } }, signal);
+    const resp = await this.#write<LeaseGrantResponse>({ leaseGrant: { ID: id, TTL: req.TTL } }, signal, creds);
     return resp;
   }
 
-  async revoke(req: LeaseRevokeRequest, signal?: AbortSignal): Promise<LeaseRevokeResponse> {
-    return this.#write<LeaseRevokeResponse>({ leaseRevoke: { ID: req.ID } }, signal);
+  async revoke(req: LeaseRevokeRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseRevokeResponse> {
+    return this.#write<LeaseRevokeResponse>({ leaseRevoke: { ID: req.ID } }, signal, creds);
   }
 
-  async keepAlive(req: LeaseKeepAliveRequest, signal?: AbortSignal): Promise<LeaseKeepAliveResponse> {
+  async keepAlive(req: LeaseKeepAliveRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseKeepAliveResponse> {
     // The header is taken before renewing: its revision is then never above
     // a revision at which the lease was already revoked.
     const header = this.#deps.header.header();
-    const ttl = await this.#renew(req.ID, signal);
+    const auth = this.#auth;
+    let check: (() => void) | undefined;
+    if (auth.enabled) {
+      const who = auth.identify(creds, signal);
+      const info = who instanceof Promise ? await who : who;
+      // Write permission on every key of the lease, checked right before renewing or forwarding (etcd's checkLeaseRenew).
+      check = () => this.#checkStable(() => auth.checkLeaseKeys(info, req.ID, "write"));
+    }
+    const ttl = await this.#renew(req.ID, signal, check);
     return { header, ID: req.ID, TTL: ttl };
   }
 
-  async timeToLive(req: LeaseTimeToLiveRequest, signal?: AbortSignal): Promise<LeaseTimeToLiveResponse> {
+  async timeToLive(req: LeaseTimeToLiveRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseTimeToLiveResponse> {
     const d = this.#deps;
+    const auth = this.#auth;
+    let checkedAt = auth.revision;
+    if (auth.enabled) {
+      const who = auth.identify(creds, signal);
+      const info = who instanceof Promise ? await who : who;
+      if (info === undefined) throw new EtcdError("UserEmpty");
+      checkedAt = auth.revision;
+      // Only the keys are protected: without them the answer shows no key (etcd checks only when keys are asked for).
+      if (req.keys) auth.checkLeaseKeys(info, req.ID, "read");
+    }
     const answer = await this.#onLeader(
       signal,
       async () => {
@@ -103,20 +133,40 @@ export class LeaseRequests implements LeaseApi {
       },
       (forwarder, s) => forwarder.timeToLive(req, s),
     );
+    // The keys were checked before the answer was fetched: a change of the auth store since may have revoked that permission.
+    if (req.keys && auth.enabled && auth.revision !== checkedAt) throw new EtcdError("AuthOldRevision");
     const resp: LeaseTimeToLiveResponse = answer ?? { header: undefined, ID: req.ID, TTL: -1n, grantedTTL: 0n, keys: [] };
     resp.header = d.header.header();
     return resp;
   }
 
-  async leases(): Promise<LeaseLeasesResponse> {
+  async leases(_req?: LeaseLeasesRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseLeasesResponse> {
+    const auth = this.#auth;
+    if (auth.enabled) {
+      const who = auth.identify(creds, signal);
+      const info = who instanceof Promise ? await who : who;
+      this.#checkStable(() => auth.checkAllLeases(info));
+    }
     return { header: this.#deps.header.header(), leases: this.#deps.lessor.leases().map((l) => ({ ID: l.id })) };
   }
 
-  /** The renewed TTL; 0 when the lease does not exist (or expired while we waited). */
-  async #renew(id: bigint, signal: AbortSignal | undefined): Promise<bigint> {
+  /** Runs a check of the auth store and refuses with AuthOldRevision if the store changed meanwhile (etcd's checkLease* end so). */
+  #checkStable(check: () => void): void {
+    const before = this.#auth.revision;
+    check();
+    if (this.#auth.revision !== before) throw new EtcdError("AuthOldRevision");
+  }
+
+  /**
+   * The renewed TTL; 0 when the lease does not exist (or expired while we
+   * waited). `check` (auth on) runs right before the lessor renews or the
+   * renewal is sent to the leader.
+   */
+  async #renew(id: bigint, signal: AbortSignal | undefined, check?: () => void): Promise<bigint> {
     const d = this.#deps;
     // The common case needs no waiting at all.
     if (d.keeper.isLeader && d.lessor.isPrimary && d.appliedIndex() >= d.committedIndex()) {
+      check?.();
       const r = d.lessor.renew(id);
       if (r.kind === "renewed") return BigInt(r.ttl);
       const reason = r.kind === "failed" ? r.reason : await r.outcome;
@@ -126,6 +176,7 @@ export class LeaseRequests implements LeaseApi {
     const ttl = await this.#onLeader(
       signal,
       async () => {
+        check?.();
         const r = d.lessor.renew(id);
         if (r.kind === "renewed") return BigInt(r.ttl);
         const reason = r.kind === "failed" ? r.reason : await r.outcome;
@@ -133,7 +184,10 @@ export class LeaseRequests implements LeaseApi {
         // Stepped down while waiting: the retry loop finds the new leader.
         throw new EtcdError("NotLeader");
       },
-      (forwarder, s) => forwarder.renew(id, s),
+      (forwarder, s) => {
+        check?.();
+        return forwarder.renew(id, s);
+      },
     );
     return ttl;
   }
@@ -186,8 +240,15 @@ export class LeaseRequests implements LeaseApi {
     await d.waitApplied(committed);
   }
 
-  async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: AbortSignal): Promise<T> {
-    const result = await this.#deps.propose(body, signal);
+  async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: AbortSignal, creds?: Credentials): Promise<T> {
+    const auth = this.#auth;
+    let info: AuthInfo | undefined;
+    if (auth.enabled) {
+      // Resolved here so an invalid token is refused before anything is proposed.
+      const who = auth.identify(creds, signal);
+      info = who instanceof Promise ? await who : who;
+    }
+    const result = await this.#deps.propose(body, signal, info);
     if (!result.ok) throw result.error;
     const resp = result.response as T;
     const revision = resp.header?.revision;

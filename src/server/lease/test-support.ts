@@ -5,6 +5,8 @@
  * by production code.
  * @module
  */
+import type { AuthInfo } from "../../auth/index.js";
+import type { AuthGate } from "../auth/gate.js";
 import type { InternalRaftRequest } from "../../gen/etcdserverpb/raft_internal.js";
 import type { ResponseHeader } from "../../gen/etcdserverpb/rpc.js";
 import { ManualClock } from "../../pkg/clock.js";
@@ -17,7 +19,7 @@ import { KVStore } from "../../storage/mvcc/kvstore.js";
 import type { ApplyResult } from "../apply/apply-result.js";
 import { applyLease, isLeaseRequest } from "./apply.js";
 import { LeaseKeeper } from "./keeper.js";
-import { LeaseRequests } from "./requests.js";
+import { LeaseRequests, type LeaseForwarder } from "./requests.js";
 import type { RaftRequestBody } from "../proposals/proposer.js";
 import { Quota } from "../maintenance/quota.js";
 
@@ -34,6 +36,10 @@ export interface LeaseRigOptions {
   checkpointIntervalMs?: number;
   quotaBytes?: number;
   requestTimeoutMs?: number;
+  /** The auth gate the request paths ask (AUTH_OFF when absent). */
+  auth?: AuthGate;
+  /** How this member reaches the leader when it is not the leader. */
+  forwarder?: LeaseForwarder;
 }
 
 export const RIG_EXTEND_MS = 1000;
@@ -46,6 +52,8 @@ export class LeaseRig {
   readonly keeper: LeaseKeeper;
   readonly requests: LeaseRequests;
   readonly proposals: RaftRequestBody[] = [];
+  /** The caller each proposal was made as (undefined with auth off). */
+  readonly proposedAs: (AuthInfo | undefined)[] = [];
   readonly held: Held[] = [];
   hold: boolean;
   noSpaceRaised = 0;
@@ -80,9 +88,11 @@ export class LeaseRig {
       hasLeader: () => this.hasLeader,
     };
     this.requests = new LeaseRequests({
+      ...(options.auth !== undefined ? { auth: options.auth } : {}),
+      ...(options.forwarder !== undefined ? { forwarder: options.forwarder } : {}),
       lessor: this.lessor,
       keeper: this.keeper,
-      propose: (body) => this.propose(body),
+      propose: (body, _signal, auth) => this.propose(body, auth),
       header,
       ids: new IdGenerator(0xabcdn, this.clock.wallMs()),
       quota: new Quota(options.quotaBytes ?? -1, () => 1_000_000),
@@ -104,8 +114,9 @@ export class LeaseRig {
     await settle();
   }
 
-  propose(body: RaftRequestBody): Promise<ApplyResult> {
+  propose(body: RaftRequestBody, auth?: AuthInfo): Promise<ApplyResult> {
     this.proposals.push(body);
+    this.proposedAs.push(auth);
     if (!this.hold) return Promise.resolve(this.apply(body));
     return new Promise((resolve, reject) => this.held.push({ body, resolve, reject }));
   }

@@ -7,6 +7,7 @@
  * request paths around it.
  * @module
  */
+import type { AuthInfo } from "../../auth/index.js";
 import type { AuthGate } from "../auth/gate.js";
 import type { Clock } from "../../pkg/clock.js";
 import { EtcdError } from "../../pkg/errors.js";
@@ -75,7 +76,8 @@ export interface ServerLeasesDeps extends LeaseTiming {
   memberId: bigint;
   clock: Clock;
   logger: Logger;
-  propose(body: RaftRequestBody, signal?: AbortSignal): Promise<ApplyResult>;
+  /** Proposes `body` as `auth` (the resolved caller, absent with auth off). */
+  propose(body: RaftRequestBody, signal?: AbortSignal, auth?: AuthInfo): Promise<ApplyResult>;
   /** A linearizable read barrier: resolves once everything committed before the call is applied. */
   readBarrier(): Promise<void>;
   header: HeaderSource;
@@ -107,6 +109,7 @@ export class ServerLeases {
     });
     if (settings.checkpoint) this.lessor.setCheckpointer((checkpoints) => this.keeper.proposeCheckpoints(checkpoints));
     this.api = new LeaseRequests({
+      ...(deps.auth !== undefined ? { auth: deps.auth } : {}),
       lessor: this.lessor,
       keeper: this.keeper,
       propose: deps.propose,

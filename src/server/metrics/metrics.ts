@@ -57,6 +57,7 @@ export class ServerMetrics {
   readonly pendingEventsTotal = new Gauge({ name: "etcd_debugging_mvcc_pending_events_total", help: "Total number of pending events to be sent.", registers: [this.registry] });
   readonly leaseGranted = new Counter({ name: "etcd_debugging_lease_granted_total", help: "The total number of granted leases.", registers: [this.registry] });
   readonly leaseRevoked = new Counter({ name: "etcd_debugging_lease_revoked_total", help: "The total number of revoked leases.", registers: [this.registry] });
+  readonly authRevision = new Gauge({ name: "etcd_debugging_auth_revision", help: "The current revision of auth store.", registers: [this.registry] });
   readonly leaseRenewed = new Counter({ name: "etcd_debugging_lease_renewed_total", help: "The number of renewed leases seen by the leader.", registers: [this.registry] });
 
   // grpc_server_* (go-grpc-prometheus names, as etcd exports them)

@@ -22,6 +22,7 @@ test("scrape-time values come from the view; events are recorded as they happen"
     currentRevision: () => live.rev,
     compactRevision: () => live.compact,
     keys: () => live.keys,
+    authRevision: () => 3n,
     clusterVersion: () => live.cluster,
     isLearner: () => false,
   };
@@ -36,6 +37,7 @@ test("scrape-time values come from the view; events are recorded as they happen"
   assert.equal(value(text, "etcd_debugging_mvcc_current_revision"), "42");
   assert.equal(value(text, "etcd_debugging_mvcc_compact_revision"), "0");
   assert.equal(value(text, "etcd_debugging_mvcc_keys_total"), "7");
+  assert.equal(value(text, "etcd_debugging_auth_revision"), "3");
   assert.equal(value(text, "etcd_server_quota_backend_bytes"), "1024");
   assert.match(text, /etcd_server_id\{server_id="8e9e05c52164694d"\} 1/);
   assert.match(text, /etcd_cluster_version\{cluster_version="3.6"\} 1/);

@@ -28,6 +28,8 @@ export interface MetricsView {
   /** -1 when never compacted. */
   compactRevision(): bigint;
   keys(): number;
+  /** The auth store's revision (etcd_debugging_auth_revision). */
+  authRevision(): bigint;
   clusterVersion(): string | undefined;
   isLearner(): boolean;
 }
@@ -78,6 +80,7 @@ export class ServerInstruments {
     const compacted = v.compactRevision();
     m.compactRevision.set(compacted < 0n ? 0 : Number(compacted));
     m.keysTotal.set(v.keys());
+    m.authRevision.set(Number(v.authRevision()));
     m.isLearner.set(v.isLearner() ? 1 : 0);
     const cluster = v.clusterVersion();
     if (cluster !== this.#clusterVersion) {

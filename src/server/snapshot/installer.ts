@@ -2,7 +2,7 @@
  * Installs a snapshot the leader sent: its database replaces the backend in
  * place, then everything kept in memory is rebuilt from it — leases before
  * keys (so leased keys re-attach), membership, alarms, the consistent
- * index, raft's configuration — watchers catch up from the new store, and
+ * index, raft's configuration, the auth store — watchers catch up from the new store, and
  * the peer set follows the new membership.
  * @module
  */
@@ -10,7 +10,7 @@ import type { ConfState, Snapshot } from "../../gen/raftpb/raft.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { SnapshotFiles } from "../../storage/backend/index.js";
 
-/** Something rebuilt from the backend after it was replaced (lessor, membership, alarms). */
+/** Something rebuilt from the backend after it was replaced (lessor, membership, alarms, auth). */
 interface Reloadable {
   reload(): void;
 }
@@ -27,6 +27,8 @@ export interface SnapshotInstallerDeps {
   store: { readonly rev: bigint; compactionIdle(): Promise<void>; restore(): void };
   membership: Reloadable;
   alarms: Reloadable;
+  /** Users, roles, permissions and the enabled flag; tokens go if the snapshot has auth off. */
+  auth: Reloadable;
   /** Raft's configuration holder (the conf-change applier). */
   conf: { readonly confState: ConfState; reset(confState: ConfState): void };
   /** Watchers synced up to `revision` catch up from the new store. */
@@ -58,6 +60,7 @@ export class SnapshotInstaller {
     d.store.restore();
     d.membership.reload();
     d.alarms.reload();
+    d.auth.reload();
     d.conf.reset(snapshot.metadata?.confState ?? d.conf.confState);
     d.restoreWatchers(before);
     d.applied.advance(applied.index > index ? applied.index : index);

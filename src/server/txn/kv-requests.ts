@@ -2,9 +2,17 @@
  * The KV request paths: reads are served from the local store (after a
  * ReadIndex barrier unless serializable); writes are proposed and answered
  * with their apply result.
+ *
+ * Auth (etcd's doSerialize and raftRequest): a read resolves its caller
+ * after the barrier and is checked against the permissions it is
+ * linearized after, then read; a write resolves its caller and proposes
+ * with it, and applying checks it (Compact is not permission-checked, as
+ * in etcd). An invalid token is refused before anything is read or
+ * proposed. With auth off none of this runs: one flag read.
  * @module
  */
-import type { AuthGate } from "../auth/gate.js";
+import type { AuthInfo } from "../../auth/index.js";
+import { AUTH_OFF, type AuthGate } from "../auth/gate.js";
 import type {
   CompactionRequest,
   CompactionResponse,
@@ -20,7 +28,7 @@ import type {
 } from "../../gen/etcdserverpb/rpc.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
-import type { Cancellation, HeaderSource, KvApi } from "../api.js";
+import type { Cancellation, Credentials, HeaderSource, KvApi } from "../api.js";
 import { canceledByClient, type Proposer, type RaftRequestBody } from "../proposals/proposer.js";
 import type { LinearizableReads } from "../proposals/read-index.js";
 import * as ops from "./index.js";
@@ -40,44 +48,58 @@ export interface KvDeps {
 
 export class KvRequests implements KvApi {
   readonly #deps: KvDeps;
+  readonly #auth: AuthGate;
 
   constructor(deps: KvDeps) {
     this.#deps = deps;
+    this.#auth = deps.auth ?? AUTH_OFF;
   }
 
-  async range(req: RangeRequest, signal?: Cancellation): Promise<RangeResponse> {
+  async range(req: RangeRequest, signal?: Cancellation, creds?: Credentials): Promise<RangeResponse> {
     // A client that already gave up gets no ReadIndex round and no store read (a large range is costly).
     if (signal?.aborted === true) throw canceledByClient();
     if (!req.serializable) await this.#deps.reads.barrier(signal);
-    const resp = ops.range(this.#deps.store, req);
-    resp.header = this.#fill(resp.header);
+    const auth = this.#auth;
+    if (!auth.enabled) return this.#range(req);
+    const who = auth.identify(creds, signal);
+    const info = who instanceof Promise ? await who : who;
+    auth.checkRange(info, req.key, req.rangeEnd);
+    const resp = this.#range(req);
+    this.#checkUnchanged(info);
     return resp;
   }
 
-  async put(req: PutRequest, signal?: Cancellation): Promise<PutResponse> {
+  async put(req: PutRequest, signal?: Cancellation, creds?: Credentials): Promise<PutResponse> {
     await this.#admit(costOfPut(req));
-    return this.#write<PutResponse>({ put: req }, signal);
+    return this.#write<PutResponse>({ put: req }, signal, creds);
   }
 
-  async deleteRange(req: DeleteRangeRequest, signal?: Cancellation): Promise<DeleteRangeResponse> {
-    return this.#write<DeleteRangeResponse>({ deleteRange: req }, signal);
+  async deleteRange(req: DeleteRangeRequest, signal?: Cancellation, creds?: Credentials): Promise<DeleteRangeResponse> {
+    return this.#write<DeleteRangeResponse>({ deleteRange: req }, signal, creds);
   }
 
-  async txn(req: TxnRequest, signal?: Cancellation): Promise<TxnResponse> {
+  async txn(req: TxnRequest, signal?: Cancellation, creds?: Credentials): Promise<TxnResponse> {
     await this.#admit(costOfTxn(req));
     // A txn that only reads is served like a range (etcd does the same).
     if (ops.isReadOnlyTxn(req)) {
       if (signal?.aborted === true) throw canceledByClient();
       if (!ops.isSerializableTxn(req)) await this.#deps.reads.barrier(signal);
-      const resp = ops.txn(this.#deps.store, req, ops.NO_LEASES);
-      resp.header = this.#fill(resp.header);
+      const auth = this.#auth;
+      if (!auth.enabled) return this.#readTxn(req);
+      const who = auth.identify(creds, signal);
+      const info = who instanceof Promise ? await who : who;
+      auth.checkTxn(info, req);
+      const resp = this.#readTxn(req);
+      this.#checkUnchanged(info);
       return resp;
     }
-    return this.#write<TxnResponse>({ txn: req }, signal);
+    return this.#write<TxnResponse>({ txn: req }, signal, creds);
   }
 
-  async compact(req: CompactionRequest, signal?: Cancellation): Promise<CompactionResponse> {
-    const result = await this.#deps.proposer.propose({ compaction: req }, signal);
+  async compact(req: CompactionRequest, signal?: Cancellation, creds?: Credentials): Promise<CompactionResponse> {
+    const who = this.#caller(creds, signal);
+    const info = who instanceof Promise ? await who : who;
+    const result = await this.#deps.proposer.propose({ compaction: req }, signal, info);
     if (!result.ok) throw result.error;
     if (req.physical && result.physical) await result.physical;
     const resp = result.response as CompactionResponse;
@@ -92,8 +114,37 @@ export class KvRequests implements KvApi {
     throw new EtcdError("NoSpace");
   }
 
-  async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: Cancellation): Promise<T> {
-    const result = await this.#deps.proposer.propose(body, signal);
+  #range(req: RangeRequest): RangeResponse {
+    const resp = ops.range(this.#deps.store, req);
+    resp.header = this.#fill(resp.header);
+    return resp;
+  }
+
+  #readTxn(req: TxnRequest): TxnResponse {
+    const resp = ops.txn(this.#deps.store, req, ops.NO_LEASES);
+    resp.header = this.#fill(resp.header);
+    return resp;
+  }
+
+  /**
+   * etcd's doSerialize ends with this: the auth store must not have moved
+   * since the caller's permissions were checked, else the answer could hold
+   * what a just-revoked permission no longer allows.
+   */
+  #checkUnchanged(info: AuthInfo | undefined): void {
+    if (info !== undefined && info.revision !== 0n && info.revision !== this.#auth.revision) throw new EtcdError("AuthOldRevision");
+  }
+
+  /** Who a write acts as: resolved here so an invalid token is refused before anything is proposed; undefined with auth off. */
+  #caller(creds: Credentials | undefined, signal: Cancellation | undefined): AuthInfo | undefined | Promise<AuthInfo | undefined> {
+    const auth = this.#auth;
+    return auth.enabled ? auth.identify(creds, signal) : undefined;
+  }
+
+  async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: Cancellation, creds?: Credentials): Promise<T> {
+    const who = this.#caller(creds, signal);
+    const info = who instanceof Promise ? await who : who;
+    const result = await this.#deps.proposer.propose(body, signal, info);
     if (!result.ok) throw result.error;
     const resp = result.response as T;
     resp.header = this.#fill(resp.header);

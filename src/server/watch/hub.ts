@@ -25,7 +25,7 @@ import type { Random } from "../../pkg/random.js";
 import type { BackendReader } from "../../storage/backend/backend.js";
 import { WatchableStore, type WatchLimits, type WatchSource, type WatchStats } from "../../storage/mvcc/watch/index.js";
 import type { ServerMetrics } from "../metrics/metrics.js";
-import type { WatchApi } from "./api.js";
+import type { WatchApi, WatchSessionOptions } from "./api.js";
 import { WatchSession, type SessionLimits } from "./session.js";
 
 /** etcd's sync loop period. */
@@ -155,9 +155,13 @@ export class WatchHub implements WatchApi {
     return Math.min(1000, Math.max(10, Math.floor(this.#progressIntervalMs / 10)));
   }
 
-  openSession(): WatchSession {
+  /** A session for one stream; `options` say who its client is (see WatchSessionOptions). */
+  openSession(options: WatchSessionOptions = {}): WatchSession {
     const o = this.#options;
     const session = new WatchSession({
+      ...(o.auth !== undefined ? { auth: o.auth } : {}),
+      ...(options.credentials !== undefined ? { credentials: options.credentials } : {}),
+      ...(options.describeError !== undefined ? { describeError: options.describeError } : {}),
       store: this.store,
       source: this.#sourceView,
       header: (rev) => o.header(rev),

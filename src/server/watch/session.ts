@@ -27,13 +27,25 @@
  * watcher in the store, plus what the transport itself buffers.
  * Control answers are always queued; past `maxQueuedResponses` the session
  * asks the transport to stop reading requests.
+ *
+ * Auth (etcd's isWatchPermitted, and beyond it): each create resolves the
+ * stream's credentials and needs read permission on its range, else it is
+ * answered created + canceled with id -1 and nothing is registered. While a
+ * simple token's index is waited for, later requests of the stream wait
+ * behind it, so answers keep request order. After every change of the auth
+ * store each live watcher is checked again for the user it was created by
+ * (at the current auth revision: a token that expired meanwhile does not
+ * end it, as in etcd) and canceled when no longer permitted — etcd keeps
+ * sending such a watcher events; we do not.
  * @module
  */
 
+import type { AuthInfo } from "../../auth/index.js";
 import type { ResponseHeader, WatchCancelRequest, WatchCreateRequest, WatchRequest, WatchResponse } from "../../gen/etcdserverpb/rpc.js";
 import { WatchCreateRequest_FilterType } from "../../gen/etcdserverpb/rpc.js";
 import { Event_EventType, type Event, type KeyValue } from "../../gen/mvccpb/kv.js";
 import type { Clock } from "../../pkg/clock.js";
+import { EtcdError, type ErrorKind } from "../../pkg/errors.js";
 import type { Random } from "../../pkg/random.js";
 import {
   eventBytes,
@@ -46,6 +58,8 @@ import {
   type WatchSource,
   type WatchStream,
 } from "../../storage/mvcc/watch/index.js";
+import { AUTH_OFF, type AuthGate } from "../auth/gate.js";
+import type { Credentials } from "../auth/credentials.js";
 import type { WatchSessionApi, WatchSink } from "./api.js";
 import { watchResponseSize } from "./codec.js";
 
@@ -81,6 +95,12 @@ export interface WatchSessionDeps {
   onClose?(session: WatchSession): void;
   /** Runs the flush off the caller's stack; default queueMicrotask. */
   schedule?(task: () => void): void;
+  /** Who may watch what (AUTH_OFF when absent). */
+  auth?: AuthGate;
+  /** The stream's credentials: every create and every re-check acts as them. */
+  credentials?: Credentials;
+  /** The cancel reason for an auth error (default: its message). */
+  describeError?(err: EtcdError): string;
 }
 
 /** etcd's texts for a create that failed (sent as cancel_reason). */
@@ -93,6 +113,8 @@ const CANCEL_REASONS: Record<WatchErrorKind, string> = {
 /** etcd 3.6 answers a negative start revision this way (3.4 cancelled it as "compacted at -1"). */
 const NEGATIVE_START_REASON = "etcdserver: mvcc: required revision has been compacted";
 const FROM_KEY = Buffer.from([0]);
+/** Auth errors whose own text a refused watch shows; any other is "permission denied" (etcd's watch.go). */
+const OWN_REASON: ReadonlySet<ErrorKind> = new Set<ErrorKind>(["InvalidAuthToken", "AuthOldRevision", "UserEmpty"]);
 
 interface WatchOptions {
   prevKv: boolean;
@@ -100,6 +122,11 @@ interface WatchOptions {
   progressNotify: boolean;
   /** No events sent since the last progress tick (etcd's progress[id]). */
   quiet: boolean;
+  /** What the watcher reads, as its permission is checked: range_end empty = one key, "\0" = from key. */
+  key: Uint8Array;
+  rangeEnd: Uint8Array;
+  /** Who created it; undefined when auth was off then. */
+  user: string | undefined;
 }
 
 type QueueItem = { kind: "control"; resp: WatchResponse } | { kind: "events"; resp: StoreWatchResponse; bytes: number };
@@ -122,12 +149,18 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
   #nextProgressAt: number;
   #closed = false;
   #lastHeader: ResponseHeader | undefined;
+  readonly #auth: AuthGate;
+  readonly #unsubscribe: () => void;
+  /** Requests waiting behind a create whose caller is still being resolved; undefined when none is. */
+  #held: (() => void)[] | undefined;
 
   constructor(deps: WatchSessionDeps) {
     this.#deps = deps;
     this.#limits = { ...DEFAULT_SESSION_LIMITS, ...deps.limits };
     this.#stream = deps.store.newStream(this);
     this.#nextProgressAt = this.#progressDeadline();
+    this.#auth = deps.auth ?? AUTH_OFF;
+    this.#unsubscribe = this.#auth.onChange(() => this.#recheck());
   }
 
   get closed(): boolean {
@@ -159,12 +192,56 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
 
   create(req: WatchCreateRequest): void {
     if (this.#closed) return;
-    const rev = this.#stream.rev;
-    if (req.startRevision < 0n) {
-      this.#control({ ...blank(), header: this.#deps.header(rev), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: NEGATIVE_START_REASON });
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.create(req));
       return;
     }
+    if (req.startRevision < 0n) {
+      this.#refuse(NEGATIVE_START_REASON);
+      return;
+    }
+    // etcd: an empty key is the smallest key; the permission is checked on the range as sent ("\0" = from key).
     const key = req.key.length === 0 ? FROM_KEY : req.key;
+    const auth = this.#auth;
+    if (!auth.enabled) {
+      this.#register(req, key, undefined);
+      return;
+    }
+    let who: ReturnType<AuthGate["identify"]>;
+    try {
+      who = auth.identify(this.#deps.credentials);
+    } catch (err) {
+      this.#refuse(this.#reason(err));
+      return;
+    }
+    if (!(who instanceof Promise)) {
+      this.#admit(req, key, who);
+      return;
+    }
+    // A simple token issued at an index not applied here yet: the stream's later requests wait behind this one.
+    this.#held = [];
+    void who
+      .then(
+        (info) => this.#admit(req, key, info),
+        (err: unknown) => this.#refuse(this.#reason(err)),
+      )
+      .finally(() => this.#releaseHeld());
+  }
+
+  /** Registers the watcher if `info` may read its range; answers either way. */
+  #admit(req: WatchCreateRequest, key: Uint8Array, info: AuthInfo | undefined): void {
+    if (this.#closed) return;
+    try {
+      this.#auth.checkRange(info, key, req.rangeEnd);
+    } catch (err) {
+      this.#refuse(this.#reason(err));
+      return;
+    }
+    this.#register(req, key, info?.username);
+  }
+
+  #register(req: WatchCreateRequest, key: Uint8Array, user: string | undefined): void {
+    const rev = this.#stream.rev;
     const end = req.rangeEnd.length === 0 ? undefined : req.rangeEnd;
     let id: bigint;
     try {
@@ -174,22 +251,80 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
       });
     } catch (err) {
       if (!(err instanceof WatchError)) throw err;
-      this.#control({ ...blank(), header: this.#deps.header(rev), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: CANCEL_REASONS[err.kind] });
+      this.#refuse(CANCEL_REASONS[err.kind]);
       return;
     }
-    this.#options.set(id, { prevKv: req.prevKv, fragment: req.fragment, progressNotify: req.progressNotify, quiet: true });
+    this.#options.set(id, { prevKv: req.prevKv, fragment: req.fragment, progressNotify: req.progressNotify, quiet: true, key, rangeEnd: req.rangeEnd, user });
     this.#control({ ...blank(), header: this.#deps.header(rev), watchId: id, created: true });
   }
 
+  /** A create that registered nothing: created + canceled, watch id -1. */
+  #refuse(reason: string): void {
+    if (this.#closed) return;
+    this.#control({ ...blank(), header: this.#deps.header(this.#stream.rev), watchId: INVALID_WATCH_ID, created: true, canceled: true, cancelReason: reason });
+  }
+
+  #reason(err: unknown): string {
+    const shown = err instanceof EtcdError && OWN_REASON.has(err.kind) ? err : new EtcdError("PermissionDenied");
+    return this.#deps.describeError?.(shown) ?? shown.message;
+  }
+
+  /** Runs the requests that waited behind a create, in order, until one of them waits again. */
+  #releaseHeld(): void {
+    const waiting = this.#held ?? [];
+    this.#held = undefined;
+    for (let i = 0; i < waiting.length; i++) {
+      waiting[i]!();
+      // (Read through a cast: the request just run may have started a new wait.)
+      const again = this.#held as (() => void)[] | undefined;
+      if (again !== undefined) {
+        again.push(...waiting.slice(i + 1));
+        return;
+      }
+    }
+  }
+
+  /**
+   * The auth store changed: every live watcher is checked again as the user
+   * that created it, at the current auth revision (a watcher created while
+   * auth was off has none: "user name is empty" once it is on).
+   */
+  #recheck(): void {
+    const auth = this.#auth;
+    if (this.#closed || !auth.enabled) return;
+    for (const [id, w] of this.#options) {
+      const info = w.user === undefined ? undefined : { username: w.user, revision: auth.revision };
+      try {
+        auth.checkRange(info, w.key, w.rangeEnd);
+      } catch (err) {
+        this.#cancelWatcher(id, this.#reason(err));
+      }
+    }
+  }
+
   cancel(req: WatchCancelRequest): void {
-    if (this.#closed || !this.#stream.cancel(req.watchId)) return;
-    this.#options.delete(req.watchId);
-    this.#control({ ...blank(), header: this.#deps.header(this.#stream.rev), watchId: req.watchId, canceled: true });
+    if (this.#closed) return;
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.cancel(req));
+      return;
+    }
+    this.#cancelWatcher(req.watchId, "");
+  }
+
+  #cancelWatcher(id: bigint, reason: string): void {
+    this.#options.delete(id);
+    if (!this.#stream.cancel(id)) return;
+    this.#control({ ...blank(), header: this.#deps.header(this.#stream.rev), watchId: id, canceled: true, cancelReason: reason });
     this.#checkDeferredProgress();
   }
 
   progress(): void {
-    if (this.#closed || this.#deferredProgress) return;
+    if (this.#closed) return;
+    if (this.#held !== undefined) {
+      this.#held.push(() => this.progress());
+      return;
+    }
+    if (this.#deferredProgress) return;
     if (!this.#stream.requestProgressAll()) this.#deferredProgress = true;
   }
 
@@ -278,6 +413,8 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
   close(): void {
     if (this.#closed) return;
     this.#closed = true;
+    this.#unsubscribe();
+    this.#held = undefined;
     this.#stream.close();
     if (this.#queuedEvents > 0) this.#deps.pendingEvents?.(-this.#queuedEvents);
     this.#queuedEvents = 0;
