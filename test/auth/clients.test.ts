@@ -54,6 +54,13 @@ attempt("unknown user", lambda: etcd3.client(host=host, port=port, user="nobody"
 print(json.dumps(seen))
 `;
 
+/** Runs a step whose answer says nothing (a builder or a response header) and writes "ok" or the error into the transcript. */
+async function done(transcript: string[], what: string, action: () => PromiseLike<unknown>): Promise<void> {
+  await note(transcript, what, async () => {
+    await action();
+  });
+}
+
 /** Runs a step and writes its outcome (a value, or the error's class and message) into the transcript. */
 async function note(transcript: string[], what: string, action: () => Promise<unknown>): Promise<void> {
   try {
@@ -95,44 +102,44 @@ describe("real clients with users and passwords, against real etcd and ours", ()
       const t: string[] = [];
       const open = etcd3(server);
       try {
-        await note(t, "create root", async () => void (await open.user("root").create("root-pw")));
-        await note(t, "create role root", async () => void (await open.role("root").create()));
-        await note(t, "grant root to root", async () => void (await open.user("root").addRole("root")));
-        await note(t, "enable auth", async () => void (await open.auth.authEnable({})));
-        await note(t, "put without a user", async () => void (await open.put("app/x").value("1")));
+        await done(t, "create root", () => open.user("root").create("root-pw"));
+        await done(t, "create role root", () => open.role("root").create());
+        await done(t, "grant root to root", () => open.user("root").addRole("root"));
+        await done(t, "enable auth", () => open.auth.authEnable({}));
+        await done(t, "put without a user", () => open.put("app/x").value("1").exec());
       } finally {
         open.close();
       }
 
       const root = etcd3(server, { username: "root", password: "root-pw" });
       try {
-        await note(t, "root creates alice", async () => void (await root.user("alice").create("alice-pw")));
-        await note(t, "root creates bob", async () => void (await root.user("bob").create("bob-pw")));
-        await note(t, "root creates alice again", async () => void (await root.user("alice").create("other")));
-        await note(t, "root creates role app-rw", async () => void (await root.role("app-rw").create()));
-        await note(t, "root grants readwrite app/", async () => void (await root.role("app-rw").grant({ permission: "Readwrite", range: root.range({ prefix: "app/" }) })));
-        await note(t, "root gives alice app-rw", async () => void (await root.user("alice").addRole("app-rw")));
+        await done(t, "root creates alice", () => root.user("alice").create("alice-pw"));
+        await done(t, "root creates bob", () => root.user("bob").create("bob-pw"));
+        await done(t, "root creates alice again", () => root.user("alice").create("other"));
+        await done(t, "root creates role app-rw", () => root.role("app-rw").create());
+        await done(t, "root grants readwrite app/", () => root.role("app-rw").grant({ permission: "Readwrite", range: root.range({ prefix: "app/" }) }));
+        await done(t, "root gives alice app-rw", () => root.user("alice").addRole("app-rw"));
         await note(t, "role permissions", async () => (await root.role("app-rw").permissions()).map((p) => `${p.permission} ${p.range.start.toString()}..${p.range.end.toString()}`));
         await note(t, "users", async () => (await root.getUsers()).map((u) => u.name).sort());
         await note(t, "roles", async () => (await root.getRoles()).map((r) => r.name).sort());
         await note(t, "alice's roles", async () => (await root.user("alice").roles()).map((r) => r.name));
-        await note(t, "root puts outside", async () => void (await root.put("outside").value("root's")));
+        await done(t, "root puts outside", () => root.put("outside").value("root's").exec());
       } finally {
         root.close();
       }
 
       const alice = etcd3(server, { username: "alice", password: "alice-pw" });
       try {
-        await note(t, "alice puts app/a", async () => void (await alice.put("app/a").value("A")));
+        await done(t, "alice puts app/a", () => alice.put("app/a").value("A").exec());
         await note(t, "alice gets app/a", () => alice.get("app/a").string());
         await note(t, "alice gets outside", () => alice.get("outside").string());
-        await note(t, "alice puts outside", async () => void (await alice.put("outside").value("x")));
+        await done(t, "alice puts outside", () => alice.put("outside").value("x").exec());
         await note(t, "alice lists users", async () => (await alice.getUsers()).map((u) => u.name));
-        await note(t, "alice creates a role", async () => void (await alice.role("mine").create()));
+        await done(t, "alice creates a role", () => alice.role("mine").create());
         // Unused past its TTL, alice's token expires; the client logs in again when told "invalid auth token".
         await sleep(TOKEN_TTL_SECONDS * 1000 + 2500);
         await note(t, "alice gets app/a after her token expired", () => alice.get("app/a").string());
-        await note(t, "alice puts app/b", async () => void (await alice.put("app/b").value("B")));
+        await done(t, "alice puts app/b", () => alice.put("app/b").value("B").exec());
         await note(t, "alice counts app/", () => alice.getAll().prefix("app/").count());
       } finally {
         alice.close();
