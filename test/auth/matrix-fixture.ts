@@ -49,6 +49,8 @@ export interface MatrixServer {
   readonly keptLease: bigint;
   /** A token for the identity, fresh (logged in now) for the users that exist. */
   tokenFor(identity: Identity): Promise<string | undefined>;
+  /** A fresh root token. */
+  rootToken(): Promise<string>;
   close(): void;
 }
 
@@ -72,10 +74,12 @@ export async function prepareMatrixServer(server: ServerProcess): Promise<Matrix
   // Left unused past its TTL (simple tokens are swept once a second).
   await sleep(TOKEN_TTL_SECONDS * 1000 + 2500);
 
+  const rootToken = (): Promise<string> => probe.login("root", PASSWORDS.root);
   return {
     server,
     probe,
     keptLease: kept.ID,
+    rootToken,
     async tokenFor(identity) {
       switch (identity) {
         case "no token":
@@ -91,7 +95,7 @@ export async function prepareMatrixServer(server: ServerProcess): Promise<Matrix
         case "with permission":
           return probe.login("alice", PASSWORDS.alice);
         case "root":
-          return probe.login("root", PASSWORDS.root);
+          return rootToken();
       }
     },
     close: () => probe.close(),

@@ -110,7 +110,7 @@ async function withOwnLease(cell: Cell, key: string | undefined, use: (lease: bi
 const watchOutcome = (answer: Answer<{ created: boolean; canceled: boolean; cancelReason: string }>): string =>
   describeAnswer(answer, (r) => (r.canceled ? `canceled: ${r.cancelReason}` : r.created ? "created" : "OK"));
 
-export const GRPC_ROWS: readonly Row[] = [
+const GRPC_ROWS: readonly Row[] = [
   // KV
   unaryRow("KV.Range m/a", KVService.range, RangeRequest.fromPartial({ key: b("m/a") }), (r) => `OK count=${r.count}`),
   unaryRow("KV.Range prefix m/", KVService.range, RangeRequest.fromPartial({ key: b("m/"), rangeEnd: b("m0") }), (r) => `OK count=${r.count}`),
@@ -266,15 +266,6 @@ export const GRPC_ROWS: readonly Row[] = [
     AuthRoleGrantPermissionRequest.fromPartial({ name: "nope", perm: { permType: Permission_Type.READ, key: b("z") } }),
   ),
   unaryRow("Auth.RoleRevokePermission nope", AuthService.roleRevokePermission, AuthRoleRevokePermissionRequest.fromPartial({ role: "nope", key: b("z") })),
-  {
-    // Last: root turns auth off; it is turned on again at once (no token needed while off).
-    name: "Auth.AuthDisable",
-    run: async (cell) => {
-      const answer = await cell.m.probe.unary(AuthService.authDisable, AuthDisableRequest.fromPartial({}), cell.token);
-      if (answer.ok) await cell.m.probe.must(AuthService.authEnable, AuthEnableRequest.fromPartial({}));
-      return describeAnswer(answer);
-    },
-  },
 ];
 
 /** A JSON POST to the gateway with the token in `Authorization`, as etcd's gateway reads it. */
@@ -304,7 +295,7 @@ function gatewayError(text: string): string {
 
 const b64 = (s: string): string => Buffer.from(s).toString("base64");
 
-export const GATEWAY_ROWS: readonly Row[] = [
+const GATEWAY_ROWS: readonly Row[] = [
   gatewayRow("/v3/kv/range", "m/a", { key: b64("m/a") }),
   gatewayRow("/v3/kv/range", "secret/x", { key: b64("secret/x") }),
   gatewayRow("/v3/kv/put", "m/g", { key: b64("m/g"), value: b64("v") }),
@@ -318,3 +309,16 @@ export const GATEWAY_ROWS: readonly Row[] = [
   gatewayRow("/v3/maintenance/status", "", {}),
   gatewayRow("/v3/cluster/member/list", "", {}),
 ];
+
+/** Root turns auth off, and it is turned on again at once (no token is needed while it is off). */
+const AUTH_DISABLE_ROW: Row = {
+  name: "Auth.AuthDisable",
+  run: async (cell) => {
+    const answer = await cell.m.probe.unary(AuthService.authDisable, AuthDisableRequest.fromPartial({}), cell.token);
+    if (answer.ok) await cell.m.probe.must(AuthService.authEnable, AuthEnableRequest.fromPartial({}));
+    return describeAnswer(answer);
+  },
+};
+
+/** Every row, in the order they run: AuthDisable last, so that no other row runs in its wake. */
+export const MATRIX_ROWS: readonly Row[] = [...GRPC_ROWS, ...GATEWAY_ROWS, AUTH_DISABLE_ROW];
