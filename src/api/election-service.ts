@@ -7,19 +7,21 @@
  */
 import type { ElectionService } from "../gen/v3electionpb/v3election.js";
 import type { ElectionApi } from "../server/api.js";
+import { TOKEN_ONLY, type CredentialsReader } from "./credentials.js";
 import { asServiceError } from "./lock-service.js";
 import type { ServiceHandlers } from "./rpc/contract.js";
 import { toWireError } from "./status.js";
 
-export function electionHandlers(api: ElectionApi): ServiceHandlers<typeof ElectionService> {
+/** Election acts as its caller: every key it reads, writes or watches is checked with the call's credentials. */
+export function electionHandlers(api: ElectionApi, credentials: CredentialsReader = TOKEN_ONLY): ServiceHandlers<typeof ElectionService> {
   return {
-    campaign: async (req, ctx) => asServiceError(api.campaign(req, ctx.signal)),
-    proclaim: async (req, ctx) => asServiceError(api.proclaim(req, ctx.signal)),
-    leader: async (req, ctx) => asServiceError(api.leader(req, ctx.signal)),
-    resign: async (req, ctx) => asServiceError(api.resign(req, ctx.signal)),
+    campaign: async (req, ctx) => asServiceError(api.campaign(req, ctx.signal, credentials(ctx))),
+    proclaim: async (req, ctx) => asServiceError(api.proclaim(req, ctx.signal, credentials(ctx))),
+    leader: async (req, ctx) => asServiceError(api.leader(req, ctx.signal, credentials(ctx))),
+    resign: async (req, ctx) => asServiceError(api.resign(req, ctx.signal, credentials(ctx))),
     observe: async (req, sink, ctx) => {
       try {
-        for await (const resp of api.observe(req, ctx.signal)) {
+        for await (const resp of api.observe(req, ctx.signal, credentials(ctx))) {
           if (!sink.write(resp)) await sink.ready();
           if (sink.closed) return;
         }

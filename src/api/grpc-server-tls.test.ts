@@ -1,6 +1,6 @@
 // The verified client identity in the call context, on both gRPC servers
 // (ours and the grpc-js fallback), behind a TLS client port that requires
-// client certificates.
+// client certificates; and the credentials the services pass on from it.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
@@ -9,6 +9,7 @@ import { join } from "node:path";
 import * as grpc from "@grpc/grpc-js";
 import { KVService, RangeRequest, RangeResponse } from "../gen/etcdserverpb/rpc.js";
 import { nullLogger } from "../pkg/logger.js";
+import type { Credentials } from "../server/api.js";
 import { DEFAULT_TLS_POLICY, TlsMaterial } from "../tls/index.js";
 import { files, makeTestPki, type TestPki } from "../tls/test-support.js";
 import { ClientListener } from "./client-listener.js";
@@ -37,15 +38,39 @@ async function peerSeenBy(implementation: GrpcImplementation): Promise<Peer> {
       return RangeResponse.fromPartial({});
     },
   };
-  const server = createGrpcServer(BACKENDS, {
+  await rangeOverTls(BACKENDS, { implementation, interceptors: [recordPeer] }, new grpc.Metadata());
+  if (seen === undefined) throw new Error("the interceptor saw no call");
+  return seen;
+}
+
+/** The credentials the KV backend receives for a Range sent with the client certificate and `metadata`. */
+async function credentialsSeenBy(implementation: GrpcImplementation, clientCertAuth: boolean, metadata: Record<string, string> = {}): Promise<Credentials | undefined> {
+  let seen: Credentials | undefined;
+  const backends = {
+    ...BACKENDS,
+    header: { header: () => ({ clusterId: 1n, memberId: 2n, revision: 3n, raftTerm: 4n }), hasLeader: () => true },
+    kv: {
+      range: (_req: unknown, _signal: unknown, creds?: Credentials) => {
+        seen = creds;
+        return Promise.resolve(RangeResponse.fromPartial({}));
+      },
+    },
+  } as unknown as ApiBackends;
+  const md = new grpc.Metadata();
+  for (const [k, v] of Object.entries(metadata)) md.set(k, v);
+  await rangeOverTls(backends, { implementation, clientCertAuth }, md);
+  return seen;
+}
+
+async function rangeOverTls(backends: ApiBackends, options: { implementation: GrpcImplementation; interceptors?: Interceptor[]; clientCertAuth?: boolean }, metadata: grpc.Metadata): Promise<void> {
+  const server = createGrpcServer(backends, {
     maxRequestBytes: 1 << 20,
     maxTxnOps: 128,
     maxConcurrentStreams: 100,
     keepaliveIntervalMs: 0,
     keepaliveTimeoutMs: 20_000,
     keepaliveMinTimeMs: 5_000,
-    implementation,
-    interceptors: [recordPeer],
+    ...options,
   });
   const material = TlsMaterial.load({ files: files({ certFile: pki.server.cert, keyFile: pki.server.key, trustedCaFile: pki.caCert }), policy: DEFAULT_TLS_POLICY, logger: nullLogger });
   const listener = new ClientListener(server.connections, (_req, res) => res.end(), {
@@ -58,7 +83,7 @@ async function peerSeenBy(implementation: GrpcImplementation): Promise<Peer> {
   try {
     const method = KVService.range;
     await new Promise<void>((resolve, reject) =>
-      client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, RangeRequest.fromPartial({}), new grpc.Metadata(), { deadline: Date.now() + 10_000 }, (err) =>
+      client.makeUnaryRequest(method.path, method.requestSerialize, method.responseDeserialize, RangeRequest.fromPartial({ key: Buffer.from("k") }), metadata, { deadline: Date.now() + 10_000 }, (err) =>
         err ? reject(err) : resolve(),
       ),
     );
@@ -67,8 +92,6 @@ async function peerSeenBy(implementation: GrpcImplementation): Promise<Peer> {
     server.shutdown();
     await listener.close();
   }
-  if (seen === undefined) throw new Error("the interceptor saw no call");
-  return seen;
 }
 
 describe("the client certificate's identity in the call context", () => {
@@ -90,4 +113,18 @@ describe("the client certificate's identity in the call context", () => {
       ["CN=client"],
     );
   });
+});
+
+describe("the certificate's common name as the caller (--client-cert-auth)", () => {
+  for (const implementation of ["ours", "grpc-js"] as const) {
+    it(`${implementation}: the CN reaches the server with --client-cert-auth, with the token when one is sent`, async () => {
+      assert.deepEqual(await credentialsSeenBy(implementation, true), { token: undefined, commonName: "client" });
+      assert.deepEqual(await credentialsSeenBy(implementation, true, { token: "t" }), { token: "t", commonName: "client" });
+    });
+
+    it(`${implementation}: no CN without --client-cert-auth, nor on a call the gateway marked`, async () => {
+      assert.deepEqual(await credentialsSeenBy(implementation, false), { token: undefined, commonName: undefined });
+      assert.deepEqual(await credentialsSeenBy(implementation, true, { "grpcgateway-accept": "*/*" }), { token: undefined, commonName: undefined });
+    });
+  }
 });

@@ -7,12 +7,15 @@
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
-import { ClusterService, KVService, LeaseService, MaintenanceService } from "../gen/etcdserverpb/rpc.js";
+import { AuthService, ClusterService, KVService, LeaseService, MaintenanceService } from "../gen/etcdserverpb/rpc.js";
 import { ElectionService } from "../gen/v3electionpb/v3election.js";
 import { LockService } from "../gen/v3lockpb/v3lock.js";
 import type { ApiLimits, AuthApi, ClusterApi, ElectionApi, HeaderSource, KvApi, LeaseApi, LockApi, MaintenanceApi, WatchApi } from "../server/api.js";
+import { authInterceptor } from "./auth-interceptor.js";
+import { authHandlers } from "./auth-service.js";
 import type { Http2Server } from "./client-listener.js";
 import { clusterHandlers } from "./cluster-service.js";
+import { credentialsReader } from "./credentials.js";
 import { electionHandlers } from "./election-service.js";
 import { registerWithGrpcJs } from "./grpc-js-adapter.js";
 import { GrpcJsConnections } from "./grpc-js-connections.js";
@@ -67,6 +70,8 @@ export interface GrpcServerOptions extends ApiLimits {
   onInternalError?: (err: unknown) => void;
   /** Run around every call, outermost first, before etcd's own checks (the gRPC metrics go here). */
   interceptors?: readonly Interceptor[];
+  /** --client-cert-auth: a verified client certificate's common name is the caller when no token came. */
+  clientCertAuth?: boolean;
 }
 
 export interface GrpcEndpoint {
@@ -88,18 +93,25 @@ export interface ApiBackends {
   auth?: AuthApi;
 }
 
-/** Every method of etcd's services present in `backends`, each wrapped once in the interceptor chain. */
+/**
+ * Every method of etcd's services present in `backends`, each wrapped once
+ * in the interceptor chain: the caller's, etcd's leader/learner checks,
+ * then (with an Auth backend) the root-only checks.
+ */
 function etcdMethods(backends: ApiBackends, options: GrpcServerOptions): Method[] {
+  const credentials = credentialsReader({ clientCertAuth: options.clientCertAuth ?? false });
   const chain = [...(options.interceptors ?? []), leaderInterceptor(backends.header)];
+  if (backends.auth !== undefined) chain.push(authInterceptor(backends.auth, credentials));
   const methods = [
-    ...bindService(KVService, kvHandlers(backends.kv, options), chain),
+    ...bindService(KVService, kvHandlers(backends.kv, options, credentials), chain),
     ...bindService(MaintenanceService, maintenanceHandlers(backends.maintenance), chain),
     ...bindService(ClusterService, clusterHandlers(backends.cluster), chain),
   ];
-  if (backends.lease !== undefined) methods.push(...bindService(LeaseService, leaseHandlers(backends.lease), chain));
-  if (backends.lock !== undefined) methods.push(...bindService(LockService, lockHandlers(backends.lock), chain));
-  if (backends.election !== undefined) methods.push(...bindService(ElectionService, electionHandlers(backends.election), chain));
-  if (backends.watch !== undefined) methods.push(...bindService(WATCH_SERVICE, watchHandlers(backends.watch), chain));
+  if (backends.lease !== undefined) methods.push(...bindService(LeaseService, leaseHandlers(backends.lease, credentials), chain));
+  if (backends.lock !== undefined) methods.push(...bindService(LockService, lockHandlers(backends.lock, credentials), chain));
+  if (backends.election !== undefined) methods.push(...bindService(ElectionService, electionHandlers(backends.election, credentials), chain));
+  if (backends.watch !== undefined) methods.push(...bindService(WATCH_SERVICE, watchHandlers(backends.watch, credentials), chain));
+  if (backends.auth !== undefined) methods.push(...bindService(AuthService, authHandlers(backends.auth, credentials), chain));
   return methods;
 }
 

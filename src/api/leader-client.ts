@@ -6,6 +6,13 @@
  * the member's client certificate (--client-cert-file, else --cert-file) and
  * verifying the leader against --trusted-ca-file. Created by the composition
  * root and handed to the server, which knows only the interface.
+ *
+ * With auth enabled the leader checks a forwarded call again, so the
+ * caller's token goes along. The member's own certificate must never be
+ * taken for the caller: every forwarded call carries the gateway's mark,
+ * which keeps the leader from reading that certificate's common name. (A
+ * caller known only by its certificate's name therefore cannot be
+ * forwarded; etcd forwards renewals over its peer transport, unchecked.)
  * @module
  */
 import * as grpc from "@grpc/grpc-js";
@@ -20,8 +27,9 @@ import {
 } from "../gen/etcdserverpb/rpc.js";
 import { EtcdError, RelayedError } from "../pkg/errors.js";
 import type { Clock } from "../pkg/clock.js";
-import type { LeaderForwarder, LeaderLocator } from "../server/api.js";
+import type { Credentials, LeaderForwarder, LeaderLocator } from "../server/api.js";
 import type { TlsClientSettings } from "../tls/index.js";
+import { GATEWAY_METADATA, TOKEN_METADATA } from "./credentials.js";
 import { channelCredentials } from "./grpc-credentials.js";
 
 /** How long a forwarded call may take before the follower gives up on the leader. */
@@ -46,10 +54,10 @@ export class LeaderClient implements LeaderForwarder {
     this.#tls = tls;
   }
 
-  async renew(id: bigint, signal: AbortSignal): Promise<bigint> {
+  async renew(id: bigint, signal: AbortSignal, creds?: Credentials): Promise<bigint> {
     const { lease } = this.#connect();
     return new Promise((resolve, reject) => {
-      const call = lease.leaseKeepAlive();
+      const call = lease.leaseKeepAlive(forwardedMetadata(creds));
       const onAbort = (): void => call.cancel();
       signal.addEventListener("abort", onAbort, { once: true });
       call.once("data", (resp: LeaseKeepAliveResponse) => {
@@ -65,15 +73,15 @@ export class LeaderClient implements LeaderForwarder {
     });
   }
 
-  async timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal): Promise<LeaseTimeToLiveResponse | undefined> {
+  async timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal, creds?: Credentials): Promise<LeaseTimeToLiveResponse | undefined> {
     const { lease } = this.#connect();
-    const resp = await unaryCall<LeaseTimeToLiveResponse>((cb) => lease.leaseTimeToLive(req, new grpc.Metadata(), this.#deadline(), cb), signal);
+    const resp = await unaryCall<LeaseTimeToLiveResponse>((cb) => lease.leaseTimeToLive(req, forwardedMetadata(creds), this.#deadline(), cb), signal);
     return resp.TTL === -1n ? undefined : resp;
   }
 
-  async memberPromote(req: MemberPromoteRequest, signal?: AbortSignal): Promise<MemberPromoteResponse> {
+  async memberPromote(req: MemberPromoteRequest, signal?: AbortSignal, creds?: Credentials): Promise<MemberPromoteResponse> {
     const { cluster } = this.#connect();
-    return unaryCall<MemberPromoteResponse>((cb) => cluster.memberPromote(req, new grpc.Metadata(), this.#deadline(), cb), signal);
+    return unaryCall<MemberPromoteResponse>((cb) => cluster.memberPromote(req, forwardedMetadata(creds), this.#deadline(), cb), signal);
   }
 
   close(): void {
@@ -101,6 +109,20 @@ export class LeaderClient implements LeaderForwarder {
     }
     return this.#clients;
   }
+}
+
+/** A forwarded call's metadata: the caller's token, and the mark that keeps the member's own certificate from naming the caller. */
+function forwardedMetadata(creds: Credentials | undefined): grpc.Metadata {
+  const md = new grpc.Metadata();
+  md.set(GATEWAY_METADATA, "*/*");
+  if (creds?.token !== undefined) {
+    try {
+      md.set(TOKEN_METADATA, creds.token);
+    } catch {
+      // A token gRPC metadata cannot carry was no valid token: the leader sees none and refuses the call.
+    }
+  }
+  return md;
 }
 
 /** grpc-js's target for an advertised client URL, and whether it is dialed over TLS. */

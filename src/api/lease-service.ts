@@ -10,19 +10,22 @@
  */
 import type { LeaseService } from "../gen/etcdserverpb/rpc.js";
 import type { LeaseApi } from "../server/api.js";
+import { TOKEN_ONLY, type CredentialsReader } from "./credentials.js";
 import type { ServiceHandlers } from "./rpc/contract.js";
 
-export function leaseHandlers(api: LeaseApi): ServiceHandlers<typeof LeaseService> {
+export function leaseHandlers(api: LeaseApi, credentials: CredentialsReader = TOKEN_ONLY): ServiceHandlers<typeof LeaseService> {
   return {
-    leaseGrant: async (req, ctx) => api.grant(req, ctx.signal),
-    leaseRevoke: async (req, ctx) => api.revoke(req, ctx.signal),
-    leaseTimeToLive: async (req, ctx) => api.timeToLive(req, ctx.signal),
-    leaseLeases: async (req, ctx) => api.leases(req, ctx.signal),
-    leaseKeepAlive: async (requests, sink) => {
+    leaseGrant: async (req, ctx) => api.grant(req, ctx.signal, credentials(ctx)),
+    leaseRevoke: async (req, ctx) => api.revoke(req, ctx.signal, credentials(ctx)),
+    leaseTimeToLive: async (req, ctx) => api.timeToLive(req, ctx.signal, credentials(ctx)),
+    leaseLeases: async (req, ctx) => api.leases(req, ctx.signal, credentials(ctx)),
+    leaseKeepAlive: async (requests, sink, ctx) => {
+      // A stream's credentials are its opening metadata's: read once, checked at every renewal.
+      const creds = credentials(ctx);
       for await (const req of requests) {
         // No cancellation signal: a renewal is answered at once in the common
         // case, and a waiting one is bounded by the request timeout.
-        const resp = await api.keepAlive(req);
+        const resp = await api.keepAlive(req, undefined, creds);
         if (sink.closed) return;
         if (!sink.write(resp)) await sink.ready();
       }

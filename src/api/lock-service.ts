@@ -1,6 +1,7 @@
 /** v3lockpb.Lock. @module */
 import type { LockService } from "../gen/v3lockpb/v3lock.js";
 import type { LockApi } from "../server/api.js";
+import { TOKEN_ONLY, type CredentialsReader } from "./credentials.js";
 import type { ServiceHandlers } from "./rpc/contract.js";
 import { toWireError } from "./status.js";
 
@@ -19,9 +20,10 @@ export async function asServiceError<T>(run: Promise<T>): Promise<T> {
   }
 }
 
-export function lockHandlers(api: LockApi): ServiceHandlers<typeof LockService> {
+/** Lock acts as its caller: the keys it writes and watches are checked with the call's credentials. */
+export function lockHandlers(api: LockApi, credentials: CredentialsReader = TOKEN_ONLY): ServiceHandlers<typeof LockService> {
   return {
-    lock: async (req, ctx) => asServiceError(api.lock(req, ctx.signal)),
-    unlock: async (req, ctx) => asServiceError(api.unlock(req, ctx.signal)),
+    lock: async (req, ctx) => asServiceError(api.lock(req, ctx.signal, credentials(ctx))),
+    unlock: async (req, ctx) => asServiceError(api.unlock(req, ctx.signal, credentials(ctx))),
   };
 }

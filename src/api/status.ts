@@ -110,6 +110,38 @@ export function wireErrorOf(kind: ErrorKind): WireError {
   return table[kind];
 }
 
+/** grpc-go's names of the status codes (codes.Code's String), by number. */
+const GO_CODE_NAMES = [
+  "OK",
+  "Canceled",
+  "Unknown",
+  "InvalidArgument",
+  "DeadlineExceeded",
+  "NotFound",
+  "AlreadyExists",
+  "PermissionDenied",
+  "ResourceExhausted",
+  "FailedPrecondition",
+  "Aborted",
+  "OutOfRange",
+  "Unimplemented",
+  "Internal",
+  "Unavailable",
+  "DataLoss",
+  "Unauthenticated",
+] as const;
+
+/**
+ * An error as Go's gRPC status prints it (`status.Error(...).Error()`):
+ * "rpc error: code = PermissionDenied desc = etcdserver: permission denied".
+ * etcd sends this text where an error travels inside a message rather than
+ * as the call's status: a refused watch's cancel reason.
+ */
+export function goStatusText(err: unknown): string {
+  const { code, message } = toWireError(err);
+  return `rpc error: code = ${GO_CODE_NAMES[code] ?? `Code(${code})`} desc = ${message}`;
+}
+
 /**
  * The wire form of anything thrown by a handler: an EtcdError maps through the
  * table; an RpcError or RelayedError carries its own status; anything else

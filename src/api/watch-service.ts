@@ -16,19 +16,23 @@
 import { WatchService } from "../gen/etcdserverpb/rpc.js";
 import type { WatchApi } from "../server/watch/api.js";
 import { encodeWatchResponse, frameWatchResponses } from "../server/watch/codec.js";
+import { TOKEN_ONLY, type CredentialsReader } from "./credentials.js";
 import type { ServiceHandlers } from "./rpc/contract.js";
+import { goStatusText } from "./status.js";
 
 /** The Watch service definition, with the caching response encoder and the batch encoder. */
 export const WATCH_SERVICE = {
   watch: { ...WatchService.watch, responseSerialize: encodeWatchResponse, frameResponses: frameWatchResponses },
 } as const;
 
-export function watchHandlers(api: WatchApi): ServiceHandlers<typeof WATCH_SERVICE> {
+export function watchHandlers(api: WatchApi, credentials: CredentialsReader = TOKEN_ONLY): ServiceHandlers<typeof WATCH_SERVICE> {
   return {
     // A client that half-closes keeps receiving events, as with etcd: the
     // stream ends when the client cancels it, or the session ends.
     watch: async (requests, sink, ctx) => {
-      const session = api.openSession();
+      // Every create on the stream is checked with the stream's credentials;
+      // a refused one is canceled with Go's status text as its reason, as etcd words it.
+      const session = api.openSession({ credentials: credentials(ctx), describeError: goStatusText });
       let inputResumed: (() => void) | undefined;
       let inputPaused: Promise<void> | undefined;
       const ended = new Promise<void>((resolve, reject) => {

@@ -11,3 +11,4 @@ export { createPasswordHasher, DEFAULT_BCRYPT_COST, hashPasswordSync, MAX_BCRYPT
 export { DEFAULT_SIMPLE_TOKEN_TTL_SECONDS, SimpleTokens, type SimpleTokensOptions } from "./simple-tokens.js";
 export { DEFAULT_JWT_TTL_MS, JwtTokens, type JwtOptions } from "./jwt.js";
 export { AuthConfigError, parseAuthTokenOption, type AuthTokenSpec } from "./token-option.js";
+export { INVALID_AUTH_OPTIONS } from "./auth-config-error.js";

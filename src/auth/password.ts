@@ -41,8 +41,7 @@ const DEFAULT_THREADS = 2;
  * with `close()`.
  */
 export function createPasswordHasher(options: PasswordHasherOptions): PasswordHasher {
-  // etcd's NewAuthStore: a cost outside bcrypt's range falls back to the default (the flag layer warns).
-  const cost = Number.isInteger(options.cost) && options.cost >= MIN_BCRYPT_COST && options.cost <= MAX_BCRYPT_COST ? options.cost : DEFAULT_BCRYPT_COST;
+  const cost = storeCost(options.cost);
   const threads = options.threads ?? DEFAULT_THREADS;
   let pool: Piscina<PasswordTask, string | boolean> | undefined;
   let closed = false;
@@ -77,5 +76,10 @@ export function createPasswordHasher(options: PasswordHasherOptions): PasswordHa
  * (its UserAdd and UserChangePassword carry the password, not the hash).
  */
 export function hashPasswordSync(password: string, cost: number): string {
-  return bcryptHash(password, cost);
+  return bcryptHash(password, storeCost(cost));
+}
+
+/** etcd's NewAuthStore: a cost outside bcrypt's range falls back to the default (the flag layer warns). */
+function storeCost(cost: number): number {
+  return Number.isInteger(cost) && cost >= MIN_BCRYPT_COST && cost <= MAX_BCRYPT_COST ? cost : DEFAULT_BCRYPT_COST;
 }

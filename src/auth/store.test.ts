@@ -291,3 +291,13 @@ test("checkAdmin is etcd's IsAdminPermitted: no revision check, unknown user is 
   assert.equal(store.isAdmin(alice()), false);
   assert.equal(store.isAdmin(undefined), false);
 });
+
+test("etcd's grant quirk: only the first permission with a key is compared, so a (key, end) pair behind it is added again", () => {
+  // The same commands against etcd 3.4 list "m", "[m, n)", "[m, n)": reads as etcd's do.
+  const { store } = newStore();
+  store.roleAdd("r");
+  store.roleGrantPermission("r", perm("m", "", Permission_Type.READ));
+  store.roleGrantPermission("r", perm("m", "n", Permission_Type.READ));
+  store.roleGrantPermission("r", perm("m", "n", Permission_Type.WRITE));
+  assert.deepEqual(store.role("r")?.keyPermission, [perm("m", "", Permission_Type.READ), perm("m", "n", Permission_Type.READ), perm("m", "n", Permission_Type.WRITE)]);
+});

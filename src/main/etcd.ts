@@ -25,10 +25,12 @@ import { SeededRandom } from "../pkg/random.js";
 import type { Logger } from "../pkg/logger.js";
 import { EtcdServer } from "../server/etcd-server.js";
 import { defaultWalDir } from "../server/bootstrap/bootstrap.js";
-import type { PeerTlsSettings, ServerConfig } from "../server/config.js";
+import type { AuthSettings, PeerTlsSettings, ServerConfig } from "../server/config.js";
+import { AuthConfigError } from "../auth/index.js";
 import { TlsConfigError } from "../tls/index.js";
 import { Wal } from "../wal/wal.js";
 import { SERVER_VERSION } from "../version.js";
+import { authSettings } from "./auth-settings.js";
 import { createLogger, type LogLevel } from "./logger.js";
 import { memberTls, plainUrlWarnings, type MemberTls } from "./member-tls.js";
 import { installProcessGuard } from "./process-guard.js";
@@ -77,7 +79,15 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
     logger.error({ error: err instanceof Error ? err.message : String(err) }, message);
     return 1;
   }
-  const serverConfig = toServerConfig(config, tls.peer);
+  let auth: AuthSettings;
+  try {
+    auth = authSettings(config);
+  } catch (err) {
+    if (!(err instanceof AuthConfigError)) throw err;
+    logAuthConfigError(logger, err);
+    return 1;
+  }
+  const serverConfig = toServerConfig(config, tls.peer, auth);
   if (!Wal.exists(serverConfig.walDir)) {
     const problem = config.initialClusterState === "new" ? verifyBootstrap(config) : verifyJoinExisting(config);
     if (problem !== undefined) {
@@ -90,11 +100,23 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   try {
     return await serve(config, serverConfig, tls, logger);
   } catch (err) {
-    logger.error({ error: err instanceof Error ? err.message : String(err) }, "etcd stopped");
+    // A JWT key file that cannot be read or used is found when the server builds its token provider.
+    if (err instanceof AuthConfigError) logAuthConfigError(logger, err);
+    else logger.error({ error: err instanceof Error ? err.message : String(err) }, "etcd stopped");
     return 1;
   } finally {
     removeGuard();
   }
+}
+
+/**
+ * etcd's lines when its token provider cannot be made: the reason (e.g.
+ * "open /etc/etcd/jwt.key: no such file or directory"), then the start-up's
+ * fatal line with etcd's error ("auth: invalid auth options").
+ */
+function logAuthConfigError(logger: Logger, err: AuthConfigError): void {
+  if (err.detail !== undefined) logger.warn({ error: err.detail }, "failed to create token provider");
+  logger.error({ error: err.message }, "discovery failed");
 }
 
 /**
@@ -124,7 +146,17 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, tls: Member
   });
   const implementation = grpcImplementation();
   const grpcServer = createGrpcServer(
-    { kv: server.kv, maintenance: server.maintenance, cluster: server.cluster, header: server, lease: server.lease, watch: server.watch, lock: server.lock, election: server.election },
+    {
+      kv: server.kv,
+      maintenance: server.maintenance,
+      cluster: server.cluster,
+      header: server,
+      lease: server.lease,
+      watch: server.watch,
+      lock: server.lock,
+      election: server.election,
+      auth: server.auth,
+    },
     {
       maxRequestBytes: config.maxRequestBytes,
       maxTxnOps: config.maxTxnOps,
@@ -135,6 +167,7 @@ async function serve(config: EtcdConfig, serverConfig: ServerConfig, tls: Member
       implementation,
       onInternalError: (err) => logger.error({ error: String(err) }, "closed a client connection after an internal error"),
       interceptors: [grpcMetrics],
+      clientCertAuth: config.clientTls.clientCertAuth,
     },
   );
   const http = createHttpApi({
@@ -203,7 +236,7 @@ function logLevelOf(level: EtcdConfig["logLevel"]): LogLevel {
   return level === "dpanic" ? "panic" : level;
 }
 
-function toServerConfig(c: EtcdConfig, peerTls: PeerTlsSettings | undefined): ServerConfig {
+function toServerConfig(c: EtcdConfig, peerTls: PeerTlsSettings | undefined, auth: AuthSettings): ServerConfig {
   return {
     name: c.name,
     ...(peerTls !== undefined ? { peerTls } : {}),
@@ -232,5 +265,6 @@ function toServerConfig(c: EtcdConfig, peerTls: PeerTlsSettings | undefined): Se
     compactionBatchLimit: c.compactionBatchLimit,
     lease: { checkpoint: c.featureGates.LeaseCheckpoint, checkpointPersist: c.featureGates.LeaseCheckpointPersist },
     watchProgressNotifyIntervalMs: c.watchProgressNotifyIntervalMs,
+    auth,
   };
 }

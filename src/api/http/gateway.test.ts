@@ -1,7 +1,8 @@
 /**
  * The gateway in front of a fake gRPC server (grpc-js, raw bytes): errors
  * that must become answers rather than reach the process (undecodable
- * responses, no address to call, bad requests).
+ * responses, no address to call, bad requests), and the metadata its calls
+ * carry (the token, the gateway's mark).
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
@@ -31,11 +32,17 @@ let grpcPort = 0;
 let httpServer: Server;
 let gatewayUrl = "";
 let gateway: Gateway;
+/** The metadata of the last UserList call the fake server received. */
+let lastMetadata: grpc.Metadata | undefined;
 
 before(async () => {
   grpcServer = new grpc.Server();
   grpcServer.addService(
-    { Watch: method("/etcdserverpb.Watch/Watch", true, true), Range: method("/etcdserverpb.KV/Range", false, false) },
+    {
+      Watch: method("/etcdserverpb.Watch/Watch", true, true),
+      Range: method("/etcdserverpb.KV/Range", false, false),
+      UserList: method("/etcdserverpb.Auth/UserList", false, false),
+    },
     {
       // A request with key "garbage" is answered with bytes that are no WatchResponse.
       Watch: (call: grpc.ServerDuplexStream<Buffer, Buffer>) => {
@@ -45,6 +52,10 @@ before(async () => {
         call.on("end", () => call.end());
       },
       Range: (_call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => callback(null, GARBAGE),
+      UserList: (call: grpc.ServerUnaryCall<Buffer, Buffer>, callback: grpc.sendUnaryData<Buffer>) => {
+        lastMetadata = call.metadata;
+        callback(null, Buffer.alloc(0));
+      },
     },
   );
   grpcPort = await new Promise<number>((resolve, reject) =>
@@ -63,9 +74,9 @@ after(async () => {
   grpcServer.forceShutdown();
 });
 
-function postText(url: string, body: string): Promise<{ status: number; body: string }> {
+function postText(url: string, body: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request(url, { method: "POST" }, (res) => {
+    const req = request(url, { method: "POST", headers }, (res) => {
       let text = "";
       res.setEncoding("utf8");
       res.on("data", (c: string) => (text += c));
@@ -111,4 +122,16 @@ test("bad requests and an unreachable target are answered, never thrown", { time
     server.closeAllConnections();
     await new Promise((resolve) => server.close(resolve));
   }
+});
+
+test("/v3/auth routes reach the Auth service; Authorization becomes the token; every call carries the gateway's mark", { timeout: 30_000 }, async () => {
+  const r = await postText(`${gatewayUrl}/v3/auth/user/list`, "{}", { authorization: "abc.7" });
+  assert.equal(r.status, 200, r.body);
+  assert.deepEqual(lastMetadata?.get("token"), ["abc.7"]);
+  assert.equal(lastMetadata?.get("grpcgateway-accept").length, 1, "marked as a gateway call, so the member's certificate is never taken for a user");
+  const second = await postText(`${gatewayUrl}/v3/auth/user/list`, "{}");
+  assert.equal(second.status, 200, second.body);
+  const received = lastMetadata as grpc.Metadata | undefined;
+  assert.deepEqual(received?.get("token"), []);
+  assert.equal(received?.get("grpcgateway-accept").length, 1);
 });

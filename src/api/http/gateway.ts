@@ -11,6 +11,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import * as grpc from "@grpc/grpc-js";
 import type { Logger } from "../../pkg/logger.js";
+import { GATEWAY_METADATA, TOKEN_METADATA } from "../credentials.js";
 import { JsonSyntaxError, goJsonString, scanNext } from "./go-json.js";
 import { goHttpError, httpStatusFromGrpcCode, messageTooLarge, statusText } from "./go-http.js";
 import { JsonValueSplitter, JsonValueTooLarge } from "./json-splitter.js";
@@ -47,8 +48,6 @@ const GRPC_CODE_RESOURCE_EXHAUSTED = 8;
  */
 const JSON_BYTES_PER_MESSAGE_BYTE = 2;
 
-/** The metadata key etcd reads the auth token from. */
-const TOKEN_METADATA = "token";
 const METADATA_HEADER_PREFIX = "grpc-metadata-";
 
 export class Gateway {
@@ -376,11 +375,19 @@ function writeUnaryError(res: ServerResponse, code: number, message: string, fro
   res.end(body);
 }
 
-/** gRPC metadata from the HTTP headers: the auth token, and `Grpc-Metadata-*` headers with the prefix stripped. */
+/**
+ * gRPC metadata from the HTTP headers: the auth token, the gateway's mark,
+ * and `Grpc-Metadata-*` headers with the prefix stripped. The mark is set on
+ * every call (grpc-gateway sets it from the Accept header, when there is
+ * one): we dial with the member's own certificate, whose common name must
+ * never be taken for the HTTP client's user.
+ */
 function metadataOf(req: IncomingMessage): grpc.Metadata {
   const md = new grpc.Metadata();
   const auth = req.headers.authorization;
   if (auth !== undefined && auth !== "") md.set(TOKEN_METADATA, auth);
+  // Only its presence counts; a constant, so no header value can make it unsendable.
+  md.set(GATEWAY_METADATA, "*/*");
   for (const [name, value] of Object.entries(req.headers)) {
     if (!name.startsWith(METADATA_HEADER_PREFIX) || value === undefined) continue;
     const key = name.slice(METADATA_HEADER_PREFIX.length);

@@ -10,10 +10,15 @@
  * /livez and /readyz run named checks (`?exclude=<name>` skips one,
  * `?verbose` lists them as `[+]name ok`); each check also has its own
  * path (/readyz/linearizable_read). A failure answers 503 with every line.
+ *
+ * The reads carry no credentials: with auth enabled the server refuses
+ * them with "user name is empty" (or "permission denied"), which means it
+ * served them — past the ReadIndex round for a linearizable one — so they
+ * count as healthy, as in etcd 3.5 (etcdhttp checkHealth).
  * @module
  */
 import type { ServerResponse } from "node:http";
-import { EtcdError } from "../../pkg/errors.js";
+import { EtcdError, isEtcdError } from "../../pkg/errors.js";
 import type { Logger } from "../../pkg/logger.js";
 import { toWireError } from "../status.js";
 import { goJsonString } from "./go-json.js";
@@ -77,7 +82,7 @@ export class HealthChecks {
     this.#metrics = options.metrics;
     const readCheck = (serializable: boolean): Check => async (signal) => {
       try {
-        await this.#source.read(serializable, signal);
+        await this.#read(serializable, signal);
         return undefined;
       } catch (err) {
         return toWireError(err).message;
@@ -145,8 +150,18 @@ export class HealthChecks {
       return a.alarm === ALARM_NOSPACE ? "ALARM NOSPACE" : a.alarm === ALARM_CORRUPT ? "ALARM CORRUPT" : "ALARM UNKNOWN";
     }
     if (!serializable && !this.#source.hasLeader()) return "RAFT NO LEADER";
-    const failed = await this.#withTimeout((signal) => this.#source.read(serializable, signal).then(() => undefined));
+    const failed = await this.#withTimeout((signal) => this.#read(serializable, signal).then(() => undefined));
     return failed === undefined ? "" : `RANGE ERROR:${failed}`;
+  }
+
+  /** The quick read; a refusal by auth means the server answered, so it passes. */
+  async #read(serializable: boolean, signal: AbortSignal): Promise<void> {
+    try {
+      await this.#source.read(serializable, signal);
+    } catch (err) {
+      if (isEtcdError(err, "UserEmpty") || isEtcdError(err, "PermissionDenied")) return;
+      throw err;
+    }
   }
 
   /** /livez, /readyz and their per-check paths. */

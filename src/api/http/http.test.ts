@@ -126,6 +126,22 @@ test("/health: healthy, alarms (and ?exclude), no leader (and ?serializable), fa
   assert.equal((await get("/health", { method: "POST" })).status, 405);
 });
 
+test("with auth enabled the health reads are refused for want of a user, which counts as served (etcd 3.5)", async () => {
+  for (const kind of ["UserEmpty", "PermissionDenied"] as const) {
+    reset();
+    state.read = () => Promise.reject(new EtcdError(kind));
+    const r = await get("/health");
+    assert.equal(r.status, 200, kind);
+    assert.equal(r.body, '{"health":"true","reason":""}', kind);
+    assert.equal((await get("/readyz?verbose")).body, "[+]data_corruption ok\n[+]serializable_read ok\n[+]linearizable_read ok\nok\n", kind);
+    assert.equal((await get("/livez")).status, 200, kind);
+  }
+  // Any other refusal is a failure, as before.
+  reset();
+  state.read = () => Promise.reject(new EtcdError("InvalidAuthToken"));
+  assert.equal((await get("/health")).body, '{"health":"false","reason":"RANGE ERROR:etcdserver: invalid auth token"}\n');
+});
+
 test("/livez and /readyz: named checks, verbose, exclude, single-check paths", async () => {
   reset();
   let r = await get("/readyz");

@@ -134,11 +134,18 @@ export function raftTimeout(v: FlagValues, flag: string, warnings: string[]): nu
   return MIN_RAFT_TIMEOUT_MS;
 }
 
+const MIN_BCRYPT_COST = 4;
+const MAX_BCRYPT_COST = 31;
+const DEFAULT_BCRYPT_COST = 10;
+
+/** etcd's rule (auth.NewAuthStore): a cost outside bcrypt's range is replaced by the default, with a warning. */
 export function bcryptCost(v: FlagValues, warnings: string[]): number {
   const n = v.number("bcrypt-cost");
-  if (n >= 4 && n <= 31) return n;
-  warnings.push(`--bcrypt-cost ${n} is outside 4..31; using the default 10`);
-  return 10;
+  if (n >= MIN_BCRYPT_COST && n <= MAX_BCRYPT_COST) return n;
+  warnings.push(
+    `use default bcrypt cost instead of the invalid given cost (min-cost ${MIN_BCRYPT_COST}, max-cost ${MAX_BCRYPT_COST}, default-cost ${DEFAULT_BCRYPT_COST}, given-cost ${n})`,
+  );
+  return DEFAULT_BCRYPT_COST;
 }
 
 export function metricsLevel(text: string, warnings: string[]): MetricsLevel {

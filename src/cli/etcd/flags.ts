@@ -223,9 +223,14 @@ const security = group("Security", [
 ]);
 
 const auth = group("Auth", [
-  ["auth-token", STR, "simple", "Token type and options: 'simple', or 'jwt,pub-key=<file>,priv-key=<file>,sign-method=<alg>,ttl=<duration>'."],
-  ["bcrypt-cost", UINT, "10", "bcrypt cost used to hash passwords (4 to 31)."],
-  ["auth-token-ttl", UINT, "300", "Lifetime of simple tokens, in seconds."],
+  [
+    "auth-token",
+    STR,
+    "simple",
+    "Tokens issued to authenticated users: 'simple' (random, kept by every member), or 'jwt,pub-key=<file>,priv-key=<file>,sign-method=<alg>,ttl=<duration>' (signed; alg RS256/384/512, PS256/384/512, ES256/384/512, HS256/384/512 or EdDSA; ttl default 5m).",
+  ],
+  ["bcrypt-cost", UINT, "10", "bcrypt cost of stored password hashes, 4 to 31 (another value: 10, with a warning)."],
+  ["auth-token-ttl", UINT, "300", "Seconds a simple token stays valid after its last use."],
 ]);
 
 const monitoring = group("Profiling and monitoring", [

@@ -51,10 +51,6 @@ export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   "memory-mlock",
   "bootstrap-defrag-threshold-megabytes",
   "feature-gates",
-  // auth
-  "auth-token",
-  "bcrypt-cost",
-  "auth-token-ttl",
   // monitoring, tracing, logging extras
   "enable-pprof",
   "metrics",

@@ -265,7 +265,7 @@ describe("warnings", () => {
     has(["--snapshot-count=0"], "--snapshot-count is 0; using the default 10000");
     has(["--raft-read-timeout=1s"], "raft-read-timeout increased to minimum value: 5s");
     has(["--max-request-bytes=20000000"], "--max-request-bytes 20000000 exceeds the recommended maximum of 10485760 bytes");
-    has(["--bcrypt-cost=50"], "--bcrypt-cost 50 is outside 4..31; using the default 10");
+    has(["--bcrypt-cost=50"], "use default bcrypt cost instead of the invalid given cost (min-cost 4, max-cost 31, default-cost 10, given-cost 50)");
     has(["--metrics=verbose"], '--metrics "verbose" is not basic or extensive; using basic');
     has(["--experimental-enable-lease-checkpoint"], "Detected that checkpointing is enabled without persistence. Consider enabling feature gate LeaseCheckpointPersist");
     assert.equal(ok(["--snapshot-count=0"]).config.snapshotCount, 10000);

@@ -19,7 +19,11 @@ export { LocalView, leaseHex, sessionKey, type ConcurrencyKv } from "./kv-ops.js
 export { DEFAULT_SESSION_TTL } from "./session.js";
 
 export interface ServerConcurrencyDeps {
-  /** Who may do what (AUTH_OFF when absent). */
+  /**
+   * The server's gate. Not asked here: the services pass their caller's
+   * credentials to every KV, lease and watch call, and those paths check
+   * them (so a lock or election is allowed exactly what its caller is).
+   */
   auth?: AuthGate;
   /** The server's watch sessions: waiters watch the keys they wait for. */
   watch: WatchApi;

@@ -7,24 +7,40 @@
  *   happened before the watch was set up is still seen (catch-up from
  *   history), and only the one waiter watching that key wakes.
  * - watchPrefix: every revision that changes a key under a prefix.
- * Each wait is one session with one watcher, closed when it settles.
+ * Each wait is one session with one watcher, closed when it settles. The
+ * session acts as the request's caller, so its watch is checked as theirs.
  * @module
  */
 import { Event_EventType } from "../../gen/mvccpb/kv.js";
 import { WatchCreateRequest, WatchCreateRequest_FilterType, type WatchResponse } from "../../gen/etcdserverpb/rpc.js";
 import { EtcdError } from "../../pkg/errors.js";
-import type { WatchApi } from "../watch/api.js";
+import type { Credentials } from "../api.js";
+import type { WatchApi, WatchSessionApi } from "../watch/api.js";
 import { prefixEnd } from "../../pkg/bytes.js";
 
 export function canceled(): EtcdError {
   return new EtcdError("Timeout", { detail: "request canceled by client" });
 }
 
-/** Why a watch ended without the awaited event. */
-function endedError(resp: WatchResponse | undefined): EtcdError {
+/** Why a watch ended without the awaited event: the auth error it was refused or canceled with, if any. */
+function endedError(resp: WatchResponse | undefined, authError: EtcdError | undefined): EtcdError {
+  if (authError !== undefined) return authError;
   if (resp !== undefined && resp.compactRevision !== 0n) return new EtcdError("Compacted");
   if (resp === undefined) return new EtcdError("Stopped");
   return new EtcdError("WatchCanceled");
+}
+
+/** A watch session acting as `creds`, keeping the auth error it refuses or cancels a watcher with (the caller gets etcd's error, not a cancel reason). */
+function openAs(watch: WatchApi, creds: Credentials | undefined): { session: WatchSessionApi; authError(): EtcdError | undefined } {
+  let refused: EtcdError | undefined;
+  const session = watch.openSession({
+    ...(creds !== undefined ? { credentials: creds } : {}),
+    describeError: (err) => {
+      refused = err;
+      return err.message;
+    },
+  });
+  return { session, authError: () => refused };
 }
 
 export class KeyEvents {
@@ -38,14 +54,14 @@ export class KeyEvents {
     this.#watch = watch;
   }
 
-  /** Resolves at the first deletion of `key` at a revision ≥ `fromRev`. */
-  waitDelete(key: Buffer, fromRev: bigint, signal?: AbortSignal): Promise<void> {
+  /** Resolves at the first deletion of `key` at a revision ≥ `fromRev`; watches as `creds`. */
+  waitDelete(key: Buffer, fromRev: bigint, signal?: AbortSignal, creds?: Credentials): Promise<void> {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) {
         reject(canceled());
         return;
       }
-      const session = this.#watch.openSession();
+      const { session, authError } = openAs(this.#watch, creds);
       this.open++;
       let settled = false;
       const finish = (err?: EtcdError): void => {
@@ -64,7 +80,7 @@ export class KeyEvents {
           for (const r of responses) {
             if (settled) break;
             if (r.canceled) {
-              finish(endedError(r));
+              finish(endedError(r, authError()));
             } else if (r.events.length > 0) {
               this.wakeups++;
               if (r.events.some((e) => e.type === Event_EventType.DELETE)) finish();
@@ -72,7 +88,7 @@ export class KeyEvents {
           }
           return true;
         },
-        end: () => finish(endedError(undefined)),
+        end: () => finish(endedError(undefined, undefined)),
       });
       session.create(WatchCreateRequest.fromPartial({ key, startRevision: fromRev, filters: [WatchCreateRequest_FilterType.NOPUT] }));
     });
@@ -81,10 +97,11 @@ export class KeyEvents {
   /**
    * Calls `onChange` for each revision ≥ `fromRev` that changes a key under
    * `prefix`, and `onEnd` if the watch ends on its own (compaction,
-   * shutdown). Returns the function that stops it.
+   * shutdown, or its user losing the permission). Watches as `creds`.
+   * Returns the function that stops it.
    */
-  watchPrefix(prefix: Buffer, fromRev: bigint, onChange: () => void, onEnd: (err: EtcdError) => void): () => void {
-    const session = this.#watch.openSession();
+  watchPrefix(prefix: Buffer, fromRev: bigint, onChange: () => void, onEnd: (err: EtcdError) => void, creds?: Credentials): () => void {
+    const { session, authError } = openAs(this.#watch, creds);
     this.open++;
     let stopped = false;
     const stop = (): void => {
@@ -99,7 +116,7 @@ export class KeyEvents {
           if (stopped) break;
           if (r.canceled) {
             stop();
-            onEnd(endedError(r));
+            onEnd(endedError(r, authError()));
             break;
           }
           if (r.events.length > 0) {
@@ -112,7 +129,7 @@ export class KeyEvents {
       end: () => {
         if (stopped) return;
         stop();
-        onEnd(endedError(undefined));
+        onEnd(endedError(undefined, undefined));
       },
     });
     session.create(WatchCreateRequest.fromPartial({ key: prefix, rangeEnd: prefixEnd(prefix), startRevision: fromRev }));

@@ -5,13 +5,14 @@
  * alive. We do the same.
  * @module
  */
-import type { LeaseApi } from "../api.js";
+import type { Credentials, LeaseApi } from "../api.js";
 
 /** clientv3/concurrency's defaultSessionTTL, in seconds. */
 export const DEFAULT_SESSION_TTL = 60n;
 
-export async function sessionLease(leases: Pick<LeaseApi, "grant">, lease: bigint, signal?: AbortSignal): Promise<bigint> {
+/** The request's lease, or a fresh one granted as `creds`. */
+export async function sessionLease(leases: Pick<LeaseApi, "grant">, lease: bigint, signal?: AbortSignal, creds?: Credentials): Promise<bigint> {
   if (lease !== 0n) return lease;
-  const granted = await leases.grant({ ID: 0n, TTL: DEFAULT_SESSION_TTL }, signal);
+  const granted = await leases.grant({ ID: 0n, TTL: DEFAULT_SESSION_TTL }, signal, creds);
   return granted.ID;
 }

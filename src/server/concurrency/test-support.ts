@@ -2,7 +2,9 @@
  * Test support: the lock/election paths over a real lessor and mvcc store
  * (memory backend, manual clock) with KV and Lease "paths" that apply at
  * once, asynchronously, the way the server's paths answer after the log.
- * Not used by production code.
+ * With a gate, the paths check their caller as the server would (reads
+ * before reading, writes as they are applied) and the watch hub checks
+ * watches. Not used by production code.
  * @module
  */
 import type {
@@ -29,6 +31,9 @@ import { ElectionRequests } from "./election-requests.js";
 import { prefixEnd } from "../../pkg/bytes.js";
 import { LocalView, type ConcurrencyKv } from "./kv-ops.js";
 import { LockRequests } from "./lock-requests.js";
+import type { AuthInfo } from "../../auth/index.js";
+import type { Credentials } from "../api.js";
+import type { FakeGate } from "../txn/auth-test-support.js";
 
 export class ConcurrencyRig {
   readonly clock = new ManualClock(1_000_000);
@@ -41,14 +46,24 @@ export class ConcurrencyRig {
   readonly election: ElectionRequests;
   /** Calls made to the KV paths, by kind (Range counts show who woke up). */
   readonly calls = { range: 0, txn: 0, deleteRange: 0, grant: 0 };
+  /** The credentials every KV and lease call came with, in order. */
+  readonly callers: (Credentials | undefined)[] = [];
   #nextLease = 0x100n;
 
-  constructor() {
+  constructor(gate?: FakeGate) {
+    /** The caller's check, as the server makes it (nothing with auth off). */
+    const check = (creds: Credentials | undefined, checkAs: (info: AuthInfo | undefined) => void): void => {
+      this.callers.push(creds);
+      if (gate === undefined || !gate.enabled) return;
+      const info = gate.identify(creds);
+      if (info instanceof Promise) throw new Error("the rig resolves tokens synchronously");
+      checkAs(info);
+    };
     this.lessor = new Lessor({ backend: this.backend, clock: this.clock, minTtlSeconds: 2, deleter: () => this.store.write() });
     this.store = new KVStore({ backend: this.backend, lessor: this.lessor, onCommit: (events, rev) => this.hub.notify(events, rev) });
     this.lessor.promote(0);
     const header = (revision?: bigint): ResponseHeader => ({ clusterId: 1n, memberId: 2n, revision: revision ?? this.store.rev, raftTerm: 3n });
-    this.hub = new WatchHub({ source: this.store, backend: this.backend, header: (rev) => header(rev), clock: this.clock, random: new SeededRandom(1), maxRequestBytes: 1 << 20 });
+    this.hub = new WatchHub({ ...(gate !== undefined ? { auth: gate } : {}), source: this.store, backend: this.backend, header: (rev) => header(rev), clock: this.clock, random: new SeededRandom(1), maxRequestBytes: 1 << 20 });
     this.hub.start();
     this.events = new KeyEvents(this.hub);
     const fill = <T extends { header: ResponseHeader | undefined }>(resp: T): T => {
@@ -56,26 +71,30 @@ export class ConcurrencyRig {
       return resp;
     };
     const kv: ConcurrencyKv = {
-      range: async (req: RangeRequest): Promise<RangeResponse> => {
+      range: async (req: RangeRequest, _signal, creds): Promise<RangeResponse> => {
         await tick();
         this.calls.range++;
+        check(creds, (info) => gate!.checkRange(info, req.key, req.rangeEnd));
         return fill(ops.range(this.store, req));
       },
-      txn: async (req: TxnRequest): Promise<TxnResponse> => {
+      txn: async (req: TxnRequest, _signal, creds): Promise<TxnResponse> => {
         await tick();
         this.calls.txn++;
+        check(creds, (info) => gate!.checkTxn(info, req));
         return fill(ops.txn(this.store, req, this.lessor));
       },
-      deleteRange: async (req: DeleteRangeRequest): Promise<DeleteRangeResponse> => {
+      deleteRange: async (req: DeleteRangeRequest, _signal, creds): Promise<DeleteRangeResponse> => {
         await tick();
         this.calls.deleteRange++;
+        check(creds, (info) => gate!.checkRange(info, req.key, req.rangeEnd));
         return fill(ops.deleteRange(this.store, req));
       },
     };
     const leases = {
-      grant: async (req: LeaseGrantRequest): Promise<LeaseGrantResponse> => {
+      grant: async (req: LeaseGrantRequest, _signal?: AbortSignal, creds?: Credentials): Promise<LeaseGrantResponse> => {
         await tick();
         this.calls.grant++;
+        check(creds, () => {});
         const l = this.lessor.grant(req.ID === 0n ? this.#nextLease++ : req.ID, req.TTL);
         return { header: header(), ID: l.id, TTL: BigInt(l.ttl), error: "" };
       },

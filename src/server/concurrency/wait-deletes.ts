@@ -7,6 +7,7 @@
  * @module
  */
 import type { ResponseHeader } from "../../gen/etcdserverpb/rpc.js";
+import type { Credentials } from "../api.js";
 import { canceled, type KeyEvents } from "./key-events.js";
 import { lastCreatedBefore, type ConcurrencyKv } from "./kv-ops.js";
 
@@ -17,15 +18,16 @@ export interface WaitContext {
 
 /**
  * Resolves once no key under `prefix` has a create revision ≤ `maxCreateRev`,
- * with the header of the (linearizable) range that showed it.
+ * with the header of the (linearizable) range that showed it. Reads and
+ * watches as `creds`.
  */
-export async function waitDeletes(ctx: WaitContext, prefix: Buffer, maxCreateRev: bigint, signal?: AbortSignal): Promise<ResponseHeader> {
+export async function waitDeletes(ctx: WaitContext, prefix: Buffer, maxCreateRev: bigint, signal?: AbortSignal, creds?: Credentials): Promise<ResponseHeader> {
   for (;;) {
     if (signal?.aborted) throw canceled();
-    const resp = await ctx.kv.range(lastCreatedBefore(prefix, maxCreateRev), signal);
+    const resp = await ctx.kv.range(lastCreatedBefore(prefix, maxCreateRev), signal, creds);
     const last = resp.kvs[0];
     if (last === undefined) return resp.header!;
     // From the revision the range saw it at: a deletion since then is not missed.
-    await ctx.events.waitDelete(last.key, resp.header!.revision, signal);
+    await ctx.events.waitDelete(last.key, resp.header!.revision, signal, creds);
   }
 }

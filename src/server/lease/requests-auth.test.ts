@@ -49,7 +49,8 @@ test("keepalive needs write permission on every key of the lease; refused, the l
   await assert.rejects(rig.requests.keepAlive({ ID: 5n }), kindIs("UserEmpty"));
   await assert.rejects(rig.requests.keepAlive({ ID: 5n }, undefined, creds("forged")), kindIs("InvalidAuthToken"));
   assert.equal(remainingSeconds(rig, 5n), 50, "not renewed");
-  assert.deepEqual(gate.asked, ["identify", "checkLeaseKeys 5 write", "identify", "checkLeaseKeys 5 write", "identify"]);
+  // Resolved on arrival, and again right where the renewal is checked.
+  assert.deepEqual(gate.asked, ["identify", "identify", "checkLeaseKeys 5 write", "identify", "identify", "checkLeaseKeys 5 write", "identify"]);
 
   const resp = await rig.requests.keepAlive({ ID: 5n }, undefined, bob);
   assert.equal(resp.TTL, 60n);
@@ -58,11 +59,21 @@ test("keepalive needs write permission on every key of the lease; refused, the l
   assert.equal((await rig.requests.keepAlive({ ID: 5n }, undefined, root)).TTL, 60n);
 });
 
-test("a follower checks a keepalive before it sends it on to the leader", async () => {
-  const forwarded: bigint[] = [];
+test("a keepalive that waits for the applied index is checked at the auth revision it renews at, not refused as old", async () => {
+  const { gate, rig, bob } = await rigWithLease();
+  rig.committed = 11n; // a write in flight: the renewal waits for it to apply
+  rig.waitApplied = async () => {
+    gate.change(); // an unrelated auth change applied meanwhile
+    rig.applied = 11n;
+  };
+  assert.equal((await rig.requests.keepAlive({ ID: 5n }, undefined, bob)).TTL, 60n);
+});
+
+test("a follower checks a keepalive before it sends it on to the leader, with the caller's credentials", async () => {
+  const forwarded: [bigint, string | undefined][] = [];
   const forwarder: LeaseForwarder = {
-    renew: async (id) => {
-      forwarded.push(id);
+    renew: async (id, _signal, creds) => {
+      forwarded.push([id, creds?.token]);
       return 60n;
     },
     timeToLive: async () => undefined,
@@ -72,7 +83,7 @@ test("a follower checks a keepalive before it sends it on to the leader", async 
   await assert.rejects(rig.requests.keepAlive({ ID: 5n }, undefined, alice), kindIs("PermissionDenied"));
   assert.deepEqual(forwarded, []);
   assert.equal((await rig.requests.keepAlive({ ID: 5n }, undefined, bob)).TTL, 60n);
-  assert.deepEqual(forwarded, [5n]);
+  assert.deepEqual(forwarded, [[5n, "bob-token"]], "sent on with the caller's credentials");
 });
 
 test("TimeToLive needs a caller, and read permission on the keys only when it asks for them", async () => {

@@ -43,9 +43,14 @@ const INT63_MASK = (1n << 63n) - 1n;
 /**
  * How a member that is not the leader reaches the leader's lessor (the
  * lease part of {@link LeaderForwarder}). Absent: such a member answers
- * "not leader".
+ * "not leader". The caller's credentials go along: the leader answers
+ * through its client API, which checks the caller again (this member
+ * checked it before forwarding, as etcd's follower does).
  */
-export type LeaseForwarder = Pick<LeaderForwarder, "renew" | "timeToLive">;
+export interface LeaseForwarder {
+  renew(id: bigint, signal: AbortSignal, creds?: Credentials): ReturnType<LeaderForwarder["renew"]>;
+  timeToLive(req: LeaseTimeToLiveRequest, signal: AbortSignal, creds?: Credentials): ReturnType<LeaderForwarder["timeToLive"]>;
+}
 
 export interface LeaseRequestDeps {
   /** Who may do what (AUTH_OFF when absent). */
@@ -100,12 +105,21 @@ export class LeaseRequests implements LeaseApi {
     const auth = this.#auth;
     let check: (() => void) | undefined;
     if (auth.enabled) {
+      // Resolved first: an invalid token is refused at once, and a token's index is waited for here.
       const who = auth.identify(creds, signal);
-      const info = who instanceof Promise ? await who : who;
-      // Write permission on every key of the lease, checked right before renewing or forwarding (etcd's checkLeaseRenew).
-      check = () => this.#checkStable(() => auth.checkLeaseKeys(info, req.ID, "write"));
+      const first = who instanceof Promise ? await who : who;
+      // Write permission on every key of the lease, checked right before renewing or forwarding (etcd's
+      // checkLeaseRenew). The caller is resolved again there (synchronously now), so a renewal that
+      // waited for the applied index is checked at the auth revision it is made at, not refused as old.
+      check = () =>
+        this.#checkStable(() => {
+          const now = auth.identify(creds, signal);
+          // (A promise cannot come once the token's index was applied; settle one quietly all the same.)
+          if (now instanceof Promise) now.catch(() => undefined);
+          auth.checkLeaseKeys(now instanceof Promise ? first : now, req.ID, "write");
+        });
     }
-    const ttl = await this.#renew(req.ID, signal, check);
+    const ttl = await this.#renew(req.ID, signal, creds, check);
     return { header, ID: req.ID, TTL: ttl };
   }
 
@@ -131,7 +145,7 @@ export class LeaseRequests implements LeaseApi {
         const resp: LeaseTimeToLiveResponse = { header: undefined, ID: req.ID, TTL: BigInt(ttl), grantedTTL: BigInt(lease.ttl), keys: req.keys ? lease.keys() : [] };
         return resp;
       },
-      (forwarder, s) => forwarder.timeToLive(req, s),
+      (forwarder, s) => forwarder.timeToLive(req, s, creds),
     );
     // The keys were checked before the answer was fetched: a change of the auth store since may have revoked that permission.
     if (req.keys && auth.enabled && auth.revision !== checkedAt) throw new EtcdError("AuthOldRevision");
@@ -162,7 +176,7 @@ export class LeaseRequests implements LeaseApi {
    * waited). `check` (auth on) runs right before the lessor renews or the
    * renewal is sent to the leader.
    */
-  async #renew(id: bigint, signal: AbortSignal | undefined, check?: () => void): Promise<bigint> {
+  async #renew(id: bigint, signal: AbortSignal | undefined, creds: Credentials | undefined, check?: () => void): Promise<bigint> {
     const d = this.#deps;
     // The common case needs no waiting at all.
     if (d.keeper.isLeader && d.lessor.isPrimary && d.appliedIndex() >= d.committedIndex()) {
@@ -186,7 +200,7 @@ export class LeaseRequests implements LeaseApi {
       },
       (forwarder, s) => {
         check?.();
-        return forwarder.renew(id, s);
+        return forwarder.renew(id, s, creds);
       },
     );
     return ttl;

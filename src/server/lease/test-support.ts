@@ -61,6 +61,8 @@ export class LeaseRig {
   readonly barriers: { resolve(): void; reject(err: Error): void }[] = [];
   applied = 10n;
   committed = 10n;
+  /** What a request waiting for the applied index to reach the commit index waits for (at once by default). */
+  waitApplied: () => Promise<void> = async () => undefined;
   hasLeader = true;
 
   constructor(options: LeaseRigOptions = {}) {
@@ -101,7 +103,7 @@ export class LeaseRig {
       },
       committedIndex: () => this.committed,
       appliedIndex: () => this.applied,
-      waitApplied: async () => undefined,
+      waitApplied: () => this.waitApplied(),
       requestTimeoutMs: options.requestTimeoutMs ?? 7000,
       clock: this.clock,
     });

@@ -4,7 +4,8 @@
  * prefixes, a log of what was asked, tokens whose resolution the test holds,
  * and `change()` to move the auth revision and tell the listeners. Its rules
  * are deliberately simple (a user may read and write under its prefixes;
- * `root` may do everything); the real rules are tested in src/auth. Not used
+ * `root` may do everything; a caller resolved before the last change is
+ * "old", as in the real store); the real rules are tested in src/auth. Not used
  * by production code.
  * @module
  */
@@ -14,6 +15,7 @@ import { prefixEnd } from "../../pkg/bytes.js";
 import { EtcdError } from "../../pkg/errors.js";
 import type { AuthGate, LeaseAccess } from "../auth/gate.js";
 import type { Credentials } from "../auth/credentials.js";
+import type { Cancellation } from "../api.js";
 
 export const creds = (token: string): Credentials => ({ token, commonName: undefined });
 
@@ -25,6 +27,8 @@ export class FakeGate implements AuthGate {
   revision = 1n;
   /** Every call, in order: "identify", "checkRange k", "checkTxn", "checkLeaseKeys 5 write", … */
   readonly asked: string[] = [];
+  /** The cancellation each identify was given. */
+  readonly signals: (Cancellation | undefined)[] = [];
   /** token → user */
   readonly tokens = new Map<string, string>();
   /** user → the key prefixes it may read and write */
@@ -63,8 +67,9 @@ export class FakeGate implements AuthGate {
     return this.#listeners.size;
   }
 
-  identify(c: Credentials | undefined): AuthInfo | undefined | Promise<AuthInfo | undefined> {
+  identify(c: Credentials | undefined, signal?: Cancellation): AuthInfo | undefined | Promise<AuthInfo | undefined> {
     this.asked.push("identify");
+    this.signals.push(signal);
     const token = c?.token;
     if (token === undefined) return c?.commonName === undefined ? undefined : { username: c.commonName, revision: this.revision };
     const waiters = this.#held.get(token);
@@ -120,6 +125,7 @@ export class FakeGate implements AuthGate {
   /** [key, rangeEnd) — a point when rangeEnd is empty, from-key when it is "\0" — lies under one of the user's prefixes. */
   #require(info: AuthInfo | undefined, key: Uint8Array, rangeEnd: Uint8Array): void {
     if (info === undefined) throw new EtcdError("UserEmpty");
+    if (info.revision < this.revision) throw new EtcdError("AuthOldRevision");
     if (info.username === "root") return;
     const prefixes = this.grants.get(info.username);
     if (prefixes === undefined) throw new EtcdError("UserNotFound");

@@ -72,6 +72,19 @@ test("while a token's index is waited for, the stream's later requests wait behi
   assert.deepEqual(got.map(show), ["x-1 rpc error: PermissionDenied", "c0@2", "k0@2", "c1@2", "e1@3 PUT a/2=x"]);
 });
 
+test("a stream that closes while its token is resolved gives the wait up", async () => {
+  const { open, gate } = authSetup();
+  gate.hold("fresh-token", "alice");
+  const { session, got } = open(creds("fresh-token"));
+  session.create(create({ key: b("a/1") }));
+  const signal = gate.signals[0];
+  assert.equal(signal?.aborted, false);
+  session.close();
+  assert.equal(signal?.aborted, true, "the gate is told to stop waiting");
+  await settle();
+  assert.deepEqual(got, []);
+});
+
 test("a watcher whose user loses the permission is canceled and gets no further event", async () => {
   const { put, open, gate, alice } = authSetup();
   const { session, got } = open(alice);

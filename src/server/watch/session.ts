@@ -153,6 +153,8 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
   readonly #unsubscribe: () => void;
   /** Requests waiting behind a create whose caller is still being resolved; undefined when none is. */
   #held: (() => void)[] | undefined;
+  /** Aborted when the session closes: a token's index still awaited is then given up (made on the first resolution). */
+  #closing: AbortController | undefined;
 
   constructor(deps: WatchSessionDeps) {
     this.#deps = deps;
@@ -209,7 +211,8 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
     }
     let who: ReturnType<AuthGate["identify"]>;
     try {
-      who = auth.identify(this.#deps.credentials);
+      this.#closing ??= new AbortController();
+      who = auth.identify(this.#deps.credentials, this.#closing.signal);
     } catch (err) {
       this.#refuse(this.#reason(err));
       return;
@@ -415,6 +418,7 @@ export class WatchSession implements WatchSessionApi, WatchReceiver {
     this.#closed = true;
     this.#unsubscribe();
     this.#held = undefined;
+    this.#closing?.abort();
     this.#stream.close();
     if (this.#queuedEvents > 0) this.#deps.pendingEvents?.(-this.#queuedEvents);
     this.#queuedEvents = 0;
