@@ -21,7 +21,8 @@ function normaliseLine(line: string): string {
     .replace(/"(cluster_id|member_id|revision|raft_term|ID)":\d+/g, '"$1":<n>')
     .replace(/\blease [0-9a-f]{1,16}\b/g, "lease <id>")
     .replace(/\b(lease|ID)\(?([0-9a-f]{1,16})\)?(?= )/g, "$1 <id>")
-    .replace(/\/[0-9a-f]{16}$/, "/<lease id>")
+    // Lock and election keys end in the session's lease id in hex (no leading zeros).
+    .replace(/\/[0-9a-f]{12,16}$/, "/<lease id>")
     .replace(/remaining\(\d+s\)/g, "remaining(<n>s)")
     .replace(/TTL\(\d+s\)/g, "TTL(<n>s)");
 }
