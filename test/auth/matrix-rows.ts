@@ -114,6 +114,8 @@ const GRPC_ROWS: readonly Row[] = [
   // KV
   unaryRow("KV.Range m/a", KVService.range, RangeRequest.fromPartial({ key: b("m/a") }), (r) => `OK count=${r.count}`),
   unaryRow("KV.Range prefix m/", KVService.range, RangeRequest.fromPartial({ key: b("m/"), rangeEnd: b("m0") }), (r) => `OK count=${r.count}`),
+  // From m/ to the end of the keyspace: secret/x is in it.
+  unaryRow("KV.Range from-key m/", KVService.range, RangeRequest.fromPartial({ key: b("m/"), rangeEnd: b("\0") }), (r) => `OK count=${r.count}`),
   unaryRow("KV.Range secret/x", KVService.range, RangeRequest.fromPartial({ key: b("secret/x") }), (r) => `OK count=${r.count}`),
   unaryRow("KV.Range serializable m/a", KVService.range, RangeRequest.fromPartial({ key: b("m/a"), serializable: true }), (r) => `OK count=${r.count}`),
   unaryRow("KV.Put m/p", KVService.put, PutRequest.fromPartial({ key: b("m/p"), value: b("v") })),
@@ -160,6 +162,11 @@ const GRPC_ROWS: readonly Row[] = [
     name: "Watch create m/ prefix",
     run: async (cell) =>
       watchOutcome(await cell.m.probe.firstOfBidiStream(WatchService.watch, WatchRequest.fromPartial({ requestUnion: { $case: "createRequest", value: { key: b("m/"), rangeEnd: b("m0") } } }), cell.token)),
+  },
+  {
+    name: "Watch create from-key m/",
+    run: async (cell) =>
+      watchOutcome(await cell.m.probe.firstOfBidiStream(WatchService.watch, WatchRequest.fromPartial({ requestUnion: { $case: "createRequest", value: { key: b("m/"), rangeEnd: b("\0") } } }), cell.token)),
   },
   {
     name: "Watch create secret/x",

@@ -47,6 +47,12 @@ export const DELIBERATE_DIFFERENCES: readonly Difference[] = [
   { row: "KV.Txn nested put m/n", identities: ["no token"], ours: USER_EMPTY, why: NESTED_TXN },
   { row: "KV.Txn nested put m/n", identities: ["without permission"], ours: DENIED, why: NESTED_TXN },
   { row: "KV.Txn nested put secret/n", identities: ["with permission"], ours: DENIED, why: NESTED_TXN },
+  {
+    row: "Watch create from-key m/",
+    identities: ["with permission"],
+    ours: "canceled: rpc error: code = PermissionDenied desc = etcdserver: permission denied",
+    why: "newer etcd checks a from-key range (end \\0) as the open range (server/auth/range_perm_cache.go, checkKeyInterval, isOpenEnded); 3.4 checked its first key only, so a user could watch keys beyond the permission",
+  },
   ...checked("Lease.LeaseKeepAlive (m/kept attached)", "etcd 3.5 checks write permission on the lease's keys before a renewal (v3_server.go checkLeaseRenew); 3.4 renews for anyone", ["without permission"]),
   ...checked("Lease.LeaseTimeToLive keys (m/kept attached)", "etcd 3.5 checks read permission on the lease's keys when keys are asked for (v3_server.go checkLeaseTimeToLive); 3.4 lists them to anyone", [
     "without permission",
