@@ -6,12 +6,15 @@
  *   root   root role                    (password root-pw)
  *   alice  role writer: readwrite m/…   (the user with the permission)
  *   bob    role other-reader: read o/…  (a user without it)
- *   ghost  no role; logged in, then deleted (a deleted user's token)
+ *   ghost-N  no role; made, logged in and deleted for each "deleted user" cell
  *
  * Keys: m/a (alice may read and write it), secret/x (only root); a long
  * lease with m/kept attached (KeepAlive, TimeToLive and Leases are asked
  * about it).
  */
+import { generateKeyPairSync } from "node:crypto";
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { Permission_Type } from "../../src/gen/authpb/auth.js";
 import {
@@ -33,12 +36,35 @@ import { Probe } from "./probe.js";
 export const IDENTITIES = ["no token", "malformed token", "expired token", "deleted user", "without permission", "with permission", "root"] as const;
 export type Identity = (typeof IDENTITIES)[number];
 
-/** --auth-token-ttl of the matrix servers (seconds): short, so that a token left unused expires during set-up. */
+/** A token's lifetime on the matrix servers (seconds): short, so that a token left unused expires during set-up. */
 export const TOKEN_TTL_SECONDS = 2;
-/** Both servers' flags: simple tokens that expire quickly, cheap bcrypt (the matrix logs in a few hundred times). */
-export const MATRIX_SERVER_ARGS = ["--auth-token", "simple", "--auth-token-ttl", String(TOKEN_TTL_SECONDS), "--bcrypt-cost", "4"];
 
-export const PASSWORDS = { root: "root-pw", alice: "alice-pw", bob: "bob-pw", ghost: "ghost-pw" } as const;
+export type TokenKind = "simple" | "jwt";
+
+/** An RSA key pair in PEM files for `--auth-token jwt,…` (the same for both servers of a run). */
+export function writeJwtKeys(dir: string): { pub: string; priv: string } {
+  const { publicKey, privateKey } = generateKeyPairSync("rsa", {
+    modulusLength: 2048,
+    publicKeyEncoding: { type: "spki", format: "pem" },
+    privateKeyEncoding: { type: "pkcs8", format: "pem" },
+  });
+  const keys = { pub: join(dir, "jwt.pub.pem"), priv: join(dir, "jwt.priv.pem") };
+  writeFileSync(keys.pub, publicKey);
+  writeFileSync(keys.priv, privateKey);
+  return keys;
+}
+
+/** Both servers' flags: tokens that expire quickly, cheap bcrypt (the matrix logs in a few hundred times). */
+export function matrixServerArgs(tokens: TokenKind, jwtKeys: { pub: string; priv: string }): string[] {
+  const token =
+    tokens === "simple"
+      ? ["--auth-token", "simple", "--auth-token-ttl", String(TOKEN_TTL_SECONDS)]
+      : ["--auth-token", `jwt,pub-key=${jwtKeys.pub},priv-key=${jwtKeys.priv},sign-method=RS256,ttl=${TOKEN_TTL_SECONDS}s`];
+  return [...token, "--bcrypt-cost", "4"];
+}
+
+const USERS = { root: "root-pw", alice: "alice-pw", bob: "bob-pw" } as const;
+export const PASSWORDS = { ...USERS, ghost: "ghost-pw" } as const;
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -57,7 +83,7 @@ export interface MatrixServer {
 /** Users, roles, keys and the kept lease, then auth on; waits until the expired token has expired. */
 export async function prepareMatrixServer(server: ServerProcess): Promise<MatrixServer> {
   const probe = new Probe(server.endpoint);
-  for (const [name, password] of Object.entries(PASSWORDS)) await probe.must(AuthService.userAdd, AuthUserAddRequest.fromPartial({ name, password }));
+  for (const [name, password] of Object.entries(USERS)) await probe.must(AuthService.userAdd, AuthUserAddRequest.fromPartial({ name, password }));
   await probe.must(AuthService.roleAdd, AuthRoleAddRequest.fromPartial({ name: "root" }));
   await probe.must(AuthService.userGrantRole, AuthUserGrantRoleRequest.fromPartial({ user: "root", role: "root" }));
   await grantRole(probe, "writer", Permission_Type.READWRITE, "m/", "m0", "alice");
@@ -68,13 +94,20 @@ export async function prepareMatrixServer(server: ServerProcess): Promise<Matrix
   await probe.must(KVService.put, PutRequest.fromPartial({ key: b("m/kept"), value: b("k"), lease: kept.ID }));
   await probe.must(AuthService.authEnable, AuthEnableRequest.fromPartial({}));
 
-  const ghostToken = await probe.login("ghost", PASSWORDS.ghost);
-  await probe.must(AuthService.userDelete, AuthUserDeleteRequest.fromPartial({ name: "ghost" }), await probe.login("root", PASSWORDS.root));
   const expiredToken = await probe.login("alice", PASSWORDS.alice);
-  // Left unused past its TTL (simple tokens are swept once a second).
+  // Left unused past its TTL (simple tokens are swept once a second; a JWT's exp is in seconds).
   await sleep(TOKEN_TTL_SECONDS * 1000 + 2500);
 
   const rootToken = (): Promise<string> => probe.login("root", PASSWORDS.root);
+  let ghosts = 0;
+  /** A token of a user deleted right after it logged in: fresh, so that it is refused for the deletion alone (a JWT outlives its user until it expires). */
+  const deletedUserToken = async (): Promise<string> => {
+    const name = `ghost-${++ghosts}`;
+    await probe.must(AuthService.userAdd, AuthUserAddRequest.fromPartial({ name, password: PASSWORDS.ghost }), await rootToken());
+    const token = await probe.login(name, PASSWORDS.ghost);
+    await probe.must(AuthService.userDelete, AuthUserDeleteRequest.fromPartial({ name }), await rootToken());
+    return token;
+  };
   return {
     server,
     probe,
@@ -89,7 +122,7 @@ export async function prepareMatrixServer(server: ServerProcess): Promise<Matrix
         case "expired token":
           return expiredToken;
         case "deleted user":
-          return ghostToken;
+          return deletedUserToken();
         case "without permission":
           return probe.login("bob", PASSWORDS.bob);
         case "with permission":
