@@ -49,4 +49,4 @@ function certificateUser(ctx: CallContext): string | undefined {
 }
 
 /** Credentials for tests and for servers built without a reader: every call carries only its token. */
-export const TOKEN_ONLY: CredentialsReader = (ctx) => credentialsOf(ctx, { clientCertAuth: false });
+export const TOKEN_ONLY: CredentialsReader = credentialsReader({ clientCertAuth: false });

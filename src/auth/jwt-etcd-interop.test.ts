@@ -1,13 +1,14 @@
 /**
- * JWT tokens against real etcd 3.4 (Debian's /usr/bin/etcd): a token etcd
- * issued verifies here, and etcd serves a request carrying a token we
- * signed with the same key. Skipped when etcd is not installed.
+ * JWT tokens against real etcd 3.4 (Debian's /usr/bin/etcd), one method of
+ * each family: a token etcd issued verifies here, and etcd serves a request
+ * carrying a token we signed with the same key. Skipped when etcd is not
+ * installed.
  * @module
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { spawn, type ChildProcess } from "node:child_process";
-import { generateKeyPairSync } from "node:crypto";
+import { generateKeyPairSync, randomBytes } from "node:crypto";
 import { existsSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { join } from "node:path";
@@ -56,19 +57,26 @@ function call<Res>(start: (done: Callback<Res>) => unknown): Promise<Res> {
   return new Promise((resolve, reject) => start((err, res) => (err === null ? resolve(res) : reject(err))));
 }
 
-const methods = [
-  { alg: "RS256", keys: () => generateKeyPairSync("rsa", { modulusLength: 2048 }) },
-  { alg: "ES256", keys: () => generateKeyPairSync("ec", { namedCurve: "prime256v1" }) },
-];
+/** Writes a key pair (or an HMAC secret, for both files) for `alg` as `<name>.key` / `<name>.pub`. */
+function writeKeys(dir: string, alg: string, name: string): { priv: string; pub: string } {
+  const priv = join(dir, `${name}.key`);
+  const pub = join(dir, `${name}.pub`);
+  if (alg.startsWith("HS")) {
+    const secret = randomBytes(32).toString("hex");
+    writeFileSync(priv, secret);
+    writeFileSync(pub, secret);
+    return { priv, pub };
+  }
+  const { privateKey, publicKey } = alg.startsWith("ES") ? generateKeyPairSync("ec", { namedCurve: "prime256v1" }) : generateKeyPairSync("rsa", { modulusLength: 2048 });
+  writeFileSync(priv, privateKey.export({ format: "pem", type: "pkcs8" }));
+  writeFileSync(pub, publicKey.export({ format: "pem", type: "spki" }));
+  return { priv, pub };
+}
 
-for (const { alg, keys } of methods) {
+for (const alg of ["RS256", "PS256", "ES256", "HS256"]) {
   test(`${alg}: tokens from real etcd verify here, and real etcd accepts ours`, { skip: existsSync(ETCD) ? false : `${ETCD} is not installed`, timeout: 3 * TIMEOUT_MS }, async (t) => {
     const dir = tempDir(t);
-    const { privateKey, publicKey } = keys();
-    const priv = join(dir, "jwt.key");
-    const pub = join(dir, "jwt.pub");
-    writeFileSync(priv, privateKey.export({ format: "pem", type: "pkcs8" }));
-    writeFileSync(pub, publicKey.export({ format: "pem", type: "spki" }));
+    const { priv, pub } = writeKeys(dir, alg, "jwt");
     const clientPort = await freePort();
     let peerPort = await freePort();
     while (peerPort === clientPort) peerPort = await freePort();
@@ -112,18 +120,10 @@ for (const { alg, keys } of methods) {
     const served: RangeResponse = await call((cb) => kv.range(range, withToken(ours.sign("root", 3n, Date.now())), cb));
     assert.equal(served.count, 0n);
 
-    const stranger = JwtTokens.fromOptions({ "sign-method": alg, "priv-key": writeKey(dir, alg) });
+    const stranger = JwtTokens.fromOptions({ "sign-method": alg, "priv-key": writeKeys(dir, alg, "other").priv });
     await assert.rejects(call((cb) => kv.range(range, withToken(stranger.sign("root", 3n, Date.now())), cb)), (err: ServiceError) => {
       assert.match(err.details, /invalid auth token/);
       return true;
     });
   });
-}
-
-/** Another key of the method's kind, in a file. */
-function writeKey(dir: string, alg: string): string {
-  const { privateKey } = alg.startsWith("RS") ? generateKeyPairSync("rsa", { modulusLength: 2048 }) : generateKeyPairSync("ec", { namedCurve: "prime256v1" });
-  const path = join(dir, "other.key");
-  writeFileSync(path, privateKey.export({ format: "pem", type: "pkcs8" }));
-  return path;
 }

@@ -34,7 +34,9 @@ describe("authSettings", () => {
   });
 
   it("what src/auth refuses is an AuthConfigError", () => {
-    assert.throws(() => authSettings({ authToken: { type: "simple", options: {}, jwtTtlMs: 0, text: "foo" }, authTokenTtlSeconds: 300, bcryptCost: 10 }), AuthConfigError);
+    for (const text of ["foo", "", "jwt,sign-method", "jwt,ttl=1m,ttl=2m", "simple,x"]) {
+      assert.throws(() => authSettings(config([`--auth-token=${text}`])), AuthConfigError, text);
+    }
   });
 });
 
@@ -82,16 +84,28 @@ describe("bin/etcd with bad auth options", () => {
   });
   after(() => rmSync(dir, { recursive: true, force: true }));
 
-  it("an unknown token type: etcd's message, exit code 1", { timeout: 60_000 }, async () => {
-    const r = await runUntilExit([...base, "--auth-token=foo"]);
-    assert.equal(r.code, 1, r.output);
-    assert.match(r.output, /auth: invalid auth options/);
-  });
+  /** etcd 3.4.23's lines for these values (--logger zap): the reason, then the fatal "discovery failed" with "auth: invalid auth options". */
+  for (const [value, reason] of [
+    ["foo", "unknown token type: foo"],
+    ["jwt,sign-method=XX", "auth: invalid auth signature method"],
+    ["jwt", "auth: invalid auth signature method"],
+  ] as const) {
+    it(`--auth-token ${value}: etcd's reason and fatal line, exit code 1`, { timeout: 60_000 }, async () => {
+      const r = await runUntilExit([...base, `--auth-token=${value}`]);
+      assert.equal(r.code, 1, r.output);
+      const lines = r.output
+        .split("\n")
+        .filter((l) => l.startsWith("{"))
+        .map((l) => JSON.parse(l) as { msg: string; error?: string });
+      assert.ok(lines.some((l) => l.error === reason), r.output);
+      assert.deepEqual(lines.at(-1) && { msg: lines.at(-1)!.msg, error: lines.at(-1)!.error }, { msg: "discovery failed", error: "auth: invalid auth options" });
+    });
+  }
 
-  it("an unknown JWT sign method: etcd's message, exit code 1", { timeout: 60_000 }, async () => {
-    const r = await runUntilExit([...base, "--auth-token=jwt,sign-method=XX"]);
+  it("a JWT without keys: etcd's 'auth: missing key data'", { timeout: 60_000 }, async () => {
+    const r = await runUntilExit([...base, "--auth-token=jwt,sign-method=RS256"]);
     assert.equal(r.code, 1, r.output);
-    assert.match(r.output, /auth: invalid auth signature method/);
+    assert.match(r.output, /"error":"auth: missing key data","msg":"discovery failed"/);
   });
 
   it("a JWT key file that cannot be read stops the start, naming the file", { timeout: 60_000 }, async () => {

@@ -1,9 +1,9 @@
 /**
  * The auth flags (--auth-token, --auth-token-ttl, --bcrypt-cost) as the
- * server takes them. The CLI has already refused what etcd refuses and put
- * --bcrypt-cost in range (src/cli/etcd); the --auth-token text is parsed
- * here once more by src/auth, the one owner of its meaning, whose
- * AuthConfigError (etcd's message) stops the member.
+ * server takes them. --auth-token is given its meaning by src/auth, its one
+ * owner: the type and options here (an AuthConfigError with etcd's message
+ * stops the member), the JWT method and key files when the server builds its
+ * token provider. --bcrypt-cost was put in range by the CLI.
  * @module
  */
 import { parseAuthTokenOption } from "../auth/index.js";
@@ -13,7 +13,7 @@ import type { AuthSettings } from "../server/config.js";
 /** Throws AuthConfigError for an --auth-token src/auth refuses. */
 export function authSettings(config: Pick<EtcdConfig, "authToken" | "authTokenTtlSeconds" | "bcryptCost">): AuthSettings {
   return {
-    token: parseAuthTokenOption(config.authToken.text),
+    token: parseAuthTokenOption(config.authToken),
     simpleTokenTtlMs: config.authTokenTtlSeconds * 1000,
     bcryptCost: config.bcryptCost,
   };

@@ -27,7 +27,7 @@ import { AuthStore, createPasswordHasher, type AuthInfo, type PasswordHasher } f
 import { rootCaller, type AuthApplyContext } from "./auth/apply.js";
 import { createAuthGate, type AuthGate } from "./auth/gate.js";
 import { createAuthRequests } from "./auth/requests.js";
-import { buildAuthTokens, dropAllTokens, type AuthTokens } from "./auth/tokens.js";
+import { dropAllTokens, type AuthTokens } from "./auth/tokens.js";
 import { AppliedIndex } from "./apply/applied-index.js";
 import type { ApplyResult } from "./apply/apply-result.js";
 import { Applier } from "./apply/applier.js";
@@ -120,7 +120,8 @@ export interface ComposedServer {
   api: { kv: KvApi; maintenance: MaintenanceApi; cluster: ClusterApi; lease: LeaseApi; lock: LockApi; election: ElectionApi; auth: AuthApi };
 }
 
-export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Bootstrapped): ComposedServer {
+/** `tokens` is built (and its key files checked) by the caller before bootstrap touches the data. */
+export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Bootstrapped, tokens: AuthTokens): ComposedServer {
   const { clock, random, metrics } = deps;
   const log = (component: string): Logger => deps.logger.child({ component });
   const { memberId, clusterId, backend, restored } = boot;
@@ -221,7 +222,6 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
 
   // Who may do what: the auth store, the member's tokens, and the gate every request path asks.
   const authSettings = config.auth ?? DEFAULT_AUTH_SETTINGS;
-  const tokens = buildAuthTokens(authSettings, clock);
   const leaseKeys = (id: bigint): readonly Uint8Array[] | undefined => lessor.lookup(id)?.keys();
   const gate = createAuthGate({
     store: authStore,

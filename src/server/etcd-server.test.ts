@@ -205,3 +205,19 @@ test("with auth on, requests act as their caller, and a lease with keys still ex
     rmSync(dataDir, { recursive: true, force: true });
   }
 });
+
+test("a member whose JWT options cannot be loaded does not start, and creates no data (the next start makes a new member)", async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
+  const deps = { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding };
+  const bad: ServerConfig = {
+    ...singleMember(dataDir),
+    auth: { token: { kind: "jwt", options: { "sign-method": "RS256", "pub-key": join(dataDir, "missing.pub"), "priv-key": join(dataDir, "missing.key") } }, simpleTokenTtlMs: 300_000, bcryptCost: 4 },
+  };
+  try {
+    await assert.rejects(EtcdServer.start(bad, deps));
+    const server = await EtcdServer.start(singleMember(dataDir), deps);
+    await server.stop();
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+});

@@ -9,7 +9,8 @@ import { EtcdError } from "../pkg/errors.js";
 import type { AuthApi, ClusterApi, ElectionApi, HeaderSource, KvApi, LeaseApi, LockApi, MaintenanceApi } from "./api.js";
 import { bootstrap } from "./bootstrap/bootstrap.js";
 import { composeServer, type ComposedServer, type ServerDeps } from "./compose.js";
-import type { ServerConfig } from "./config.js";
+import { DEFAULT_AUTH_SETTINGS, type ServerConfig } from "./config.js";
+import { buildAuthTokens } from "./auth/tokens.js";
 import { isSingleVoter } from "./raftnode/node.js";
 import { checkPeerUrlSchemes } from "./transport/index.js";
 import type { WatchApi } from "./watch/api.js";
@@ -57,8 +58,10 @@ export class EtcdServer implements HeaderSource {
     const hooks = metrics === undefined ? {} : { onFsync: (s: number) => metrics.walFsyncSeconds.observe(s), onBackendCommit: (s: number) => metrics.backendCommitSeconds.observe(s) };
     // Before the data dir is touched, as etcd refuses its peer listeners before it opens the data.
     checkPeerUrlSchemes(config.listenPeerUrls, config.peerTls !== undefined);
+    // Bad JWT options or key files (AuthConfigError) stop the member before its data is created or opened.
+    const tokens = buildAuthTokens(config.auth ?? DEFAULT_AUTH_SETTINGS, deps.clock, deps.logger.child({ component: "auth" }));
     const boot = await bootstrap(config, deps.logger, hooks);
-    const server = new EtcdServer(composeServer(config, deps, boot));
+    const server = new EtcdServer(composeServer(config, deps, boot, tokens));
     try {
       await server.#run();
     } catch (err) {

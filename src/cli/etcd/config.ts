@@ -61,17 +61,6 @@ export interface TlsConfig {
   readonly skipClientSanVerify: boolean;
 }
 
-/** `--auth-token`, split into type and options (`jwt,pub-key=...,sign-method=RS256`). */
-export interface AuthTokenConfig {
-  /** "none" is etcd's empty token type (no token provider). */
-  readonly type: "simple" | "jwt" | "none";
-  readonly options: Readonly<Record<string, string>>;
-  /** JWT lifetime in ms (option `ttl`, default 5 minutes); 0 for non-JWT types. */
-  readonly jwtTtlMs: number;
-  /** The flag text as given. */
-  readonly text: string;
-}
-
 /** Settings of the etcd 3.4 v2 proxy (removed in 3.6; accepted so old command lines parse). */
 export interface V2ProxyConfig {
   readonly mode: V2ProxyMode;
@@ -175,7 +164,13 @@ export interface EtcdConfig {
   readonly hostWhitelist: readonly string[];
 
   // ---- auth
-  readonly authToken: AuthTokenConfig;
+  /**
+   * `--auth-token` as given (`simple`, `jwt,pub-key=…,priv-key=…,sign-method=…,ttl=…`).
+   * Its meaning has one owner, src/auth (`parseAuthTokenOption`, the JWT
+   * key files), which src/main applies: a bad value stops the member with
+   * etcd's lines, as etcd's server start does.
+   */
+  readonly authToken: string;
   readonly bcryptCost: number;
   readonly authTokenTtlSeconds: number;
 

@@ -103,7 +103,7 @@ const EXPECTED: Record<string, unknown> = {
   selfSignedCertValidityYears: 1,
   cors: ["*"],
   hostWhitelist: ["*"],
-  authToken: { type: "simple", options: {}, jwtTtlMs: 0, text: "simple" },
+  authToken: "simple",
   bcryptCost: 10,
   authTokenTtlSeconds: 300,
   enablePprof: false,

@@ -103,7 +103,7 @@ const ROWS: [flag: string, argv: string[], path: string, want: unknown][] = [
   ["tls-max-version", ["--tls-max-version=TLS1.3"], "tlsMaxVersion", "TLS1.3"],
   ["cors", ["--cors=http://b.example:80,http://a.example:443"], "cors", ["http://a.example:443", "http://b.example:80"]],
   ["host-whitelist", ["--host-whitelist=b,a,b"], "hostWhitelist", ["a", "b"]],
-  ["auth-token", ["--auth-token=jwt,pub-key=p.pem,priv-key=k.pem,sign-method=RS256,ttl=10m"], "authToken.jwtTtlMs", 600_000],
+  ["auth-token", ["--auth-token=jwt,pub-key=p.pem,priv-key=k.pem,sign-method=RS256,ttl=10m"], "authToken", "jwt,pub-key=p.pem,priv-key=k.pem,sign-method=RS256,ttl=10m"],
   ["bcrypt-cost", ["--bcrypt-cost=4"], "bcryptCost", 4],
   ["auth-token-ttl", ["--auth-token-ttl=60"], "authTokenTtlSeconds", 60],
   ["enable-pprof", ["--enable-pprof"], "enablePprof", true],

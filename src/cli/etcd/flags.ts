@@ -227,7 +227,7 @@ const auth = group("Auth", [
     "auth-token",
     STR,
     "simple",
-    "Tokens issued to authenticated users: 'simple' (random, kept by every member), or 'jwt,pub-key=<file>,priv-key=<file>,sign-method=<alg>,ttl=<duration>' (signed; alg RS256/384/512, PS256/384/512, ES256/384/512, HS256/384/512 or EdDSA; ttl default 5m).",
+    "Tokens issued to authenticated users: 'simple' (random, kept by every member), or 'jwt,pub-key=<file>,priv-key=<file>,sign-method=<alg>,ttl=<duration>' (signed; alg RS256/384/512, PS256/384/512, ES256/384/512, HS256/384/512; ttl default 5m).",
   ],
   ["bcrypt-cost", UINT, "10", "bcrypt cost of stored password hashes, 4 to 31 (another value: 10, with a warning)."],
   ["auth-token-ttl", UINT, "300", "Seconds a simple token stays valid after its last use."],

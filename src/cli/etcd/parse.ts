@@ -31,7 +31,6 @@ import {
   unimplementedWarnings,
 } from "./adjust.js";
 import { parseArgv } from "./argv.js";
-import { parseAuthToken } from "./auth-token.js";
 import { parseInitialCluster } from "./bootstrap.js";
 import type { AutoCompactionMode, ClusterState, DiscoveryFallback, EtcdConfig, LogFormat, TlsVersion, V2ProxyMode } from "./config.js";
 import { loadConfigFile, type FileExtras } from "./config-file.js";
@@ -208,8 +207,6 @@ function build(
   const mode_ = v.string("auto-compaction-mode") as AutoCompactionMode;
   const retention = parseRetention(mode_, v.string("auto-compaction-retention"));
   if (typeof retention !== "number") return failure(retention.error);
-  const authToken = parseAuthToken(v.string("auth-token"));
-  if ("error" in authToken) return failure(authToken.error);
 
   const config: EtcdConfig = {
     name,
@@ -283,7 +280,7 @@ function build(
     cors: [...v.urls("cors").texts].sort(),
     hostWhitelist: v.list("host-whitelist"),
 
-    authToken,
+    authToken: v.string("auth-token"),
     bcryptCost: bcryptCost(v, warnings),
     authTokenTtlSeconds: v.number("auth-token-ttl"),
 

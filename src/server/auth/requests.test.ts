@@ -4,7 +4,7 @@ import { InternalRaftRequest } from "../../gen/etcdserverpb/raft_internal.js";
 import { nullLogger } from "../../pkg/logger.js";
 import { isEtcdError, type ErrorKind } from "../../pkg/errors.js";
 import type { AuthApi } from "../api.js";
-import { createAuthRequests } from "./requests.js";
+import { createAuthRequests, NO_PASSWORD_USER } from "./requests.js";
 import { AuthRig, CountingHasher, TEST_HEADER } from "./test-support.js";
 
 const noBarrier = { barrier: () => Promise.resolve() };
@@ -56,7 +56,7 @@ test("UserAdd with an empty name is refused before anything is hashed or propose
   });
 });
 
-test("Authenticate: auth off → not enabled; a wrong password or an unknown user each cost one bcrypt compare and fail alike", async () => {
+test("Authenticate: auth off → not enabled; a wrong password or an unknown user each cost one bcrypt compare and fail alike; a user without password gets etcd's own text", async () => {
   await withRig(async (rig, api, hasher) => {
     await assert.rejects(api.authenticate({ name: "root", password: "rootpw" }), is("AuthNotEnabled"));
     await enable(api);
@@ -68,6 +68,10 @@ test("Authenticate: auth off → not enabled; a wrong password or an unknown use
     await assert.rejects(api.authenticate({ name: "nobody", password: "whatever" }), is("AuthFailed"));
     assert.equal(hasher.compares - compares, 1, "an unknown user costs a compare too");
     assert.equal(rig.proposed.length, proposals, "nothing proposed for a failed login");
+    await api.userAdd({ name: "carol", password: "", hashedPassword: "", options: { noPassword: true } }, undefined, { token: undefined, commonName: "root" });
+    compares = hasher.compares;
+    await assert.rejects(api.authenticate({ name: "carol", password: "anything" }), { message: NO_PASSWORD_USER });
+    assert.equal(hasher.compares, compares, "refused before any compare, as etcd does");
     const resp = await api.authenticate({ name: "root", password: "rootpw" });
     assert.match(resp.token, /^[A-Za-z]{16}\.\d+$/);
     assert.deepEqual(resp.header, TEST_HEADER.header());
@@ -76,7 +80,7 @@ test("Authenticate: auth off → not enabled; a wrong password or an unknown use
     assert.equal(resp.token.startsWith(sent.simpleToken), true);
     // The token works for what root may do.
     const users = await api.userList({}, undefined, { token: resp.token, commonName: undefined });
-    assert.deepEqual(users.users, ["root"]);
+    assert.deepEqual(users.users, ["carol", "root"]);
   });
 });
 

@@ -41,6 +41,13 @@ export interface AuthRequestDeps {
   logger: Logger;
 }
 
+/**
+ * etcd's ErrNoPasswordUser, a login as a user added with --no-password. etcd
+ * maps it to no gRPC status, so clients see Unknown with this text; a plain
+ * Error goes out the same way from our edge.
+ */
+export const NO_PASSWORD_USER = "auth: authentication failed, password was given for no password user";
+
 /** Builds the Auth request paths over the gate, the proposer and the password hasher. */
 export function createAuthRequests(deps: AuthRequestDeps): AuthApi {
   const { gate, store, tokens, hasher, proposer, reads, header, clock, logger } = deps;
@@ -69,7 +76,7 @@ export function createAuthRequests(deps: AuthRequestDeps): AuthApi {
     await hasher.verify(password, await dummyHash);
   };
 
-  /** etcd's CheckPassword: the auth revision the password was checked at, or AuthNotEnabled / AuthFailed. */
+  /** etcd's CheckPassword: the auth revision the password was checked at, or AuthNotEnabled / AuthFailed / NO_PASSWORD_USER. */
   const checkPassword = async (name: string, password: string): Promise<bigint> => {
     if (!store.enabled) throw new EtcdError("AuthNotEnabled");
     const revision = store.revision;
@@ -78,7 +85,7 @@ export function createAuthRequests(deps: AuthRequestDeps): AuthApi {
       await spendOneCompare(password);
       throw new EtcdError("AuthFailed");
     }
-    if (user.options?.noPassword === true) throw new EtcdError("AuthFailed");
+    if (user.options?.noPassword === true) throw new Error(NO_PASSWORD_USER);
     if (!(await hasher.verify(password, user.password.toString("latin1")))) throw new EtcdError("AuthFailed");
     return revision;
   };

@@ -7,13 +7,19 @@
  */
 import { JwtTokens, SimpleTokens } from "../../auth/index.js";
 import type { Clock } from "../../pkg/clock.js";
+import type { Logger } from "../../pkg/logger.js";
 import type { AuthSettings } from "../config.js";
 
 export type AuthTokens = { readonly kind: "simple"; readonly simple: SimpleTokens } | { readonly kind: "jwt"; readonly jwt: JwtTokens };
 
 /** Builds the token side `settings` name (throws AuthConfigError for bad JWT options or keys). */
-export function buildAuthTokens(settings: AuthSettings, clock: Pick<Clock, "nowMs">): AuthTokens {
-  if (settings.token.kind === "jwt") return { kind: "jwt", jwt: JwtTokens.fromOptions(settings.token.options) };
+export function buildAuthTokens(settings: AuthSettings, clock: Pick<Clock, "nowMs">, logger: Logger): AuthTokens {
+  if (settings.token.kind === "jwt") {
+    const jwt = JwtTokens.fromOptions(settings.token.options);
+    // etcd warns and goes on.
+    if (jwt.ignoredOptions.length > 0) logger.warn({ keys: jwt.ignoredOptions }, "unknown JWT options");
+    return { kind: "jwt", jwt };
+  }
   return { kind: "simple", simple: new SimpleTokens({ ttlMs: settings.simpleTokenTtlMs, clock }) };
 }
 
