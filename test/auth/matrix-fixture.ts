@@ -8,6 +8,8 @@
  *   bob    role other-reader: read o/…  (a user without it)
  *   ghost-N  no role; made, logged in and deleted for each "deleted user" cell
  *
+ * "token before a change" is alice's token, logged in before root adds a role.
+ *
  * Keys: m/a (alice may read and write it), secret/x (only root); a long
  * lease with m/kept attached (KeepAlive, TimeToLive and Leases are asked
  * about it).
@@ -33,7 +35,7 @@ import {
 import type { ServerProcess } from "../harness/server-process.js";
 import { Probe } from "./probe.js";
 
-export const IDENTITIES = ["no token", "malformed token", "expired token", "deleted user", "without permission", "with permission", "root"] as const;
+export const IDENTITIES = ["no token", "malformed token", "expired token", "deleted user", "without permission", "with permission", "token before a change", "root"] as const;
 export type Identity = (typeof IDENTITIES)[number];
 
 /** A token's lifetime on the matrix servers (seconds): short, so that a token left unused expires during set-up. */
@@ -100,6 +102,13 @@ export async function prepareMatrixServer(server: ServerProcess): Promise<Matrix
 
   const rootToken = (): Promise<string> => probe.login("root", PASSWORDS.root);
   let ghosts = 0;
+  let changes = 0;
+  /** Alice's token from before an unrelated change of the auth store (a role added): a JWT carries the auth revision it was issued at. */
+  const tokenBeforeChange = async (): Promise<string> => {
+    const token = await probe.login("alice", PASSWORDS.alice);
+    await probe.must(AuthService.roleAdd, AuthRoleAddRequest.fromPartial({ name: `change-${++changes}` }), await rootToken());
+    return token;
+  };
   /** A token of a user deleted right after it logged in: fresh, so that it is refused for the deletion alone (a JWT outlives its user until it expires). */
   const deletedUserToken = async (): Promise<string> => {
     const name = `ghost-${++ghosts}`;
@@ -127,6 +136,8 @@ export async function prepareMatrixServer(server: ServerProcess): Promise<Matrix
           return probe.login("bob", PASSWORDS.bob);
         case "with permission":
           return probe.login("alice", PASSWORDS.alice);
+        case "token before a change":
+          return tokenBeforeChange();
         case "root":
           return rootToken();
       }

@@ -1,10 +1,11 @@
 /**
  * The auth matrix: every RPC of etcd's services (KV, Watch, Lease, Lock,
  * Election, Cluster, Maintenance, Auth) and the gateway's main routes, each
- * asked by seven callers — no token, a malformed token, an expired simple
- * token, a deleted user's token, a user without the permission, a user with
- * it, root — of real etcd 3.4.23 and of ours, set up alike
- * (matrix-fixture.ts). Every cell (gRPC code and message, or the gateway's
+ * asked by eight callers — no token, a malformed token, an expired token, a
+ * deleted user's token, a user without the permission, a user with it, that
+ * user's token from before an auth change, root — of real etcd 3.4.23 and of
+ * ours, set up alike (matrix-fixture.ts), once with simple tokens and once
+ * with JWTs. Every cell (gRPC code and message, or the gateway's
  * HTTP status and error) must be the same, except the cells listed in
  * DELIBERATE_DIFFERENCES, where we follow a later etcd's security fix and
  * real 3.4.23 answers otherwise: there our answer must be the fixed one.
@@ -33,7 +34,7 @@ const INVALID_TOKEN = "UNAUTHENTICATED: etcdserver: invalid auth token";
 const DENIED = "PERMISSION_DENIED: etcdserver: permission denied";
 const OLD_REVISION = "INVALID_ARGUMENT: etcdserver: revision of auth store is old";
 const USER_NOT_FOUND = "FAILED_PRECONDITION: etcdserver: user name not found";
-const NOT_ROOT = ["without permission", "with permission"] as const;
+const NOT_ROOT = ["without permission", "with permission", "token before a change"] as const;
 
 /**
  * What a bad token gets. A deleted user's simple token is dropped with the
@@ -54,7 +55,15 @@ function checked(row: string, why: string, denied: readonly Identity[], deletedU
   return [{ row, identities: ["no token"], ours: USER_EMPTY, why }, ...badTokens(row, why, INVALID_TOKEN, deletedUserJwt), { row, identities: denied, ours: DENIED, why }];
 }
 
+/** A key check: as {@link checked}, and a JWT issued before an auth change is refused as older than the auth store. */
+function keysChecked(row: string, why: string): Difference[] {
+  return [...checked(row, why, ["without permission"], OLD_REVISION), { row, identities: ["token before a change"], ours: OLD_REVISION, why, tokens: "jwt" }];
+}
+
 const NESTED_TXN = "etcd 3.5 checks the operations of nested txns (server/etcdserver/apply/auth.go, checkTxnReqsPermission, case RequestOp_RequestTxn); 3.4 skips them, so anyone may write any key inside one";
+const FROM_KEY_WATCH =
+  "newer etcd checks a from-key range (end \\0) as the open range (server/auth/range_perm_cache.go, checkKeyInterval, isOpenEnded); 3.4 checked its first key only, so a user could watch keys beyond the permission";
+const WATCH_DENIED = "canceled: rpc error: code = PermissionDenied desc = etcdserver: permission denied";
 const LEASE_RENEW = "etcd 3.5 checks write permission on the lease's keys before a renewal (v3_server.go checkLeaseRenew); 3.4 renews for anyone";
 const LEASE_TTL_KEYS = "etcd 3.5 checks read permission on the lease's keys when keys are asked for (v3_server.go checkLeaseTimeToLive); 3.4 lists them to anyone";
 const LEASE_LIST = "etcd 3.5 checks read permission on the keys of every lease (v3_server.go checkLeaseLeases); 3.4 lists leases to anyone";
@@ -69,16 +78,14 @@ export const DELIBERATE_DIFFERENCES: readonly Difference[] = [
   { row: "KV.Txn nested put m/n", identities: ["no token"], ours: USER_EMPTY, why: NESTED_TXN },
   { row: "KV.Txn nested put m/n", identities: ["deleted user"], ours: OLD_REVISION, why: NESTED_TXN, tokens: "jwt" },
   { row: "KV.Txn nested put m/n", identities: ["without permission"], ours: DENIED, why: NESTED_TXN },
+  { row: "KV.Txn nested put m/n", identities: ["token before a change"], ours: OLD_REVISION, why: NESTED_TXN, tokens: "jwt" },
   { row: "KV.Txn nested put secret/n", identities: ["with permission"], ours: DENIED, why: NESTED_TXN },
-  {
-    row: "Watch create from-key m/",
-    identities: ["with permission"],
-    ours: "canceled: rpc error: code = PermissionDenied desc = etcdserver: permission denied",
-    why: "newer etcd checks a from-key range (end \\0) as the open range (server/auth/range_perm_cache.go, checkKeyInterval, isOpenEnded); 3.4 checked its first key only, so a user could watch keys beyond the permission",
-  },
-  ...checked("Lease.LeaseKeepAlive (m/kept attached)", LEASE_RENEW, ["without permission"], OLD_REVISION),
-  ...checked("Lease.LeaseTimeToLive keys (m/kept attached)", LEASE_TTL_KEYS, ["without permission"], OLD_REVISION),
-  ...checked("Lease.LeaseLeases", LEASE_LIST, ["without permission"], OLD_REVISION),
+  { row: "KV.Txn nested put secret/n", identities: ["token before a change"], ours: DENIED, why: NESTED_TXN, tokens: "simple" },
+  { row: "Watch create from-key m/", identities: ["with permission"], ours: WATCH_DENIED, why: FROM_KEY_WATCH },
+  { row: "Watch create from-key m/", identities: ["token before a change"], ours: WATCH_DENIED, why: FROM_KEY_WATCH, tokens: "simple" },
+  ...keysChecked("Lease.LeaseKeepAlive (m/kept attached)", LEASE_RENEW),
+  ...keysChecked("Lease.LeaseTimeToLive keys (m/kept attached)", LEASE_TTL_KEYS),
+  ...keysChecked("Lease.LeaseLeases", LEASE_LIST),
   { row: "Lease.LeaseTimeToLive without keys", identities: ["no token"], ours: USER_EMPTY, why: TTL_CALLER },
   ...badTokens("Lease.LeaseTimeToLive without keys", TTL_CALLER, INVALID_TOKEN, undefined),
   ...checked("Maintenance.MoveLeader (unknown id)", MOVE_LEADER, NOT_ROOT, USER_NOT_FOUND),
