@@ -34,7 +34,7 @@ const ALICE = "alice:alice-pw";
 const BOB = "bob:bob-pw";
 const EVE = "eve:eve-pw";
 /** Long enough for a watch or a campaign to print what it prints at once on a loaded machine. */
-const KILL_AFTER_MS = 4000;
+const KILL_AFTER_MS = 5000;
 const LEASE_ID = { name: "lease", pattern: /^lease ([0-9a-f]+) granted/m };
 
 const PHASES: ReadonlyArray<readonly [string, readonly Step[]]> = [
