@@ -114,6 +114,9 @@ const GRPC_ROWS: readonly Row[] = [
   // KV
   unaryRow("KV.Range m/a", KVService.range, RangeRequest.fromPartial({ key: b("m/a") }), (r) => `OK count=${r.count}`),
   unaryRow("KV.Range prefix m/", KVService.range, RangeRequest.fromPartial({ key: b("m/"), rangeEnd: b("m0") }), (r) => `OK count=${r.count}`),
+  // [m/, n) reaches past alice's [m/, m0): refused whole, never a partial answer (nothing is stored in [m/zz, n)).
+  unaryRow("KV.Range [m/, n)", KVService.range, RangeRequest.fromPartial({ key: b("m/"), rangeEnd: b("n") }), (r) => `OK count=${r.count}`),
+  unaryRow("KV.DeleteRange [m/zz, n)", KVService.deleteRange, DeleteRangeRequest.fromPartial({ key: b("m/zz"), rangeEnd: b("n") })),
   // From m/ to the end of the keyspace: secret/x is in it.
   unaryRow("KV.Range from-key m/", KVService.range, RangeRequest.fromPartial({ key: b("m/"), rangeEnd: b("\0") }), (r) => `OK count=${r.count}`),
   unaryRow("KV.Range secret/x", KVService.range, RangeRequest.fromPartial({ key: b("secret/x") }), (r) => `OK count=${r.count}`),
