@@ -19,9 +19,12 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { Etcd3, type IOptions } from "etcd3";
+import * as grpc from "@grpc/grpc-js";
+import { KVService, RangeRequest } from "../../src/gen/etcdserverpb/rpc.js";
 import { createPki, type TestPki } from "../harness/certs.js";
 import { startServers, type ServerProcess } from "../harness/server-process.js";
 import { FLAVORS, ONLY_REAL } from "./flavors.js";
+import { describeAnswer, Probe } from "./probe.js";
 
 /** Seconds: short, so the etcd3 client's token expires within the test. */
 const TOKEN_TTL_SECONDS = 2;
@@ -137,7 +140,12 @@ describe("real clients with users and passwords, against real etcd and ours", ()
         await note(t, "alice lists users", async () => (await alice.getUsers()).map((u) => u.name));
         await done(t, "alice creates a role", () => alice.role("mine").create());
         // Unused past its TTL, alice's token expires; the client logs in again when told "invalid auth token".
+        // A token of hers taken now and left unused as long shows that tokens did expire.
+        const probe = new Probe(server.endpoint, grpc.credentials.createSsl(readFileSync(pki.caFile)));
+        const idleToken = await probe.login("alice", "alice-pw");
         await sleep(TOKEN_TTL_SECONDS * 1000 + 2500);
+        await note(t, "a token unused as long", async () => describeAnswer(await probe.unary(KVService.range, RangeRequest.fromPartial({ key: Buffer.from("app/a") }), idleToken)));
+        probe.close();
         await note(t, "alice gets app/a after her token expired", () => alice.get("app/a").string());
         await done(t, "alice puts app/b", () => alice.put("app/b").value("B").exec());
         await note(t, "alice counts app/", () => alice.getAll().prefix("app/").count());

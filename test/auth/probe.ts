@@ -23,8 +23,9 @@ const CALL_DEADLINE_MS = 20_000;
 export class Probe {
   private readonly client: grpc.Client;
 
-  constructor(endpoint: string) {
-    this.client = new grpc.Client(endpoint, grpc.credentials.createInsecure());
+  /** Plain text unless `credentials` (TLS) are given. */
+  constructor(endpoint: string, credentials: grpc.ChannelCredentials = grpc.credentials.createInsecure()) {
+    this.client = new grpc.Client(endpoint, credentials);
   }
 
   close(): void {
