@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs the Debian packages the compatibility, differential and benchmark
 # suites compare against (real etcd 3.4 and its etcdctl), and python-etcd3
-# (a third-party client the TLS suite drives), if missing.
+# (a third-party client the TLS and auth suites drive), if missing.
 # Idempotent; needs root or sudo the first time.
 set -eu
 need=""
