@@ -129,21 +129,30 @@ test("a member with peer TLS serves its peer port over https to holders of a pee
   }
 });
 
+/** Simple tokens and the cheapest bcrypt cost: these tests hash a few passwords. */
+const SIMPLE_TOKENS = { token: { kind: "simple" }, simpleTokenTtlMs: 300_000, bcryptCost: 4 } as const;
+
+const isKind = (kind: string) => (err: unknown) => err instanceof EtcdError && err.kind === kind;
+
+/** root (role root), alice with role reader (read on [a, b)), then auth enabled — through the Auth request paths. */
+async function enableAuthWithReader(server: EtcdServer): Promise<void> {
+  await server.auth.userAdd({ name: "root", password: "rootpw", hashedPassword: "", options: undefined });
+  await server.auth.userGrantRole({ user: "root", role: "root" });
+  await server.auth.roleAdd({ name: "reader" });
+  await server.auth.roleGrantPermission({ name: "reader", perm: { permType: 0, key: b("a"), rangeEnd: b("b") } });
+  await server.auth.userAdd({ name: "alice", password: "alicepw", hashedPassword: "", options: undefined });
+  await server.auth.userGrantRole({ user: "alice", role: "reader" });
+  await server.auth.authEnable({});
+}
+
 test("auth enabled through the Auth request paths survives a restart: users, roles, permissions, passwords and the enabled flag", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
-  const config: ServerConfig = { ...singleMember(dataDir), auth: { token: { kind: "simple" }, simpleTokenTtlMs: 300_000, bcryptCost: 4 } };
+  const config: ServerConfig = { ...singleMember(dataDir), auth: SIMPLE_TOKENS };
   const deps = { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding };
-  const isKind = (kind: string) => (err: unknown) => err instanceof EtcdError && err.kind === kind;
   let revision: bigint;
   let server = await EtcdServer.start(config, deps);
   try {
-    await server.auth.userAdd({ name: "root", password: "rootpw", hashedPassword: "", options: undefined });
-    await server.auth.userGrantRole({ user: "root", role: "root" });
-    await server.auth.roleAdd({ name: "reader" });
-    await server.auth.roleGrantPermission({ name: "reader", perm: { permType: 0, key: b("a"), rangeEnd: b("b") } });
-    await server.auth.userAdd({ name: "alice", password: "alicepw", hashedPassword: "", options: undefined });
-    await server.auth.userGrantRole({ user: "alice", role: "reader" });
-    await server.auth.authEnable({});
+    await enableAuthWithReader(server);
     await assert.rejects(server.auth.userList({}), isKind("UserEmpty"));
     const { token } = await server.auth.authenticate({ name: "root", password: "rootpw" });
     const status = await server.auth.authStatus({}, undefined, { token, commonName: undefined });
@@ -176,18 +185,11 @@ test("auth enabled through the Auth request paths survives a restart: users, rol
 test("with auth on, requests act as their caller, and a lease with keys still expires (the member revokes it as root)", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
   const clock = new ManualClock();
-  const config: ServerConfig = { ...singleMember(dataDir), auth: { token: { kind: "simple" }, simpleTokenTtlMs: 300_000, bcryptCost: 4 } };
+  const config: ServerConfig = { ...singleMember(dataDir), auth: SIMPLE_TOKENS };
   const server = await EtcdServer.start(config, { logger: nullLogger, clock, random: new SeededRandom(7), leaderForwarder: () => noForwarding });
-  const isKind = (kind: string) => (err: unknown) => err instanceof EtcdError && err.kind === kind;
   const put = (key: string, lease = 0n) => ({ key: b(key), value: b("v"), lease, prevKv: false, ignoreValue: false, ignoreLease: false });
   try {
-    await server.auth.userAdd({ name: "root", password: "rootpw", hashedPassword: "", options: undefined });
-    await server.auth.userGrantRole({ user: "root", role: "root" });
-    await server.auth.roleAdd({ name: "reader" });
-    await server.auth.roleGrantPermission({ name: "reader", perm: { permType: 0, key: b("a"), rangeEnd: b("b") } });
-    await server.auth.userAdd({ name: "alice", password: "alicepw", hashedPassword: "", options: undefined });
-    await server.auth.userGrantRole({ user: "alice", role: "reader" });
-    await server.auth.authEnable({});
+    await enableAuthWithReader(server);
     const root = { token: (await server.auth.authenticate({ name: "root", password: "rootpw" })).token, commonName: undefined };
     const alice = { token: (await server.auth.authenticate({ name: "alice", password: "alicepw" })).token, commonName: undefined };
 

@@ -14,7 +14,7 @@
  * transcripts of both servers must be equal.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { runPython } from "../harness/python.js";
 import { setTimeout as sleep } from "node:timers/promises";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
@@ -166,28 +166,10 @@ describe("real clients with users and passwords, against real etcd and ours", ()
   // Uses alice (app/ readwrite) and bob (no role) as the test above left them.
   test("python-etcd3 (Debian's python3-etcd3): a user and password, allowed and refused, a wrong password", async () => {
     await sameOnBoth(async (server) => {
-      const r = await runPython(PYTHON_SCRIPT, ["127.0.0.1", String(server.clientPort), pki.caFile]);
+      const r = await runPython(PYTHON_SCRIPT, ["127.0.0.1", String(server.clientPort), pki.caFile], 60_000);
       assert.equal(r.code, 0, `${server.flavor}: ${r.stderr}`);
       const seen = JSON.parse(r.stdout.trim()) as Record<string, unknown>;
       return Object.entries(seen).map(([what, outcome]) => `${what}: ${JSON.stringify(outcome)}`);
     });
   });
 });
-
-/** Debian's python3 (where python3-etcd3 lives), reading the script from stdin; killed after 60 s. */
-function runPython(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/python3", ["-", ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 60_000);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(script);
-  });
-}

@@ -5,7 +5,7 @@
  * python3-etcd3 (grpcio, ca_cert / cert_cert / cert_key): put, get, watch.
  */
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { runPython } from "../harness/python.js";
 import { readFileSync } from "node:fs";
 import { after, before, describe, test } from "node:test";
 import { Etcd3 } from "etcd3";
@@ -67,27 +67,9 @@ for (const flavor of ["real", "ours"] as const satisfies readonly Flavor[]) {
     });
 
     test("python-etcd3 (Debian's python3-etcd3) with a client certificate: put, get, watch", async () => {
-      const r = await runPython(PYTHON_SCRIPT, ["127.0.0.1", String(server.clientPort), pki.caFile, pki.client.cert, pki.client.key]);
+      const r = await runPython(PYTHON_SCRIPT, ["127.0.0.1", String(server.clientPort), pki.caFile, pki.client.cert, pki.client.key], 30_000);
       assert.equal(r.code, 0, r.stderr);
       assert.deepEqual(JSON.parse(r.stdout.trim()), { value: "from-python", events: ["watched"] });
     });
-  });
-}
-
-/** Debian's python3 (where python3-etcd3 lives), reading the script from stdin; killed after 30 s. */
-function runPython(script: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn("/usr/bin/python3", ["-", ...args], { stdio: ["pipe", "pipe", "pipe"] });
-    let stdout = "";
-    let stderr = "";
-    child.stdout.on("data", (c: Buffer) => (stdout += c.toString("utf8")));
-    child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
-    const timer = setTimeout(() => child.kill("SIGKILL"), 30_000);
-    child.on("error", reject);
-    child.on("exit", (code) => {
-      clearTimeout(timer);
-      resolve({ code, stdout, stderr });
-    });
-    child.stdin.end(script);
   });
 }

@@ -106,8 +106,7 @@ export class LeaseRequests implements LeaseApi {
     let check: (() => void) | undefined;
     if (auth.enabled) {
       // Resolved first: an invalid token is refused at once, and a token's index is waited for here.
-      const who = auth.identify(creds, signal);
-      const first = who instanceof Promise ? await who : who;
+      const first = await auth.identify(creds, signal);
       // Write permission on every key of the lease, checked right before renewing or forwarding (etcd's
       // checkLeaseRenew). The caller is resolved again there (synchronously now), so a renewal that
       // waited for the applied index is checked at the auth revision it is made at, not refused as old.
@@ -127,8 +126,7 @@ export class LeaseRequests implements LeaseApi {
     const auth = this.#auth;
     let checkedAt = auth.revision;
     if (auth.enabled) {
-      const who = auth.identify(creds, signal);
-      const info = who instanceof Promise ? await who : who;
+      const info = await auth.identify(creds, signal);
       if (info === undefined) throw new EtcdError("UserEmpty");
       checkedAt = auth.revision;
       // Only the keys are protected: without them the answer shows no key (etcd checks only when keys are asked for).
@@ -156,9 +154,7 @@ export class LeaseRequests implements LeaseApi {
   async leases(_req?: LeaseLeasesRequest, signal?: AbortSignal, creds?: Credentials): Promise<LeaseLeasesResponse> {
     const auth = this.#auth;
     if (auth.enabled) {
-      const who = auth.identify(creds, signal);
-      const info = who instanceof Promise ? await who : who;
-      auth.checkAllLeases(info);
+      auth.checkAllLeases(await auth.identify(creds, signal));
     }
     return { header: this.#deps.header.header(), leases: this.#deps.lessor.leases().map((l) => ({ ID: l.id })) };
   }
@@ -248,12 +244,8 @@ export class LeaseRequests implements LeaseApi {
 
   async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: AbortSignal, creds?: Credentials): Promise<T> {
     const auth = this.#auth;
-    let info: AuthInfo | undefined;
-    if (auth.enabled) {
-      // Resolved here so an invalid token is refused before anything is proposed.
-      const who = auth.identify(creds, signal);
-      info = who instanceof Promise ? await who : who;
-    }
+    // Resolved here so an invalid token is refused before anything is proposed.
+    const info = auth.enabled ? await auth.identify(creds, signal) : undefined;
     const result = await this.#deps.propose(body, signal, info);
     if (!result.ok) throw result.error;
     const resp = result.response as T;

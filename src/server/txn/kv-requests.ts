@@ -97,9 +97,7 @@ export class KvRequests implements KvApi {
   }
 
   async compact(req: CompactionRequest, signal?: Cancellation, creds?: Credentials): Promise<CompactionResponse> {
-    const who = this.#caller(creds, signal);
-    const info = who instanceof Promise ? await who : who;
-    const result = await this.#deps.proposer.propose({ compaction: req }, signal, info);
+    const result = await this.#deps.proposer.propose({ compaction: req }, signal, await this.#caller(creds, signal));
     if (!result.ok) throw result.error;
     if (req.physical && result.physical) await result.physical;
     const resp = result.response as CompactionResponse;
@@ -134,28 +132,28 @@ export class KvRequests implements KvApi {
    */
   async #serialize<T>(creds: Credentials | undefined, signal: Cancellation | undefined, check: (info: AuthInfo | undefined) => void, read: () => T): Promise<T> {
     const auth = this.#auth;
-    const who = auth.identify(creds, signal);
-    const info = who instanceof Promise ? await who : who;
+    const info = await auth.identify(creds, signal);
     check(info);
     const resp = read();
     if (info !== undefined && info.revision !== 0n && info.revision !== auth.revision) throw new EtcdError("AuthOldRevision");
     return resp;
   }
 
-  /** Who a write acts as: resolved here so an invalid token is refused before anything is proposed; undefined with auth off. */
-  #caller(creds: Credentials | undefined, signal: Cancellation | undefined): AuthInfo | undefined | Promise<AuthInfo | undefined> {
-    const auth = this.#auth;
-    return auth.enabled ? auth.identify(creds, signal) : undefined;
-  }
-
   async #write<T extends { header: ResponseHeader | undefined }>(body: RaftRequestBody, signal?: Cancellation, creds?: Credentials): Promise<T> {
-    const who = this.#caller(creds, signal);
-    const info = who instanceof Promise ? await who : who;
+    const info = this.#auth.enabled ? await this.#caller(creds, signal) : undefined;
     const result = await this.#deps.proposer.propose(body, signal, info);
     if (!result.ok) throw result.error;
     const resp = result.response as T;
     resp.header = this.#fill(resp.header);
     return resp;
+  }
+
+  /**
+   * Who a write acts as, resolved before anything is proposed so an invalid
+   * token is refused at once (the put path awaits it only with auth on).
+   */
+  #caller(creds: Credentials | undefined, signal: Cancellation | undefined): AuthInfo | undefined | Promise<AuthInfo | undefined> {
+    return this.#auth.identify(creds, signal);
   }
 
   #fill(header: ResponseHeader | undefined): ResponseHeader {
