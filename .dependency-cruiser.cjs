@@ -124,6 +124,13 @@ module.exports = {
       to: { path: "^src/(lease|server|api|client|cli|main)/" },
     },
     {
+      name: "bbolt-is-a-file-format",
+      severity: "error",
+      comment: "src/storage/bbolt reads and writes bbolt's file format and nothing else: it knows no backend, mvcc or server.",
+      from: { path: "^src/storage/bbolt/" },
+      to: { path: "^(src|test|bench)/", pathNot: ["^src/storage/bbolt/", "^src/pkg/"] },
+    },
+    {
       name: "mvcc-without-auth-and-lease",
       severity: "error",
       comment: "mvcc stores keys; leases and permissions are applied on top of it (etcd: mvcc imports neither auth nor lease).",

@@ -1,6 +1,6 @@
 /**
- * etcdserverpb.Maintenance. Methods not in this map (Snapshot, Downgrade)
- * answer UNIMPLEMENTED until they exist.
+ * etcdserverpb.Maintenance, every method. Snapshot is pulled from the
+ * server at the pace the client reads it.
  * @module
  */
 import type { MaintenanceService } from "../gen/etcdserverpb/rpc.js";
@@ -15,5 +15,12 @@ export function maintenanceHandlers(api: MaintenanceApi): ServiceHandlers<typeof
     status: async () => api.status(),
     hash: async () => api.hash(),
     hashKv: async (req) => api.hashKV(req),
+    snapshot: async (_req, sink, ctx) => {
+      for await (const response of api.snapshot(ctx.signal)) {
+        if (!sink.write(response)) await sink.ready();
+        if (sink.closed) return;
+      }
+    },
+    downgrade: async (req, ctx) => api.downgrade(req, ctx.signal),
   };
 }

@@ -266,5 +266,13 @@ function toServerConfig(c: EtcdConfig, peerTls: PeerTlsSettings | undefined, aut
     lease: { checkpoint: c.featureGates.LeaseCheckpoint, checkpointPersist: c.featureGates.LeaseCheckpointPersist },
     watchProgressNotifyIntervalMs: c.watchProgressNotifyIntervalMs,
     auth,
+    autoCompaction: { mode: c.autoCompactionMode, retention: c.autoCompactionRetentionValue },
+    corruptionChecks: {
+      initialCheck: c.featureGates.InitialCorruptCheck,
+      periodicCheckIntervalMs: c.corruptCheckTimeMs,
+      compactHashCheck: c.featureGates.CompactHashCheck,
+      compactHashCheckIntervalMs: c.compactHashCheckTimeMs,
+    },
+    bootstrapDefragThresholdBytes: c.bootstrapDefragThresholdMegabytes * 1024 * 1024,
   };
 }

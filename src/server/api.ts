@@ -14,6 +14,8 @@ import type {
   CompactionResponse,
   DeleteRangeRequest,
   DeleteRangeResponse,
+  DowngradeRequest,
+  DowngradeResponse,
   HashKVRequest,
   HashKVResponse,
   HashResponse,
@@ -34,6 +36,7 @@ import type {
   RangeRequest,
   RangeResponse,
   ResponseHeader,
+  SnapshotResponse,
   StatusResponse,
   TxnRequest,
   TxnResponse,
@@ -76,6 +79,15 @@ export interface MaintenanceApi {
   status(): Promise<StatusResponse>;
   hash(): Promise<HashResponse>;
   hashKV(req: HashKVRequest): Promise<HashKVResponse>;
+  /**
+   * The backend as a bbolt file in etcd's snapshot format (the database, then
+   * its SHA-256), in order, as responses with `remainingBytes` counting down;
+   * the last one has `remainingBytes` 0. Pulled at the reader's pace; ends
+   * early (and releases the view) when `signal` aborts or the consumer stops.
+   */
+  snapshot(signal: AbortSignal): AsyncIterable<SnapshotResponse>;
+  /** etcd 3.6's Downgrade (VALIDATE, ENABLE, CANCEL). */
+  downgrade(req: DowngradeRequest, signal?: AbortSignal): Promise<DowngradeResponse>;
 }
 
 export interface ClusterApi {

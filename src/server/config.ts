@@ -74,6 +74,30 @@ export interface ServerConfig {
   readonly watchProgressNotifyIntervalMs: number;
   /** --auth-token, --auth-token-ttl, --bcrypt-cost; absent → etcd's defaults (simple tokens, 300 s, cost 10). */
   readonly auth?: AuthSettings;
+  /** --auto-compaction-mode/--auto-compaction-retention; absent or retention 0 → off. */
+  readonly autoCompaction?: AutoCompactionSettings;
+  /** The corruption checks (feature gates InitialCorruptCheck, CompactHashCheck; --corrupt-check-time, --compact-hash-check-time); absent → all off. */
+  readonly corruptionChecks?: CorruptionCheckSettings;
+  /** --bootstrap-defrag-threshold-megabytes in bytes; 0 or absent → never defragment at start. */
+  readonly bootstrapDefragThresholdBytes?: number;
+}
+
+/** etcd's auto compaction: keep a time window (periodic) or a revision count (revision). */
+export interface AutoCompactionSettings {
+  readonly mode: "periodic" | "revision";
+  /** ms of history for periodic, a number of revisions for revision; 0 disables. */
+  readonly retention: number;
+}
+
+export interface CorruptionCheckSettings {
+  /** Compare this member's hash with its peers' before serving (InitialCorruptCheck). */
+  readonly initialCheck: boolean;
+  /** Leader's cluster-wide hash comparison interval (--corrupt-check-time); 0 → never. */
+  readonly periodicCheckIntervalMs: number;
+  /** Compare the hashes taken at compactions (CompactHashCheck). */
+  readonly compactHashCheck: boolean;
+  /** --compact-hash-check-time. */
+  readonly compactHashCheckIntervalMs: number;
 }
 
 /** How the member issues and checks credentials. */

@@ -3,16 +3,21 @@ import type {
   AlarmRequest,
   AlarmResponse,
   DefragmentResponse,
+  DowngradeRequest,
+  DowngradeResponse,
   HashKVRequest,
   HashKVResponse,
   HashResponse,
   MoveLeaderRequest,
   MoveLeaderResponse,
+  SnapshotResponse,
   StatusResponse,
 } from "../../gen/etcdserverpb/rpc.js";
 import { EtcdError } from "../../pkg/errors.js";
 import { AlarmType } from "../../gen/etcdserverpb/rpc.js";
 import { type AlarmStore, describeAlarm } from "./alarms.js";
+import { downgrade } from "./downgrade.js";
+import { streamSnapshot } from "./snapshot.js";
 import type { Proposer } from "../proposals/proposer.js";
 import type { Backend } from "../../storage/backend/index.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
@@ -48,6 +53,14 @@ export class MaintenanceRequests implements MaintenanceApi {
 
   constructor(deps: MaintenanceDeps) {
     this.#deps = deps;
+  }
+
+  snapshot(signal: AbortSignal): AsyncIterable<SnapshotResponse> {
+    return streamSnapshot({ backend: this.#deps.backend, header: this.#deps.header }, signal);
+  }
+
+  downgrade(req: DowngradeRequest, signal?: AbortSignal): Promise<DowngradeResponse> {
+    return downgrade(req, signal);
   }
 
   async status(): Promise<StatusResponse> {

@@ -15,6 +15,7 @@
  * @module
  */
 
+import type { BucketSource } from "../bbolt/source.js";
 import type { Bucket, IgnoreKey } from "./schema.js";
 
 /**
@@ -118,6 +119,8 @@ export interface Backend extends BackendReader, BackendWriter {
   sizeInUse(): number;
   /** Rewrites the file without free pages (compacting copy and swap); all data kept. */
   defrag(): Promise<void>;
+  /** Commits the pending batch, then opens a {@link BackendReadView} of everything committed. */
+  readView(): Promise<BackendReadView>;
   stats(): BackendStats;
   /** Commits what is pending, waits until durable, and releases the engine. */
   close(): Promise<void>;
@@ -138,4 +141,14 @@ export interface SnapshotFiles {
   replaceWith(path: string): Promise<void>;
   /** Deletes a copy and whatever the engine keeps beside it. */
   removeCopy(path: string): void;
+}
+
+/**
+ * A consistent, read-only view of every bucket as of the moment it was
+ * opened (committed data only, no pending batch): what Maintenance.Snapshot
+ * streams. Commits, reads and defrag go on while it is open; close it when
+ * done (an LMDB view holds a read transaction, which keeps old pages alive).
+ */
+export interface BackendReadView extends BucketSource {
+  close(): void;
 }

@@ -4,7 +4,7 @@
  * @module
  */
 
-export { MAX_KEY_BYTES, type Backend, type BackendReader, type BackendWriter, type BackendStats, type Entry, type KeyRange, type PreCommitHook, type SnapshotFiles } from "./backend.js";
+export { MAX_KEY_BYTES, type Backend, type BackendReadView, type BackendReader, type BackendWriter, type BackendStats, type Entry, type KeyRange, type PreCommitHook, type SnapshotFiles } from "./backend.js";
 export { BUCKETS, META_KEYS, DEFAULT_HASH_IGNORES, isBucket, type Bucket, type IgnoreKey } from "./schema.js";
 export { LmdbBackend, backendPath, type LmdbBackendOptions } from "./lmdb-backend.js";
 export { MemoryBackend, type MemoryBackendOptions } from "./memory-backend.js";

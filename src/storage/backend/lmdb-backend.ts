@@ -20,7 +20,7 @@ import { dirname, join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { SystemClock, type Clock } from "../../pkg/clock.js";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
-import type { Backend, BackendStats, Entry, KeyRange, PreCommitHook, SnapshotFiles } from "./backend.js";
+import type { Backend, BackendReadView, BackendStats, Entry, KeyRange, PreCommitHook, SnapshotFiles } from "./backend.js";
 import { hashBuckets } from "./hash.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange, toBuffer } from "./write-buffer.js";
@@ -308,6 +308,10 @@ export class LmdbBackend implements Backend, SnapshotFiles {
 
   stats(): BackendStats {
     return { commits: this.#commits, pendingOps: this.#pending.ops, inFlightBatches: this.#inFlight.length };
+  }
+
+  readView(): Promise<BackendReadView> {
+    return Promise.reject(new Error("readView: not built yet"));
   }
 
   async close(): Promise<void> {

@@ -7,7 +7,7 @@
  */
 
 import { OrderedMap } from "../btree/ordered-map.js";
-import type { Backend, BackendStats, Entry, KeyRange, PreCommitHook } from "./backend.js";
+import type { Backend, BackendReadView, BackendStats, Entry, KeyRange, PreCommitHook } from "./backend.js";
 import { hashBuckets } from "./hash.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, keyString, lookupLayers, mergeWalk, overlayInRange } from "./write-buffer.js";
@@ -130,6 +130,10 @@ export class MemoryBackend implements Backend {
 
   stats(): BackendStats {
     return { commits: this.#commits, pendingOps: this.#pending.ops, inFlightBatches: 0 };
+  }
+
+  readView(): Promise<BackendReadView> {
+    return Promise.reject(new Error("readView: not built yet"));
   }
 
   async close(): Promise<void> {
