@@ -9,7 +9,8 @@
 // keeps working.
 // Extra arguments after "--" go to node --test (e.g. --test-name-pattern).
 import { spawnSync } from "node:child_process";
-import { existsSync, readdirSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -56,6 +57,10 @@ if (suites.some((s) => !SELF_CONTAINED.has(s))) {
   if (ensure.status !== 0) process.exit(ensure.status ?? 1);
 }
 
+// Every failure is also written to a file per suite and printed again at the end.
+const summaries = mkdtempSync(join(tmpdir(), "etcd-ts-test-failures-"));
+const reporter = join(root, "scripts", "failure-summary-reporter.mjs");
+const failedSuites = [];
 let failed = false;
 for (const suite of suites) {
   const files = suiteFiles(suite);
@@ -65,11 +70,18 @@ for (const suite of suites) {
     continue;
   }
   console.error(`\n=== suite ${suite}: ${files.length} file(s)`);
-  const result = spawnSync(process.execPath, ["--enable-source-maps", "--test", "--test-reporter=spec", ...passThrough, ...files], {
+  const summary = join(summaries, `${suite}.txt`);
+  const reporters = ["--test-reporter=spec", "--test-reporter-destination=stdout", `--test-reporter=${reporter}`, `--test-reporter-destination=${summary}`];
+  const result = spawnSync(process.execPath, ["--enable-source-maps", "--test", ...reporters, ...passThrough, ...files], {
     stdio: "inherit",
     cwd: root,
     env: { ...process.env, ...(VARIANTS[suite]?.env ?? {}) },
   });
-  if (result.status !== 0) failed = true;
+  if (result.status !== 0) failedSuites.push({ suite, summary });
 }
-process.exit(failed ? 1 : 0);
+for (const { suite, summary } of failedSuites) {
+  const text = existsSync(summary) ? readFileSync(summary, "utf8").trim() : "";
+  console.error(`\n=== failed in suite ${suite}\n${text === "" ? "(the suite's process failed before reporting a test)" : text}`);
+}
+rmSync(summaries, { recursive: true, force: true });
+process.exit(failedSuites.length > 0 || failed ? 1 : 0);
