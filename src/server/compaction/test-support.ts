@@ -43,7 +43,7 @@ export class CompactorRig {
     clock: this.clock,
     currentRevision: () => this.rev,
     compact: (revision, signal) => this.#compact(revision, signal),
-    logger: this.#logger({}),
+    logger: recordingLogger(this.logs),
   };
 
   /** Moves the clock `ms` at a time, `times` times, letting a compaction's promise settle after each step (a schedule re-arms only then). */
@@ -82,14 +82,16 @@ export class CompactorRig {
     });
   }
 
-  #logger(bindings: Record<string, unknown>): Logger {
-    const at =
-      (level: LogLine["level"]) =>
-      (fields: object, msg: string): void => {
-        this.logs.push({ level, msg, fields: { ...bindings, ...(fields as Record<string, unknown>) } });
-      };
-    return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (b) => this.#logger({ ...bindings, ...b }) };
-  }
+}
+
+/** A logger that appends every line, with its child bindings, to `lines`. */
+export function recordingLogger(lines: LogLine[], bindings: Record<string, unknown> = {}): Logger {
+  const at =
+    (level: LogLine["level"]) =>
+    (fields: object, msg: string): void => {
+      lines.push({ level, msg, fields: { ...bindings, ...(fields as Record<string, unknown>) } });
+    };
+  return { debug: at("debug"), info: at("info"), warn: at("warn"), error: at("error"), child: (b) => recordingLogger(lines, { ...bindings, ...b }) };
 }
 
 /** Lets pending promise callbacks run. */
