@@ -36,6 +36,7 @@ import { confChangeContext, snapDir, type Bootstrapped } from "./bootstrap/boots
 import { ServerConcurrency } from "./concurrency/index.js";
 import { DEFAULT_AUTH_SETTINGS, DEFAULT_BATCH_INTERVAL_MS, DEFAULT_COMPACTION_BATCH_LIMIT, quotaBytes, requestTimeoutMs, ticksCovering, type ServerConfig } from "./config.js";
 import { ServerHeader } from "./header.js";
+import { createAutoCompactor, type AutoCompactor } from "./compaction/index.js";
 import { buildLessor, ServerLeases } from "./lease/wiring.js";
 import { LEASE_TICK_MS } from "./lease/settings.js";
 import { AlarmStore } from "./maintenance/alarms.js";
@@ -113,6 +114,8 @@ export interface ComposedServer {
   forwarder: LeaderForwarder;
   publisher: MemberPublisher;
   removal: MemberRemoval;
+  /** --auto-compaction-*: none when off. */
+  compactor: AutoCompactor | undefined;
   /** Settles with the error that stopped the member from outside (disk failure …). */
   fatal: Promise<Error>;
   /** The members a new or joining member dials first (before its membership is applied). */
@@ -337,6 +340,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     const previous = leadership.observe(state);
     const isLeader = state.raftState === RaftRole.Leader;
     leases.onLeadership(isLeader);
+    compactor?.onLeadership(isLeader);
     instruments?.leader(state.lead, isLeader);
     if (state.lead === previous) return;
     // A read confirmed by the old leader's term is no proof under the new one.
@@ -360,6 +364,13 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
 
   // The request paths the API layer serves.
   const kv = new KvRequests({ auth: gate, store, proposer, reads, header, quota, raiseNoSpace });
+  // Auto compaction: a Compaction through the log, proposed only while this member leads.
+  const compactor = createAutoCompactor(config.autoCompaction, {
+    clock,
+    currentRevision: () => store.rev,
+    compact: (revision, signal) => kv.compact({ revision, physical: false }, signal),
+    logger: log("compactor"),
+  });
   const maintenance = new MaintenanceRequests({
     store,
     proposer,
@@ -452,6 +463,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     forwarder,
     publisher,
     removal,
+    compactor,
     fatal,
     knownMembers,
     api: { kv, maintenance, cluster, lease: leases.api, lock: concurrency.lock, election: concurrency.election, auth },

@@ -103,6 +103,7 @@ export class EtcdServer implements HeaderSource {
     this.#stopped = true;
     const p = this.#parts;
     p.ticker.stop();
+    p.compactor?.stop();
     p.removal.stop();
     p.publisher.stop();
     p.leadership.stop();
@@ -124,6 +125,7 @@ export class EtcdServer implements HeaderSource {
   async #run(): Promise<void> {
     const p = this.#parts;
     p.ticker.start();
+    p.compactor?.start();
     p.watch.start();
     await p.peers.start();
     p.peers.sync(p.knownMembers);

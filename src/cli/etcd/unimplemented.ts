@@ -40,8 +40,6 @@ export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   "discovery-user",
   "discovery-password",
   // compaction and background checks
-  "auto-compaction-retention",
-  "auto-compaction-mode",
   "corrupt-check-time",
   "compact-hash-check-time",
   "compaction-sleep-interval",
