@@ -177,7 +177,7 @@ describe("warnings", () => {
   };
 
   it("names each set-but-unimplemented flag", () => {
-    has(["--auto-compaction-retention=1h"], "--auto-compaction-retention is accepted but not implemented yet; it has no effect");
+    has(["--log-format=console"], "--log-format is accepted but not implemented yet; it has no effect");
     has(["--enable-pprof"], "--enable-pprof is accepted but not implemented yet; it has no effect");
     has(["--experimental-corrupt-check-time=5m"], "--corrupt-check-time is accepted but not implemented yet; it has no effect");
     has(["--feature-gates=CompactHashCheck=true"], "--feature-gates CompactHashCheck=true is accepted but not implemented yet; it has no effect");
