@@ -42,8 +42,6 @@ export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   // compaction and background checks
   "auto-compaction-retention",
   "auto-compaction-mode",
-  "corrupt-check-time",
-  "compact-hash-check-time",
   "compaction-sleep-interval",
   "warning-apply-duration",
   "warning-unary-request-duration",
