@@ -5,7 +5,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { EtcdError } from "../../pkg/errors.js";
-import { decodeHashKVRequest, decodeHashKVResponse, encodeHashKVResponse, type PeerHashKV } from "./hashkv-endpoint.js";
+import { ManualClock } from "../../pkg/clock.js";
+import { decodeHashKVRequest, decodeHashKVResponse, encodeHashKVResponse, HashKVBudget, type PeerHashKV } from "./hashkv-endpoint.js";
 import { PeerTransport } from "./transport.js";
 import type { TransportHandlers } from "./types.js";
 
@@ -98,6 +99,33 @@ test("GET /members/hashkv answers etcd's JSON, and refuses what etcd refuses", a
       assert.deepEqual(seen, [8n, 0n, 3n, 99n]);
     },
   );
+});
+
+test("past five hashes in a second the endpoint answers 429 without hashing", async () => {
+  let hashed = 0;
+  await withTransport(
+    () => {
+      hashed++;
+      return { hash: 1, compactRevision: 0n, hashRevision: 1n, currentRevision: 1n };
+    },
+    async (url) => {
+      const statuses = await Promise.all(Array.from({ length: 12 }, () => ask(url, { body: "{}" }).then((r) => r.status)));
+      assert.ok(statuses.filter((s) => s === 200).length <= 10, "at most two windows' worth on a slow machine");
+      assert.ok(statuses.includes(429));
+      assert.equal(hashed, statuses.filter((s) => s === 200).length);
+    },
+  );
+});
+
+test("the hash budget: five a second, renewed each second (fake clock)", () => {
+  const clock = new ManualClock();
+  const budget = new HashKVBudget(clock);
+  for (let i = 0; i < 5; i++) assert.equal(budget.take(), true);
+  assert.equal(budget.take(), false);
+  clock.advance(999);
+  assert.equal(budget.take(), false);
+  clock.advance(1);
+  assert.equal(budget.take(), true);
 });
 
 test("a transport without a HashKV handler answers 404", async () => {

@@ -4,11 +4,12 @@
  * answer is etcd's JSON `HashKVResponse` with the member's current revision
  * in the header. A compacted or future revision is a 400 carrying mvcc's
  * words, which the asking member recognizes; a request naming another
- * cluster is a 412. Numbers are written and read as text, so 64-bit
- * revisions stay exact.
+ * cluster is a 412; past {@link MAX_HASHKV_PER_SECOND} a 429. Numbers are
+ * written and read as text, so 64-bit revisions stay exact.
  * @module
  */
 import type { Readable } from "node:stream";
+import type { Clock } from "../../pkg/clock.js";
 import { isEtcdError } from "../../pkg/errors.js";
 import { HEADER_CLUSTER_ID, idFromHex, idToHex } from "./identity.js";
 
@@ -31,10 +32,46 @@ export interface PeerHashKV {
   currentRevision: bigint;
 }
 
+/**
+ * Hashes answered per second at most. A hash reads the whole key bucket on
+ * the event loop (about half a second for 350k revisions), so a stranger on
+ * the peer port must not be able to ask for them back to back; members ask a
+ * few times a minute (the leader's rounds, a restarting member's initial
+ * check), so a refusal here is only ever seen by such a stranger — or by a
+ * check, which then skips this member for one round.
+ */
+export const MAX_HASHKV_PER_SECOND = 5;
+
+/** Counts the hashes of the current one-second window. */
+export class HashKVBudget {
+  readonly #clock: Pick<Clock, "nowMs">;
+  readonly #perSecond: number;
+  #windowStartMs = Number.NEGATIVE_INFINITY;
+  #used = 0;
+
+  constructor(clock: Pick<Clock, "nowMs">, perSecond = MAX_HASHKV_PER_SECOND) {
+    this.#clock = clock;
+    this.#perSecond = perSecond;
+  }
+
+  /** True (and counted) when one more hash fits this second. */
+  take(): boolean {
+    const now = this.#clock.nowMs();
+    if (now - this.#windowStartMs >= 1000) {
+      this.#windowStartMs = now;
+      this.#used = 0;
+    }
+    if (this.#used >= this.#perSecond) return false;
+    this.#used++;
+    return true;
+  }
+}
+
 export interface HashKVEndpointContext {
   clusterId: bigint;
   /** HashKV at `revision` (0: the current one); throws EtcdError Compacted / FutureRev. */
   hashKV(revision: bigint): PeerHashKV;
+  budget: HashKVBudget;
 }
 
 export interface SimpleAnswer {
@@ -55,6 +92,7 @@ export function answerHashKV(ctx: HashKVEndpointContext, clusterIdHeader: string
   if (body === undefined) return textAnswer(400, "error reading body");
   const revision = decodeHashKVRequest(body);
   if (revision === undefined) return textAnswer(400, "error unmarshalling request");
+  if (!ctx.budget.take()) return textAnswer(429, "too many hashkv requests");
   let h: PeerHashKV;
   try {
     h = ctx.hashKV(revision);

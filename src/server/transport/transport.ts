@@ -16,7 +16,7 @@ import { type Logger, nullLogger } from "../../pkg/logger.js";
 import { type Random, SeededRandom } from "../../pkg/random.js";
 import type { DialOptions } from "./dial.js";
 import { encodeMessageBody } from "./frame-codec.js";
-import { answerHashKV, HASHKV_PATH, MAX_HASHKV_BODY_BYTES, readBoundedBody, type SimpleAnswer } from "./hashkv-endpoint.js";
+import { answerHashKV, HashKVBudget, HASHKV_PATH, MAX_HASHKV_BODY_BYTES, readBoundedBody, type SimpleAnswer } from "./hashkv-endpoint.js";
 import { HEADER_CLUSTER_ID, idToHex, outgoingHeaders, type LocalIdentity } from "./identity.js";
 import { encodeMembersJson } from "./members-json.js";
 import { nullMetricsSink, type TransportMetricsSink } from "./metrics-sink.js";
@@ -37,6 +37,7 @@ export class PeerTransport {
   readonly #limits: TransportLimits;
   readonly #log: Logger;
   readonly #clock: Clock;
+  readonly #hashKVBudget: HashKVBudget;
   readonly #random: Random;
   readonly #metrics: TransportMetricsSink;
   readonly #dialOptions: DialOptions;
@@ -65,6 +66,7 @@ export class PeerTransport {
     this.#random = options.random ?? new SeededRandom(options.memberId);
     this.#metrics = options.metrics ?? nullMetricsSink;
     this.#remoteWarnings = new RateLimitedLog(this.#log, this.#clock);
+    this.#hashKVBudget = new HashKVBudget(this.#clock);
     const settings: http2.Settings = { initialWindowSize: this.#limits.streamWindowBytes, maxFrameSize: 1 << 20 };
     this.#dialOptions = {
       settings,
@@ -362,7 +364,7 @@ export class PeerTransport {
     if (method !== "GET") return { status: 405, headers: { allow: "GET" }, body: "Method Not Allowed\n" };
     const text = await readBoundedBody(body, MAX_HASHKV_BODY_BYTES);
     try {
-      return answerHashKV({ clusterId: this.#clusterId, hashKV }, clusterId, text);
+      return answerHashKV({ clusterId: this.#clusterId, hashKV, budget: this.#hashKVBudget }, clusterId, text);
     } catch (err) {
       this.#log.error({ error: err instanceof Error ? err.message : String(err) }, "failed to get hashKV");
       return { status: 500, headers: {}, body: "failed to get hashKV\n" };
