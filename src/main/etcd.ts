@@ -5,6 +5,7 @@
  * concerns (exit codes, signals, stdout/stderr).
  * @module
  */
+import { InitialCorruptionError } from "../server/corruption/checker.js";
 import { readFileSync } from "node:fs";
 import v8 from "node:v8";
 import { arch, platform, version as nodeVersion } from "node:process";
@@ -102,6 +103,8 @@ export async function main(argv: string[], env: NodeJS.ProcessEnv): Promise<numb
   } catch (err) {
     // A JWT key file that cannot be read or used is found when the server builds its token provider.
     if (err instanceof AuthConfigError) logAuthConfigError(logger, err);
+    // etcd reports a failed initial corruption check as its start-up ("discovery") failing.
+    else if (err instanceof InitialCorruptionError) logger.error({ error: err.message }, "discovery failed");
     else logger.error({ error: err instanceof Error ? err.message : String(err) }, "etcd stopped");
     return 1;
   } finally {

@@ -34,6 +34,7 @@ import { Applier } from "./apply/applier.js";
 import { dispatch } from "./apply/dispatch.js";
 import { confChangeContext, snapDir, type Bootstrapped } from "./bootstrap/bootstrap.js";
 import { ServerConcurrency } from "./concurrency/index.js";
+import { CorruptionMonitor } from "./corruption/monitor.js";
 import { DEFAULT_AUTH_SETTINGS, DEFAULT_BATCH_INTERVAL_MS, DEFAULT_COMPACTION_BATCH_LIMIT, quotaBytes, requestTimeoutMs, ticksCovering, type ServerConfig } from "./config.js";
 import { ServerHeader } from "./header.js";
 import { createAutoCompactor, type AutoCompactor } from "./compaction/index.js";
@@ -84,6 +85,9 @@ const READ_INDEX_RETRY_TICKS = 5;
 /** How often expired simple tokens are swept (etcd's simpleTokenTTLKeeper checks every second). */
 const TOKEN_SWEEP_MS = 1000;
 
+/** Every check off: what etcd does without the flags. */
+const NO_CORRUPTION_CHECKS = { initialCheck: false, periodicCheckIntervalMs: 0, compactHashCheck: false, compactHashCheckIntervalMs: 0 } as const;
+
 /** The parts of a composed member that its owner starts, serves from, and stops. */
 export interface ComposedServer {
   memberId: bigint;
@@ -116,6 +120,8 @@ export interface ComposedServer {
   removal: MemberRemoval;
   /** --auto-compaction-*: none when off. */
   compactor: AutoCompactor | undefined;
+  /** The corruption checks: the initial one (run by the owner), the leader's rounds, the peers' HashKV. */
+  corruption: CorruptionMonitor;
   /** Settles with the error that stopped the member from outside (disk failure …). */
   fatal: Promise<Error>;
   /** The members a new or joining member dials first (before its membership is applied). */
@@ -191,6 +197,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     backend,
     termAt: (index) => built.storage.term(index),
     onRemoved: () => removal.notice(),
+    hashKV: (revision) => corruption.hashForPeer(revision),
     clock,
     random,
     logger: log("peers"),
@@ -222,6 +229,19 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     onCommit: (events, rev) => watch.notify(events, rev),
   });
   const header = new ServerHeader({ memberId, clusterId, store, raft: hardState, leadership, conf, monitor });
+  const corruption = new CorruptionMonitor({
+    settings: config.corruptionChecks ?? NO_CORRUPTION_CHECKS,
+    memberId,
+    clusterId,
+    store,
+    members: () => membership.members(),
+    isLeader: () => leadership.isLeader,
+    linearizableBarrier: () => reads.barrier(),
+    propose,
+    requestTimeoutMs: timeoutMs,
+    ...(config.peerTls !== undefined ? { tls: config.peerTls.client } : {}),
+    logger: log("corruption"),
+  });
 
   // Who may do what: the auth store, the member's tokens, and the gate every request path asks.
   const authSettings = config.auth ?? DEFAULT_AUTH_SETTINGS;
@@ -293,7 +313,9 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     cindex: boot.cindex,
     waits,
     applied,
-    dispatch: (req, index) => dispatch(applyContext, req, index),
+    // With CompactHashCheck on, a compaction records the hash its check compares.
+    dispatch: (req, index) =>
+      req.compaction ? corruption.aroundCompaction(req.compaction.revision, () => dispatch(applyContext, req, index)) : dispatch(applyContext, req, index),
     confChange: (cc) => conf.apply(cc),
     localRequest: (id) => proposer.takeLocal(id),
     logger: deps.logger,
@@ -420,6 +442,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     .every(config.backendBatchIntervalMs || DEFAULT_BATCH_INTERVAL_MS, () => {
       backend.commit().catch(fail);
     });
+  corruption.schedule(ticker);
 
   const publisher = new MemberPublisher({
     memberId,
@@ -464,6 +487,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     publisher,
     removal,
     compactor,
+    corruption,
     fatal,
     knownMembers,
     api: { kv, maintenance, cluster, lease: leases.api, lock: concurrency.lock, election: concurrency.election, auth },

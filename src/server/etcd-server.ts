@@ -63,6 +63,8 @@ export class EtcdServer implements HeaderSource {
     const boot = await bootstrap(config, deps.logger, hooks);
     const server = new EtcdServer(composeServer(config, deps, boot, tokens));
     try {
+      // A restarted member compares its data with its peers' before it serves anything (etcd's InitialCorruptCheck).
+      if (boot.restored !== undefined && server.#parts.corruption.initialCheckEnabled) await server.#parts.corruption.checker.initialCheck();
       await server.#run();
     } catch (err) {
       // e.g. the peer port is taken: release everything, or timers keep the process alive.
@@ -104,6 +106,7 @@ export class EtcdServer implements HeaderSource {
     const p = this.#parts;
     p.ticker.stop();
     p.compactor?.stop();
+    p.corruption.stop();
     p.removal.stop();
     p.publisher.stop();
     p.leadership.stop();

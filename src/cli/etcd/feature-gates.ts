@@ -24,8 +24,8 @@ interface FeatureSpec {
 export const SERVER_FEATURES: Readonly<Record<ServerFeature, FeatureSpec>> = {
   StopGRPCServiceOnDefrag: { default: false, stage: "ALPHA" },
   TxnModeWriteWithSharedBuffer: { default: true, stage: "BETA" },
-  InitialCorruptCheck: { default: false, stage: "ALPHA" },
-  CompactHashCheck: { default: false, stage: "ALPHA" },
+  InitialCorruptCheck: { default: false, stage: "ALPHA", implemented: true },
+  CompactHashCheck: { default: false, stage: "ALPHA", implemented: true },
   LeaseCheckpoint: { default: false, stage: "ALPHA", implemented: true },
   LeaseCheckpointPersist: { default: false, stage: "ALPHA", implemented: true },
   SetMemberLocalAddr: { default: false, stage: "ALPHA" },

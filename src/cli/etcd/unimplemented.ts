@@ -40,8 +40,6 @@ export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   "discovery-user",
   "discovery-password",
   // compaction and background checks
-  "corrupt-check-time",
-  "compact-hash-check-time",
   "compaction-sleep-interval",
   "warning-apply-duration",
   "warning-unary-request-duration",

@@ -179,19 +179,21 @@ describe("warnings", () => {
   it("names each set-but-unimplemented flag", () => {
     has(["--log-format=console"], "--log-format is accepted but not implemented yet; it has no effect");
     has(["--enable-pprof"], "--enable-pprof is accepted but not implemented yet; it has no effect");
-    has(["--experimental-corrupt-check-time=5m"], "--corrupt-check-time is accepted but not implemented yet; it has no effect");
-    has(["--feature-gates=CompactHashCheck=true"], "--feature-gates CompactHashCheck=true is accepted but not implemented yet; it has no effect");
+    has(["--experimental-memory-mlock"], "--memory-mlock is accepted but not implemented yet; it has no effect");
+    has(["--feature-gates=SetMemberLocalAddr=true"], "--feature-gates SetMemberLocalAddr=true is accepted but not implemented yet; it has no effect");
   });
 
   it("implemented feature gates and their old experimental flags do not warn as unimplemented", () => {
     for (const argv of [
       ["--feature-gates=LeaseCheckpoint=true,LeaseCheckpointPersist=true"],
       ["--experimental-enable-lease-checkpoint", "--experimental-enable-lease-checkpoint-persist"],
+      ["--feature-gates=InitialCorruptCheck=true,CompactHashCheck=true", "--corrupt-check-time=5m", "--compact-hash-check-time=2m"],
+      ["--experimental-initial-corrupt-check", "--experimental-compact-hash-check-enabled", "--experimental-corrupt-check-time=5m"],
     ]) {
       const { warnings } = ok(argv);
       assert.ok(!warnings.some((w) => w.includes("not implemented")), JSON.stringify(warnings));
     }
-    has(["--feature-gates=LeaseCheckpoint=true,CompactHashCheck=true"], "--feature-gates CompactHashCheck=true is accepted but not implemented yet; it has no effect");
+    has(["--feature-gates=LeaseCheckpoint=true,SetMemberLocalAddr=true"], "--feature-gates SetMemberLocalAddr=true is accepted but not implemented yet; it has no effect");
   });
 
   it("stays quiet for unimplemented flags left at (or set to) their default", () => {

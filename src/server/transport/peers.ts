@@ -18,6 +18,7 @@ import type { Member } from "../membership/member.js";
 import { formatId } from "../membership/ids.js";
 import type { MembershipStore } from "../membership/membership-store.js";
 import type { ServerMetrics } from "../metrics/metrics.js";
+import type { PeerHashKV } from "./hashkv-endpoint.js";
 import { DEFAULT_LIMITS, maxRaftMessageBytes, metricsSinkFrom, PeerTransport, type PeerTlsOptions, type RefusalKind, type SnapshotSource } from "./index.js";
 
 export interface PeersDeps {
@@ -48,6 +49,8 @@ export interface PeersDeps {
   onRemoved(): void;
   clock: Clock;
   random: Random;
+  /** This member's HashKV, served to peers on `GET /members/hashkv` (their corruption checks). */
+  hashKV?(revision: bigint): PeerHashKV;
   logger: Logger;
   metrics?: ServerMetrics;
 }
@@ -108,6 +111,7 @@ export class ServerPeers {
         },
         members: () => deps.membership.members(),
         clusterVersion: () => deps.membership.clusterVersion,
+        ...(deps.hashKV !== undefined ? { hashKV: deps.hashKV } : {}),
       },
     );
   }

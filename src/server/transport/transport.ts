@@ -9,13 +9,15 @@
  */
 import type * as http from "node:http";
 import * as http2 from "node:http2";
+import type { Readable } from "node:stream";
 import { type Message, MessageType } from "../../gen/raftpb/raft.js";
 import { type Clock, SystemClock } from "../../pkg/clock.js";
 import { type Logger, nullLogger } from "../../pkg/logger.js";
 import { type Random, SeededRandom } from "../../pkg/random.js";
 import type { DialOptions } from "./dial.js";
 import { encodeMessageBody } from "./frame-codec.js";
-import { idToHex, outgoingHeaders, type LocalIdentity } from "./identity.js";
+import { answerHashKV, HashKVBudget, HASHKV_PATH, MAX_HASHKV_BODY_BYTES, readBoundedBody, type SimpleAnswer } from "./hashkv-endpoint.js";
+import { HEADER_CLUSTER_ID, idToHex, outgoingHeaders, type LocalIdentity } from "./identity.js";
 import { encodeMembersJson } from "./members-json.js";
 import { nullMetricsSink, type TransportMetricsSink } from "./metrics-sink.js";
 import { PeerLink, type PeerLinkContext } from "./peer-link.js";
@@ -35,6 +37,7 @@ export class PeerTransport {
   readonly #limits: TransportLimits;
   readonly #log: Logger;
   readonly #clock: Clock;
+  readonly #hashKVBudget: HashKVBudget;
   readonly #random: Random;
   readonly #metrics: TransportMetricsSink;
   readonly #dialOptions: DialOptions;
@@ -63,6 +66,7 @@ export class PeerTransport {
     this.#random = options.random ?? new SeededRandom(options.memberId);
     this.#metrics = options.metrics ?? nullMetricsSink;
     this.#remoteWarnings = new RateLimitedLog(this.#log, this.#clock);
+    this.#hashKVBudget = new HashKVBudget(this.#clock);
     const settings: http2.Settings = { initialWindowSize: this.#limits.streamWindowBytes, maxFrameSize: 1 << 20 };
     this.#dialOptions = {
       settings,
@@ -329,17 +333,42 @@ export class PeerTransport {
       });
       return;
     }
+    if (path === HASHKV_PATH) {
+      void this.#hashKV(method, firstValue(headers[HEADER_CLUSTER_ID]), stream).then((a) => this.#answerH2(stream, a.status, a.headers, a.body));
+      return;
+    }
     const answer = this.#simpleRoute(method, path);
     this.#answerH2(stream, answer.status, answer.headers, answer.body);
   }
 
   #onHttp1(req: http.IncomingMessage, res: http.ServerResponse): void {
     const path = (req.url ?? "/").split("?")[0]!;
+    if (path === HASHKV_PATH) {
+      void this.#hashKV(req.method ?? "GET", firstValue(req.headers[HEADER_CLUSTER_ID]), req).then((a) => {
+        res.writeHead(a.status, { "content-type": "text/plain; charset=utf-8", ...a.headers });
+        res.end(a.body);
+      });
+      return;
+    }
     const answer = path.startsWith("/raft/stream/") || path === "/raft/snapshot"
       ? { status: 505, headers: {}, body: "raft traffic between members needs HTTP/2\n" }
       : this.#simpleRoute(req.method ?? "GET", path);
     res.writeHead(answer.status, { "content-type": "text/plain; charset=utf-8", ...answer.headers });
     res.end(answer.body);
+  }
+
+  /** `GET /members/hashkv` (see hashkv-endpoint.ts): the one small GET whose request body is read. */
+  async #hashKV(method: string, clusterId: string | undefined, body: Readable): Promise<SimpleAnswer> {
+    const hashKV = this.#handlers.hashKV;
+    if (hashKV === undefined) return { status: 404, headers: {}, body: "404 page not found\n" };
+    if (method !== "GET") return { status: 405, headers: { allow: "GET" }, body: "Method Not Allowed\n" };
+    const text = await readBoundedBody(body, MAX_HASHKV_BODY_BYTES);
+    try {
+      return answerHashKV({ clusterId: this.#clusterId, hashKV, budget: this.#hashKVBudget }, clusterId, text);
+    } catch (err) {
+      this.#log.error({ error: err instanceof Error ? err.message : String(err) }, "failed to get hashKV");
+      return { status: 500, headers: {}, body: "failed to get hashKV\n" };
+    }
   }
 
   /** The small GET endpoints, answered the same over HTTP/1.1 and HTTP/2. */
@@ -391,4 +420,8 @@ export class PeerTransport {
     set.add(stream);
     stream.once("close", () => set.delete(stream));
   }
+}
+
+function firstValue(header: string | string[] | undefined): string | undefined {
+  return Array.isArray(header) ? header[0] : header;
 }

@@ -11,6 +11,7 @@ import type { Logger } from "../../pkg/logger.js";
 import type { Random } from "../../pkg/random.js";
 import type { TlsClientSettings, TlsServerSettings } from "../../tls/index.js";
 import type { Member } from "../membership/member.js";
+import type { PeerHashKV } from "./hashkv-endpoint.js";
 import type { RefusalKind } from "./identity.js";
 import type { TransportMetricsSink } from "./metrics-sink.js";
 
@@ -56,6 +57,8 @@ export interface TransportHandlers {
   members?(): readonly Member[];
   /** Cluster version for `GET /version` ("not_decided" when undefined). */
   clusterVersion?(): string | undefined;
+  /** HashKV for `GET /members/hashkv` (peers' corruption checks); throws EtcdError Compacted / FutureRev. Absent → 404. */
+  hashKV?(revision: bigint): PeerHashKV;
 }
 
 export interface TransportOptions {
