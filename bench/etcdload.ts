@@ -51,7 +51,7 @@ export async function runLoad(args: string[]): Promise<LoadResult> {
     let out = "";
     child.stdout.on("data", (c: Buffer) => (out += c.toString("utf8")));
     child.on("error", reject);
-    child.on("exit", () => {
+    child.on("close", () => {
       const line = out.trim().split("\n").pop() ?? "";
       try {
         resolve(JSON.parse(line) as LoadResult);

@@ -137,7 +137,7 @@ test("connections are attributed to the process that opened them", async () => {
     pids.set(p.pid!, name);
     let out = "";
     p.stdout.on("data", (c: Buffer) => (out += c.toString()));
-    return new Promise<string>((resolve) => p.on("exit", () => resolve(out)));
+    return new Promise<string>((resolve) => p.on("close", () => resolve(out)));
   };
   try {
     proxy.block("beta");

@@ -39,7 +39,7 @@ function runH2spec(bin: string, port: number, junit: string): Promise<{ finished
     child.stdout.on("data", (b: Buffer) => (output += b.toString("utf8")));
     child.stderr.on("data", (b: Buffer) => (output += b.toString("utf8")));
     const timer = setTimeout(() => child.kill("SIGKILL"), H2SPEC_RUN_MS);
-    child.on("exit", (code, signal) => {
+    child.on("close", (code, signal) => {
       clearTimeout(timer);
       resolve({ finished: signal === null && code !== null, output });
     });

@@ -42,10 +42,13 @@ export async function etcdctl(endpoint: string, args: string[], options?: CtlOpt
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
     const timer = setTimeout(() => child.kill("SIGKILL"), options?.timeoutMs ?? 30_000);
     child.on("error", reject);
-    child.on("exit", (code) => {
+    // "close", not "exit": only then has all of the child's output been read.
+    child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
+    // etcdctl may exit before it reads its stdin; the EPIPE that follows says nothing about the command.
+    child.stdin.on("error", () => {});
     child.stdin.end(options?.stdin ?? "");
   });
 }

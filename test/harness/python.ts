@@ -20,7 +20,8 @@ export function runPython(script: string, args: readonly string[], timeoutMs: nu
     child.stderr.on("data", (c: Buffer) => (stderr += c.toString("utf8")));
     const timer = setTimeout(() => child.kill("SIGKILL"), timeoutMs);
     child.on("error", reject);
-    child.on("exit", (code) => {
+    // "close", not "exit": only then has all of the child's output been read.
+    child.on("close", (code) => {
       clearTimeout(timer);
       resolve({ code, stdout, stderr });
     });
