@@ -9,7 +9,10 @@ import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { createHash } from "node:crypto";
 import { restoreSnapshot, RestoreError, type RestoreOptions } from "../../src/server/restore/index.js";
+import { openBoltFile, writeBolt } from "../../src/storage/bbolt/index.js";
+import { backendPath, DEFAULT_HASH_IGNORES, LmdbBackend } from "../../src/storage/backend/index.js";
 import { tempDir } from "../harness/paths.js";
 import { freePorts } from "../harness/ports.js";
 import { startServer } from "../harness/server-process.js";
@@ -139,4 +142,30 @@ test("a file that is no database at all is refused", async () => {
   const junk = join(dir.path, "junk.db");
   writeFileSync(junk, Buffer.alloc(8192, 0x41));
   await refused({ dataDir: join(dir.path, "from-junk"), snapshotPath: junk, skipHashCheck: true }, /^bbolt file .*junk\.db: no valid meta page/);
+});
+
+test("a snapshot file written by our bbolt writer (as our Maintenance.Snapshot streams it) restores to the same backend as etcd's", async () => {
+  const bolt = openBoltFile(snapshotPath, { limitBytes: readFileSync(snapshotPath).length - 32 });
+  let ours: Buffer;
+  try {
+    ours = Buffer.concat([...writeBolt(bolt)]);
+  } finally {
+    bolt.close();
+  }
+  const oursPath = join(dir.path, "ours.db");
+  writeFileSync(oursPath, Buffer.concat([ours, createHash("sha256").update(ours).digest()]));
+  const fromEtcd = join(dir.path, "same-from-etcd");
+  const fromOurs = join(dir.path, "same-from-ours");
+  const a = await restoreSnapshot(options({ dataDir: fromEtcd }));
+  const b = await restoreSnapshot(options({ dataDir: fromOurs, snapshotPath: oursPath }));
+  assert.deepEqual(b, a);
+  const hashOf = async (dataDir: string): Promise<number> => {
+    const backend = new LmdbBackend({ path: backendPath(dataDir) });
+    try {
+      return backend.hash(DEFAULT_HASH_IGNORES);
+    } finally {
+      await backend.close();
+    }
+  };
+  assert.equal(await hashOf(fromOurs), await hashOf(fromEtcd));
 });
