@@ -134,6 +134,15 @@ test("an existing, non-empty data dir is refused; an empty one is used", async (
   assert.deepEqual(readdirSync(join(empty, "member")).sort(), ["snap", "wal"]);
 });
 
+test("an explicit --wal-dir outside the data dir gets the WAL; one that exists is refused", async () => {
+  const dataDir = join(dir.path, "with-wal-dir");
+  const walDir = join(dir.path, "elsewhere", "wal");
+  await restoreSnapshot(options({ dataDir, walDir }));
+  assert.deepEqual(readdirSync(join(dataDir, "member")), ["snap"]);
+  assert.ok(readdirSync(walDir).some((f) => f.endsWith(".wal")));
+  await refused({ dataDir: join(dir.path, "with-wal-dir-2"), walDir }, `wal-dir "${walDir}" exists`);
+});
+
 test("a member name missing from --initial-cluster is refused", async () => {
   await refused({ dataDir: join(dir.path, "no-name"), name: "other" }, `couldn't find local name "other" in the initial cluster configuration`);
 });
