@@ -4,8 +4,8 @@
  * (Maintenance.Snapshot) or written to a file.
  *
  * Layout: meta pages 0 and 1, an empty freelist on page 2, then each
- * non-inline bucket's tree (its leaves in key order, then its branch levels
- * bottom up), then the root bucket's tree. The meta pages come first but name
+ * non-inline bucket's tree (its leaves in key order, each branch page right
+ * after its last child), then the root bucket's tree. The meta pages come first but name
  * the root page and the high-water mark, so a first pass over the source
  * measures the layout (sizes only) and a second one writes it.
  * @module
@@ -46,8 +46,8 @@ const MAX_ELEMENTS = 0xffff;
 
 /**
  * The file's bytes, in order, in chunks of whole pages. Memory stays bounded
- * by the chunk size plus what the tree's upper levels need, whatever the
- * database's size.
+ * by the chunk size plus one page being filled per tree level (and the
+ * largest value), whatever the database's size.
  */
 export function writeBolt(source: BucketSource, options: BoltWriteOptions = {}): Iterable<Uint8Array> {
   const pageSize = options.pageSize ?? 4096;
@@ -128,12 +128,6 @@ function runToEnd<R>(gen: Generator<Uint8Array, R>): R {
   }
 }
 
-/** A page pointed to by the level above: its first key and id. */
-interface ChildRef {
-  readonly key: Uint8Array;
-  readonly pgid: number;
-}
-
 interface TreeLayout {
   readonly root: number;
   readonly pages: number;
@@ -143,75 +137,128 @@ interface TreeLayout {
 }
 
 /**
- * Lays out one tree from `firstPgid` on: its leaves in key order, then its
- * branch levels bottom up. Writes the pages into `out` (yielding its full
- * chunks) or, without `out`, only measures; either way returns the same
- * layout (when measuring, the branch levels hold zero-filled keys of the
- * right length).
+ * Lays out one tree from `firstPgid` on, streaming: leaves in key order,
+ * each branch page written as soon as its children are (so the file holds
+ * a branch page right after its last child) and memory stays at one page
+ * being filled per level. Writes the pages into `out` (yielding its full
+ * chunks) or, without `out`, only measures; either way the layout is the
+ * same.
  */
 function* layTree(entries: Entries, flags: number, firstPgid: number, pageSize: number, out: Chunker | undefined): Generator<Uint8Array, TreeLayout> {
   let next = firstPgid;
-  let level: ChildRef[] = [];
   const leaf = new LeafBuilder(out !== undefined);
   const order = new KeyOrder();
+  /** levels[0] gathers the leaves' first keys for the lowest branch pages, levels[1] the next, … */
+  const levels: BranchBuilder[] = [];
   let elements = 0;
   let bytes = 0;
-  const finishLeaf = (): void => {
+
+  /** Gives page `pgid` (first key `key`) to the branch page being filled at `depth`, writing that page first when it is full. */
+  function* addChild(depth: number, key: Uint8Array, pgid: number): Generator<Uint8Array> {
+    const branch = (levels[depth] ??= new BranchBuilder());
+    // Two or more children a page (bbolt's minKeysPerPage): each level is at most half the one below.
+    if (branch.count >= 2 && (branch.size + BRANCH_ELEMENT_SIZE + key.length > pageSize || branch.count === MAX_ELEMENTS)) yield* finishBranch(depth);
+    branch.push(key, pgid);
+  }
+
+  function* finishBranch(depth: number): Generator<Uint8Array> {
+    const branch = levels[depth]!;
+    const pgid = next;
+    const overflow = Math.ceil(branch.size / pageSize) - 1;
+    next += overflow + 1;
+    if (out) {
+      branch.write(out.reserve((overflow + 1) * pageSize), pgid, overflow);
+      yield* out.ready();
+    }
+    // The page is written before its parent can be: file order stays page id order.
+    yield* addChild(depth + 1, branch.key(0), pgid);
+    branch.clear();
+  }
+
+  function* finishLeaf(): Generator<Uint8Array> {
     const pgid = next;
     const overflow = Math.ceil(leaf.size / pageSize) - 1;
     next += overflow + 1;
-    level.push({ key: leaf.firstKey, pgid });
     leaf.take(pgid, overflow, out?.reserve((overflow + 1) * pageSize));
-  };
+    if (out) yield* out.ready();
+    yield* addChild(0, leaf.firstKey(), pgid);
+  }
 
   for (const [key, value] of entries) {
     order.check(key, value);
     const size = LEAF_ELEMENT_SIZE + key.length + value.length;
-    if (leaf.count > 0 && (leaf.size + size > pageSize || leaf.count === MAX_ELEMENTS)) {
-      finishLeaf();
-      if (out) yield* out.ready();
-    }
+    if (leaf.count > 0 && (leaf.size + size > pageSize || leaf.count === MAX_ELEMENTS)) yield* finishLeaf();
     leaf.add(key, value, flags);
     elements++;
     bytes += key.length + value.length;
   }
-  if (leaf.count > 0 || level.length === 0) {
-    finishLeaf();
-    if (out) yield* out.ready();
+  // The last leaf (an empty one for an empty tree).
+  yield* finishLeaf();
+  // Close every level bottom up; a lone child at the top is the root.
+  for (let depth = 0; ; depth++) {
+    const branch = levels[depth]!;
+    if (depth === levels.length - 1 && branch.count === 1) return { root: branch.pgid(0), pages: next - firstPgid, elements, bytes };
+    yield* finishBranch(depth);
+  }
+}
+
+/**
+ * The branch page being filled at one level: its children's first keys
+ * (copied into one reused buffer) and page ids.
+ */
+class BranchBuilder {
+  count = 0;
+  size = PAGE_HEADER_SIZE;
+  #keys = new Uint8Array(4096);
+  #used = 0;
+  readonly #ends: number[] = [];
+  readonly #pgids: number[] = [];
+
+  push(key: Uint8Array, pgid: number): void {
+    if (this.#used + key.length > this.#keys.length) {
+      const grown = new Uint8Array(Math.max(this.#used + key.length, this.#keys.length * 2));
+      grown.set(this.#keys.subarray(0, this.#used));
+      this.#keys = grown;
+    }
+    this.#keys.set(key, this.#used);
+    this.#used += key.length;
+    this.#ends.push(this.#used);
+    this.#pgids.push(pgid);
+    this.count++;
+    this.size += BRANCH_ELEMENT_SIZE + key.length;
   }
 
-  // Branch levels, bottom up, until one page remains: the root. Two or more
-  // children a page (bbolt's minKeysPerPage) so every level is smaller than the last.
-  while (level.length > 1) {
-    const above: ChildRef[] = [];
-    let start = 0;
-    while (start < level.length) {
-      let end = start;
-      let size = PAGE_HEADER_SIZE;
-      while (end < level.length) {
-        const grown = size + BRANCH_ELEMENT_SIZE + level[end]!.key.length;
-        if (end - start >= 2 && (grown > pageSize || end - start === MAX_ELEMENTS)) break;
-        size = grown;
-        end++;
-      }
-      // Never leave a single child for a page of its own.
-      if (level.length - end === 1) {
-        size += BRANCH_ELEMENT_SIZE + level[end]!.key.length;
-        end++;
-      }
-      const pgid = next;
-      const overflow = Math.ceil(size / pageSize) - 1;
-      next += overflow + 1;
-      above.push({ key: level[start]!.key, pgid });
-      if (out) {
-        branchPage(out.reserve((overflow + 1) * pageSize), level.slice(start, end), pgid, overflow);
-        yield* out.ready();
-      }
-      start = end;
-    }
-    level = above;
+  key(i: number): Uint8Array {
+    return this.#keys.subarray(i === 0 ? 0 : this.#ends[i - 1], this.#ends[i]);
   }
-  return { root: level[0]!.pgid, pages: next - firstPgid, elements, bytes };
+
+  pgid(i: number): number {
+    return this.#pgids[i]!;
+  }
+
+  /** Writes the page into `page` (zero-filled, big enough). */
+  write(page: Uint8Array, pgid: number, overflow: number): void {
+    const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
+    encodePageHeader(page, 0, { id: BigInt(pgid), flags: PageFlag.branch, count: this.count, overflow });
+    let data = PAGE_HEADER_SIZE + this.count * BRANCH_ELEMENT_SIZE;
+    for (let i = 0; i < this.count; i++) {
+      const at = PAGE_HEADER_SIZE + i * BRANCH_ELEMENT_SIZE;
+      const key = this.key(i);
+      view.setUint32(at, data - at, true);
+      view.setUint32(at + 4, key.length, true);
+      view.setBigUint64(at + 8, BigInt(this.#pgids[i]!), true);
+      page.set(key, data);
+      data += key.length;
+    }
+  }
+
+  clear(): void {
+    this.count = 0;
+    this.size = PAGE_HEADER_SIZE;
+    this.#used = 0;
+    this.#ends.length = 0;
+    this.#pgids.length = 0;
+  }
 }
 
 /** Checks each entry against bbolt's rules: keys non-empty, strictly ascending, within bbolt's limits. */
@@ -237,19 +284,27 @@ class KeyOrder {
 class LeafBuilder {
   count = 0;
   size = PAGE_HEADER_SIZE;
-  firstKey: Uint8Array = EMPTY;
   readonly #write: boolean;
   readonly #table: number[] = [];
   #data = Buffer.allocUnsafe(4096);
   #dataLength = 0;
+  readonly #first = new Uint8Array(MAX_KEY_SIZE);
+  #firstLength = 0;
 
   constructor(write: boolean) {
     this.#write = write;
   }
 
+  /** The first key of the page being filled (of the last one, after take); valid until the next add. */
+  firstKey(): Uint8Array {
+    return this.#first.subarray(0, this.#firstLength);
+  }
+
   add(key: Uint8Array, value: Uint8Array, flags: number): void {
-    // The first key names this page in the level above: a copy (or, sizing only, a stand-in of its length).
-    if (this.count === 0) this.firstKey = this.#write ? new Uint8Array(key) : new Uint8Array(key.length);
+    if (this.count === 0) {
+      this.#first.set(key);
+      this.#firstLength = key.length;
+    }
     this.count++;
     this.size += LEAF_ELEMENT_SIZE + key.length + value.length;
     if (!this.#write) return;
@@ -294,21 +349,6 @@ class LeafBuilder {
 }
 
 const EMPTY = new Uint8Array(0);
-
-/** Writes a branch page into `page` (zero-filled, big enough). */
-function branchPage(page: Uint8Array, children: readonly ChildRef[], pgid: number, overflow: number): void {
-  const view = new DataView(page.buffer, page.byteOffset, page.byteLength);
-  encodePageHeader(page, 0, { id: BigInt(pgid), flags: PageFlag.branch, count: children.length, overflow });
-  let data = PAGE_HEADER_SIZE + children.length * BRANCH_ELEMENT_SIZE;
-  children.forEach((child, i) => {
-    const at = PAGE_HEADER_SIZE + i * BRANCH_ELEMENT_SIZE;
-    view.setUint32(at, data - at, true);
-    view.setUint32(at + 4, child.key.length, true);
-    view.setBigUint64(at + 8, BigInt(child.pgid), true);
-    page.set(child.key, data);
-    data += child.key.length;
-  });
-}
 
 /** An inline bucket's leaf page (page id 0, as bbolt writes it), exactly `size` bytes. */
 function inlinePage(entries: Entries, size: number): Uint8Array {
