@@ -5,9 +5,9 @@
  *
  * Layout: meta pages 0 and 1, an empty freelist on page 2, then each
  * non-inline bucket's tree (its leaves in key order, each branch page right
- * after its last child), then the root bucket's tree. The meta pages come first but name
- * the root page and the high-water mark, so a first pass over the source
- * measures the layout (sizes only) and a second one writes it.
+ * after its last child), then the root bucket's tree. The meta pages come
+ * first but name the root page and the high-water mark, so a first pass over
+ * the source measures the layout (sizes only) and a second one writes it.
  * @module
  */
 import {
@@ -347,8 +347,6 @@ class LeafBuilder {
     if (this.#data.length > 1 << 20) this.#data = Buffer.allocUnsafe(4096);
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** An inline bucket's leaf page (page id 0, as bbolt writes it), exactly `size` bytes. */
 function inlinePage(entries: Entries, size: number): Uint8Array {
