@@ -43,11 +43,20 @@ const CHUNK_BYTES = 64 * 1024;
 const FIRST_DATA_PAGE = 3;
 const FREELIST_PAGE = 2;
 const MAX_ELEMENTS = 0xffff;
+/**
+ * The measuring pass has no bytes to give but may take seconds on a big
+ * source: it yields an empty chunk after about this much, so that a consumer
+ * awaiting between chunks lets its event loop run.
+ */
+const PAUSE_EVERY_BYTES = 1 << 20;
+const PAUSE = new Uint8Array(0);
 
 /**
  * The file's bytes, in order, in chunks of whole pages. Memory stays bounded
  * by the chunk size plus one page being filled per tree level (and the
- * largest value), whatever the database's size.
+ * largest value), whatever the database's size. While it measures the
+ * source (before the first page), it yields empty chunks now and then
+ * (about every MiB of source): a chance for an async consumer to await.
  */
 export function writeBolt(source: BucketSource, options: BoltWriteOptions = {}): Iterable<Uint8Array> {
   const pageSize = options.pageSize ?? 4096;
@@ -78,7 +87,7 @@ function* generate(source: BucketSource, pageSize: number, txid: bigint): Genera
     if (name.length === 0) throw new Error("bbolt writer: empty bucket name");
     if (previousName !== undefined && compareBytes(previousName, name) >= 0) throw new Error("bbolt writer: bucket names not strictly ascending");
     previousName = name;
-    const tree = runToEnd(layTree(bucket.entries(), 0, next, pageSize, undefined));
+    const tree = yield* layTree(bucket.entries(), 0, next, pageSize, undefined);
     const inlineSize = PAGE_HEADER_SIZE + tree.elements * LEAF_ELEMENT_SIZE + tree.bytes;
     // bbolt's bucket.inlineable(): a one-leaf bucket no bigger than a quarter page lives in its parent.
     if (inlineSize <= pageSize / 4) plans.push({ name, pages: 0, valueSize: BUCKET_HEADER_SIZE + inlineSize });
@@ -87,7 +96,7 @@ function* generate(source: BucketSource, pageSize: number, txid: bigint): Genera
       next += tree.pages;
     }
   }
-  const rootPlan = runToEnd(layTree(plans.map((p) => [p.name, new Uint8Array(p.valueSize)] as const), BUCKET_LEAF_FLAG, next, pageSize, undefined));
+  const rootPlan = yield* layTree(plans.map((p) => [p.name, new Uint8Array(p.valueSize)] as const), BUCKET_LEAF_FLAG, next, pageSize, undefined);
   const highWater = next + rootPlan.pages;
 
   // Pass 2: the bytes.
@@ -121,13 +130,6 @@ function changedError(): Error {
   return new Error("bbolt writer: the source changed between its two passes");
 }
 
-function runToEnd<R>(gen: Generator<Uint8Array, R>): R {
-  for (;;) {
-    const step = gen.next();
-    if (step.done) return step.value;
-  }
-}
-
 interface TreeLayout {
   readonly root: number;
   readonly pages: number;
@@ -152,6 +154,7 @@ function* layTree(entries: Entries, flags: number, firstPgid: number, pageSize: 
   const levels: BranchBuilder[] = [];
   let elements = 0;
   let bytes = 0;
+  let measuredSincePause = 0;
 
   /** Gives page `pgid` (first key `key`) to the branch page being filled at `depth`, writing that page first when it is full. */
   function* addChild(depth: number, key: Uint8Array, pgid: number): Generator<Uint8Array> {
@@ -191,6 +194,11 @@ function* layTree(entries: Entries, flags: number, firstPgid: number, pageSize: 
     leaf.add(key, value, flags);
     elements++;
     bytes += key.length + value.length;
+    measuredSincePause += size;
+    if (!out && measuredSincePause >= PAUSE_EVERY_BYTES) {
+      measuredSincePause = 0;
+      yield PAUSE;
+    }
   }
   // The last leaf (an empty one for an empty tree).
   yield* finishLeaf();
