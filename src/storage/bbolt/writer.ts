@@ -19,10 +19,13 @@ import {
   PAGE_HEADER_SIZE,
   PageFlag,
   VERSION,
+  META_SIZE,
   compareBytes,
+  decodeMeta,
   encodeMeta,
   encodePageHeader,
   isValidPageSize,
+  metaProblem,
 } from "./format.js";
 import type { BucketSource } from "./source.js";
 
@@ -64,6 +67,18 @@ export function writeBolt(source: BucketSource, options: BoltWriteOptions = {}):
   if (!isValidPageSize(pageSize)) throw new RangeError(`bbolt writer: page size ${pageSize} is not a power of two between 512 and 1 MiB`);
   if (txid < 1n || txid > 0xffff_ffff_ffff_ffffn) throw new RangeError(`bbolt writer: txid ${txid} out of range`);
   return generate(source, pageSize, txid);
+}
+
+/**
+ * The whole file's size, known from its first page (meta page 0: high-water
+ * mark × page size). With {@link writeBolt}'s first non-empty chunk, a
+ * stream can announce its total (etcd's `remaining_bytes`) without a
+ * second run of the writer.
+ */
+export function boltFileSize(firstPage: Uint8Array): number {
+  if (firstPage.length < PAGE_HEADER_SIZE + META_SIZE || metaProblem(firstPage, PAGE_HEADER_SIZE) !== undefined) throw new Error("bbolt writer: not the first page of a bbolt file");
+  const meta = decodeMeta(firstPage, PAGE_HEADER_SIZE);
+  return Number(meta.pgid) * meta.pageSize;
 }
 
 /** What the first pass learns about one bucket. */
