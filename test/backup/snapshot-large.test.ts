@@ -45,7 +45,7 @@ function snapshotStream(): ClientReadableStream<SnapshotResponse> {
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
-test("a 200+ MB snapshot read slowly while puts go on: puts are acknowledged throughout, the file is the database as of the start", { timeout: 900_000 }, async () => {
+test("a 200+ MB snapshot read slowly while puts go on: puts are acknowledged throughout, the file is the database as of the start", { timeout: 900_000 }, async (t) => {
   const put = (key: string): Promise<unknown> =>
     mustCall(clients.kv, clients.kv.put, { key: Buffer.from(key), value: Buffer.from("during"), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false });
   const range: RangeResponse = await mustCall(clients.kv, clients.kv.range, RangeRequest.fromPartial({ key: Buffer.from("big/"), limit: 1n, keysOnly: true }));
@@ -58,11 +58,14 @@ test("a 200+ MB snapshot read slowly while puts go on: puts are acknowledged thr
   let slowestMs = 0;
   let writer: Promise<void> | undefined;
   let received = 0;
+  const started = performance.now();
+  let firstMs = 0;
   for await (const message of snapshotStream() as AsyncIterable<SnapshotResponse>) {
     blobs.push(message.blob);
     remaining.push(message.remainingBytes);
     received++;
     if (writer === undefined) {
+      firstMs = performance.now() - started;
       // Puts start once the snapshot is under way: none of them may be in it.
       writer = (async () => {
         for (let i = 0; writing; i++) {
@@ -77,6 +80,7 @@ test("a 200+ MB snapshot read slowly while puts go on: puts are acknowledged thr
     // A slow reader: 512 KiB, then a pause; flow control holds the server back meanwhile.
     if (received % 16 === 0) await sleep(15);
   }
+  const tookMs = performance.now() - started;
   writing = false;
   await writer;
 
@@ -90,6 +94,10 @@ test("a 200+ MB snapshot read slowly while puts go on: puts are acknowledged thr
   // Generous: a put waits for the WAL sync on a loaded 2-core machine, never for the snapshot.
   assert.ok(slowestMs < 10_000, `a put took ${Math.round(slowestMs)} ms during the snapshot`);
 
+  t.diagnostic(
+    `${(database.length / 1e6).toFixed(0)} MB in ${(tookMs / 1000).toFixed(1)} s (first blob after ${(firstMs / 1000).toFixed(1)} s: the size pass); ` +
+      `${acknowledged} puts acknowledged meanwhile, slowest ${Math.round(slowestMs)} ms`,
+  );
   const file = join(work.path, "big.db");
   writeFileSync(file, Buffer.concat(blobs));
   const status = await etcdctl("127.0.0.1:1", ["snapshot", "status", file, "-w", "json"], { timeoutMs: 120_000 });
