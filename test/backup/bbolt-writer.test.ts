@@ -18,7 +18,8 @@ import { call, connect } from "../harness/grpc-clients.js";
 import { freePorts } from "../harness/ports.js";
 import { startServer } from "../harness/server-process.js";
 import { RangeRequest } from "../../src/gen/etcdserverpb/rpc.js";
-import { makeRealEtcdBackup, rangeAll, snapshotStatus, type EtcdBackup } from "./bbolt-etcd-fixture.js";
+import { generatedBucket, writeBoltFile } from "../../src/storage/bbolt/test-support.js";
+import { makeRealEtcdBackup, rangeAll, snapshotStatus, statusFigures, type EtcdBackup } from "./bbolt-etcd-fixture.js";
 
 const SHA256_SIZE = 32;
 let backup: EtcdBackup;
@@ -75,5 +76,17 @@ test("real etcdctl snapshot restore takes our file and real etcd serves the same
   } finally {
     c.close();
     await server.stop();
+  }
+});
+
+test("bbolt's own check (tx.Check, run by snapshot status) accepts our trees at every page size", async () => {
+  // Keys of our backend's maximum length make deep trees on small pages, every 97th value needs overflow pages.
+  const bucket = generatedBucket("key", 4000, (i) => [Buffer.from(`${String(i).padStart(6, "0")}${"k".repeat(1978 - 6)}`), Buffer.alloc(i % 97 === 0 ? 50_000 : 20, i % 256)]);
+  const source = { buckets: () => [generatedBucket("alarm", 0, () => [Buffer.alloc(1), Buffer.alloc(0)]), bucket, generatedBucket("meta", 2, (i) => [Buffer.from(`m${i}`), Buffer.from("v")])] };
+  const figures = statusFigures(source);
+  for (const pageSize of [512, 4096, 65536]) {
+    const path = join(backup.dir, `generated-${pageSize}.db`);
+    const size = writeBoltFile(source, path, { pageSize });
+    assert.deepEqual(await snapshotStatus(path), { ...figures, totalSize: size }, `page size ${pageSize}`);
   }
 });
