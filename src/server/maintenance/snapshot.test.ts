@@ -5,18 +5,42 @@ import type { SnapshotResponse } from "../../gen/etcdserverpb/rpc.js";
 import type { BucketSource } from "../../storage/bbolt/source.js";
 import type { BackendReadView } from "../../storage/backend/index.js";
 import { MemoryBackend } from "../../storage/backend/index.js";
-import { SNAPSHOT_BLOB_BYTES, blobs, humanBytes, streamSnapshot } from "./snapshot.js";
+import { SNAPSHOT_BLOB_BYTES, blobs, humanBytes, streamSnapshot, type SnapshotFormat } from "./snapshot.js";
 
 const b = (s: string): Buffer => Buffer.from(s);
 
-/** A stand-in file format: every entry's key and value, in chunks of odd sizes (the stream must not care how the writer cuts). */
-function* rawFormat(source: BucketSource): Iterable<Uint8Array> {
+/**
+ * A stand-in file format: an 8-byte header holding the total size, then
+ * every bucket name, key and value, in chunks of odd sizes (the stream must
+ * not care how the writer cuts), after an empty "still measuring" chunk.
+ */
+function* rawBytes(source: BucketSource): Iterable<Uint8Array> {
   for (const bucket of source.buckets()) {
     yield Buffer.from(bucket.name);
-    for (const [k, v] of bucket.entries()) {
-      yield Buffer.concat([k, v]);
-    }
+    for (const [k, v] of bucket.entries()) yield Buffer.concat([k, v]);
   }
+}
+
+function formatOf(body: (source: BucketSource) => Iterable<Uint8Array>): SnapshotFormat {
+  return {
+    *write(source) {
+      yield new Uint8Array(0);
+      let total = 8;
+      for (const chunk of body(source)) total += chunk.length;
+      const header = Buffer.alloc(8);
+      header.writeBigUInt64BE(BigInt(total));
+      yield header;
+      yield* body(source);
+    },
+    sizeOf: (first) => Number(Buffer.from(first).readBigUInt64BE(0)),
+  };
+}
+
+const rawFormat = formatOf(rawBytes);
+
+/** What the stand-in format makes of a view. */
+function expectedFile(source: BucketSource): Buffer {
+  return Buffer.concat([...rawFormat.write(source)]);
 }
 
 /** A memory backend whose views report how many are still open. */
@@ -51,7 +75,7 @@ test("snapshot stream: 32 KiB blobs counting down to 0, then the SHA-256 of ever
   const be = new CountingBackend();
   fill(be, 3000, 100);
   const view = await be.readView();
-  const expected = Buffer.concat([...rawFormat(view)]);
+  const expected = expectedFile(view);
   view.close();
 
   const responses = await collect(streamSnapshot({ backend: be, format: rawFormat }, new AbortController().signal));
@@ -77,8 +101,11 @@ test("snapshot stream: 32 KiB blobs counting down to 0, then the SHA-256 of ever
 
 test("snapshot stream: a database of exactly n blobs ends with a full blob at 0 remaining, then the checksum", async () => {
   const be = new CountingBackend();
-  const exact = function* (): Iterable<Uint8Array> {
-    for (let i = 0; i < 3; i++) yield Buffer.alloc(SNAPSHOT_BLOB_BYTES, i);
+  const exact: SnapshotFormat = {
+    *write() {
+      for (let i = 0; i < 3; i++) yield Buffer.alloc(SNAPSHOT_BLOB_BYTES, i);
+    },
+    sizeOf: () => 3 * SNAPSHOT_BLOB_BYTES,
   };
   const responses = await collect(streamSnapshot({ backend: be, format: exact }, new AbortController().signal));
   assert.deepEqual(
@@ -108,10 +135,10 @@ test("snapshot stream: the view is closed when the consumer stops early, when th
   assert.equal(got, 1, "nothing is sent after the abort");
   assert.equal(be.open, 0, "aborted");
 
-  const failing = function* (source: BucketSource): Iterable<Uint8Array> {
-    yield* rawFormat(source);
+  const failing = formatOf(function* (source) {
+    yield* rawBytes(source);
     throw new Error("writer broke");
-  };
+  });
   await assert.rejects(collect(streamSnapshot({ backend: be, format: failing }, new AbortController().signal)), /writer broke/);
   assert.equal(be.open, 0, "writer failed");
 });
@@ -119,7 +146,7 @@ test("snapshot stream: the view is closed when the consumer stops early, when th
 test("snapshot stream: writes go on and are not in the snapshot while a slow reader pulls it", async () => {
   const be = new CountingBackend();
   fill(be, 2000, 100);
-  const before = Buffer.concat([...rawFormat(await be.readView())]);
+  const before = expectedFile(await be.readView());
   let written = 0;
   const responses: SnapshotResponse[] = [];
   for await (const r of streamSnapshot({ backend: be, format: rawFormat }, new AbortController().signal)) {
@@ -138,12 +165,18 @@ test("blobs: re-cuts any chunking into fresh buffers of the given size", () => {
   for (const cut of [1, 7, 100, 999, 1000, 5000]) {
     const chunks: Buffer[] = [];
     for (let i = 0; i < input.length; i += cut) chunks.push(input.subarray(i, i + cut));
-    const out = [...blobs(chunks, 64)];
+    const out = [...blobs(chunks, 64)].filter((x) => x !== undefined);
     assert.deepEqual(Buffer.concat(out), input);
     assert.ok(out.slice(0, -1).every((x) => x.length === 64));
     assert.equal(new Set(out.map((x) => x.buffer)).size, out.length, "each blob has its own memory");
   }
   assert.deepEqual([...blobs([], 64)], []);
+  const firsts: number[] = [];
+  assert.deepEqual(
+    [...blobs([new Uint8Array(0), Buffer.from("ab"), new Uint8Array(0), Buffer.from("c")], 2, (c) => firsts.push(c.length))],
+    [undefined, Buffer.from("ab"), undefined, Buffer.from("c")],
+  );
+  assert.deepEqual(firsts, [2], "the first non-empty chunk is seen once");
 });
 
 test("humanBytes: go-humanize's Bytes, as etcd logs sizes", () => {

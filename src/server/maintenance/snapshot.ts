@@ -5,12 +5,12 @@
  * their SHA-256 as a last blob — without stalling writes (etcd's
  * `maintenanceServer.Snapshot`, api/v3rpc/maintenance.go).
  *
- * The file is generated twice from the same view: once to learn its size,
- * which the first response must already count down from, then to send it.
- * Nothing is kept between the passes, so memory stays bounded by one blob
- * and the writer's own state whatever the database's size; the bytes are
- * made as the client reads them (the gRPC handler awaits the sink's room
- * before asking for the next response).
+ * The writer measures the layout before it writes the first page, and that
+ * first page (bbolt's meta page) names the file's size: the first response
+ * can count down from the total without a second run of the writer. Memory
+ * stays bounded by one blob and the writer's own state whatever the
+ * database's size; the bytes are made as the client reads them (the gRPC
+ * handler awaits the sink's room before asking for the next response).
  * @module
  */
 import { createHash } from "node:crypto";
@@ -18,7 +18,7 @@ import { setImmediate as nextTurn } from "node:timers/promises";
 import type { SnapshotResponse } from "../../gen/etcdserverpb/rpc.js";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { BucketSource } from "../../storage/bbolt/source.js";
-import { writeBolt } from "../../storage/bbolt/writer.js";
+import { boltFileSize, writeBolt } from "../../storage/bbolt/writer.js";
 import type { Backend } from "../../storage/backend/index.js";
 import { SERVER_VERSION } from "../../version.js";
 
@@ -34,11 +34,22 @@ export const SNAPSHOT_STORAGE_VERSION = SERVER_VERSION;
 /** Longest stretch of generating bytes before other work gets the event loop. */
 const MAX_BUSY_MS = 10;
 
+/** How the database file is made from a view: its bytes, and its total size read from the first non-empty chunk. */
+export interface SnapshotFormat {
+  /** The file's bytes; empty chunks are only a chance to let other work run. */
+  write(source: BucketSource): Iterable<Uint8Array>;
+  /** The whole file's size, from the first non-empty chunk `write` gives. */
+  sizeOf(firstChunk: Uint8Array): number;
+}
+
+/** etcd's snapshot file: bbolt (src/storage/bbolt). */
+export const BOLT_FORMAT: SnapshotFormat = { write: (source) => writeBolt(source), sizeOf: boltFileSize };
+
 export interface SnapshotDeps {
   backend: Backend;
   logger?: Logger;
-  /** The database file's bytes from a view; bbolt's format by default (tests give another). */
-  format?: (source: BucketSource) => Iterable<Uint8Array>;
+  /** {@link BOLT_FORMAT} by default (tests give another). */
+  format?: SnapshotFormat;
 }
 
 /**
@@ -48,31 +59,35 @@ export interface SnapshotDeps {
  */
 export async function* streamSnapshot(deps: SnapshotDeps, signal: AbortSignal): AsyncGenerator<SnapshotResponse, void, undefined> {
   const log = deps.logger ?? nullLogger;
-  const format = deps.format ?? ((source: BucketSource) => writeBolt(source));
+  const format = deps.format ?? BOLT_FORMAT;
   const pacer = new Pacer();
   const view = await deps.backend.readView();
   try {
-    let total = 0;
-    for (const chunk of format(view)) {
-      total += chunk.length;
-      if (pacer.due()) await pacer.pause();
-      if (signal.aborted) return;
-    }
-    const size = humanBytes(total);
     const started = performance.now();
-    log.info({ "total-bytes": total, size, "storage-version": SNAPSHOT_STORAGE_VERSION }, "sending database snapshot to client");
-
+    let total: number | undefined;
+    let size = "";
     const sha = createHash("sha256");
     let sent = 0;
-    for (const blob of blobs(format(view), SNAPSHOT_BLOB_BYTES)) {
+    const announce = (firstChunk: Uint8Array): void => {
+      total = format.sizeOf(firstChunk);
+      size = humanBytes(total);
+      log.info({ "total-bytes": total, size, "storage-version": SNAPSHOT_STORAGE_VERSION }, "sending database snapshot to client");
+    };
+    for (const blob of blobs(format.write(view), SNAPSHOT_BLOB_BYTES, announce)) {
+      if (signal.aborted) return;
+      if (blob === undefined) {
+        // The writer is still measuring: nothing to send yet, but others may run.
+        if (pacer.due()) await pacer.pause();
+        continue;
+      }
       sent += blob.length;
-      if (sent > total) break;
+      if (total === undefined || sent > total) break;
       sha.update(blob);
       yield { header: undefined, remainingBytes: BigInt(total - sent), blob, version: SNAPSHOT_STORAGE_VERSION };
       if (signal.aborted) return;
       if (pacer.due()) await pacer.pause();
     }
-    if (sent !== total) throw new Error(`snapshot: the database came out as ${sent} bytes after measuring ${total}`);
+    if (total === undefined || sent !== total) throw new Error(`snapshot: the database came out as ${sent} bytes, announced as ${total ?? "nothing"}`);
 
     const digest = sha.digest();
     log.info({ "total-bytes": total, "checksum-size": digest.length }, "sending database sha256 checksum to client");
@@ -87,13 +102,24 @@ export async function* streamSnapshot(deps: SnapshotDeps, signal: AbortSignal): 
 /**
  * Re-cuts a byte stream into fresh buffers of `size` bytes (the last one
  * shorter). Each blob is its own buffer: the transport may still hold a
- * blob when the next is made, and the source may reuse its chunks.
+ * blob when the next is made, and the source may reuse its chunks. An empty
+ * chunk comes out as `undefined` (a pause, no bytes); `first` sees the first
+ * non-empty chunk before any of its bytes are cut.
  */
-export function* blobs(chunks: Iterable<Uint8Array>, size: number): Iterable<Buffer> {
+export function* blobs(chunks: Iterable<Uint8Array>, size: number, first?: (chunk: Uint8Array) => void): Iterable<Buffer | undefined> {
   // allocUnsafeSlow: never a slice of Node's shared pool, so a blob held by the transport pins only itself.
   let blob = Buffer.allocUnsafeSlow(size);
   let filled = 0;
+  let seen = false;
   for (const chunk of chunks) {
+    if (chunk.length === 0) {
+      yield undefined;
+      continue;
+    }
+    if (!seen) {
+      seen = true;
+      first?.(chunk);
+    }
     let offset = 0;
     while (offset < chunk.length) {
       const n = Math.min(size - filled, chunk.length - offset);
