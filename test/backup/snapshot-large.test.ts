@@ -7,7 +7,7 @@
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
-import { writeFileSync } from "node:fs";
+import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { ClientReadableStream } from "@grpc/grpc-js";
 import { RangeRequest, SnapshotRequest, type RangeResponse, type SnapshotResponse } from "../../src/gen/etcdserverpb/rpc.js";
@@ -43,6 +43,12 @@ function snapshotStream(): ClientReadableStream<SnapshotResponse> {
   return clients.maintenance.snapshot(SnapshotRequest.fromPartial({}));
 }
 
+/** The server's anonymous resident memory (heap, buffers), without the database file's mapped pages. */
+function rssAnonBytes(pid: number): number {
+  const line = readFileSync(`/proc/${pid}/status`, "utf8").split("\n").find((l) => l.startsWith("RssAnon:"));
+  return Number(/(\d+)/.exec(line ?? "")?.[1] ?? "0") * 1024;
+}
+
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 test("a 200+ MB snapshot read slowly while puts go on: puts are acknowledged throughout, the file is the database as of the start", { timeout: 900_000 }, async (t) => {
@@ -58,6 +64,9 @@ test("a 200+ MB snapshot read slowly while puts go on: puts are acknowledged thr
   let slowestMs = 0;
   let writer: Promise<void> | undefined;
   let received = 0;
+  const baseline = rssAnonBytes(server.pid);
+  let peak = baseline;
+  const sampler = setInterval(() => (peak = Math.max(peak, rssAnonBytes(server.pid))), 100);
   const started = performance.now();
   let firstMs = 0;
   for await (const message of snapshotStream() as AsyncIterable<SnapshotResponse>) {
@@ -81,6 +90,7 @@ test("a 200+ MB snapshot read slowly while puts go on: puts are acknowledged thr
     if (received % 16 === 0) await sleep(15);
   }
   const tookMs = performance.now() - started;
+  clearInterval(sampler);
   writing = false;
   await writer;
 
@@ -96,8 +106,10 @@ test("a 200+ MB snapshot read slowly while puts go on: puts are acknowledged thr
 
   t.diagnostic(
     `${(database.length / 1e6).toFixed(0)} MB in ${(tookMs / 1000).toFixed(1)} s (first blob after ${(firstMs / 1000).toFixed(1)} s: the size pass); ` +
-      `${acknowledged} puts acknowledged meanwhile, slowest ${Math.round(slowestMs)} ms`,
+      `${acknowledged} puts acknowledged meanwhile, slowest ${Math.round(slowestMs)} ms; server anonymous memory ${(baseline / 1e6).toFixed(0)} MB before, peak +${((peak - baseline) / 1e6).toFixed(0)} MB`,
   );
+  // Bounded: far below the database's size (a buffered file would add all of it).
+  assert.ok(peak - baseline < database.length / 2, `server memory grew by ${peak - baseline} bytes`);
   const file = join(work.path, "big.db");
   writeFileSync(file, Buffer.concat(blobs));
   const status = await etcdctl("127.0.0.1:1", ["snapshot", "status", file, "-w", "json"], { timeoutMs: 120_000 });
