@@ -1,7 +1,8 @@
 /**
  * Which engine wrote a database file: bbolt (real etcd's member/snap/db
- * and every etcd snapshot) or LMDB (our member/snap/db). Both put their
- * magic number right after a 16-byte page header on page 0.
+ * and every etcd snapshot) or LMDB (our member/snap/db), by the magic
+ * number of the meta on page 0: after bbolt's 16-byte page header, and
+ * after the 24-byte one of the LMDB lmdb-js builds (16 bytes in LMDB 0.9).
  * @module
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
@@ -10,20 +11,21 @@ export type DbFormat = "bbolt" | "lmdb";
 
 const BOLT_MAGIC = 0xed0cdaed;
 const LMDB_MAGIC = 0xbeefc0de;
-const MAGIC_OFFSET = 16;
+const BOLT_MAGIC_OFFSET = 16;
+const LMDB_MAGIC_OFFSETS = [24, 16];
 const SHA256_BYTES = 32;
 
 /** The engine of the file at `path`, or undefined when it is neither. */
 export function dbFormat(path: string): DbFormat | undefined {
-  const head = Buffer.alloc(MAGIC_OFFSET + 4);
+  const head = Buffer.alloc(Math.max(BOLT_MAGIC_OFFSET, ...LMDB_MAGIC_OFFSETS) + 4);
   const fd = openSync(path, "r");
   try {
     if (readSync(fd, head, 0, head.length, 0) < head.length) return undefined;
   } finally {
     closeSync(fd);
   }
-  const magic = head.readUInt32LE(MAGIC_OFFSET);
-  return magic === BOLT_MAGIC ? "bbolt" : magic === LMDB_MAGIC ? "lmdb" : undefined;
+  if (head.readUInt32LE(BOLT_MAGIC_OFFSET) === BOLT_MAGIC) return "bbolt";
+  return LMDB_MAGIC_OFFSETS.some((at) => head.readUInt32LE(at) === LMDB_MAGIC) ? "lmdb" : undefined;
 }
 
 /**

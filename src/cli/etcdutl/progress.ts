@@ -12,7 +12,8 @@ export function renderProgress(doneBytes: number, totalBytes: number, width = 30
   const filled = Math.floor(fraction * width);
   const bar = filled >= width ? "=".repeat(width) : `${"=".repeat(filled)}>${" ".repeat(width - filled - 1)}`;
   const percent = `${Math.floor(fraction * 100)}%`.padStart(4);
-  return `[${bar}] ${percent} ${humanBytes(Math.min(doneBytes, totalBytes))} / ${humanBytes(totalBytes)}`;
+  const total = Math.max(0, totalBytes);
+  return `[${bar}] ${percent} ${humanBytes(Math.min(Math.max(0, doneBytes), total))} / ${humanBytes(total)}`;
 }
 
 /**
