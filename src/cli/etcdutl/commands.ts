@@ -91,7 +91,10 @@ const migrateFromEtcd: CommandSpec = {
   short: "Converts a stopped real etcd member's data dir into ours, in place (not in etcd's etcdutl)",
   runnable: true,
   subcommands: [],
-  flags: [dataDirFlag("Required. The data directory of a stopped etcd member (member/snap/db and its WAL).")],
+  flags: [
+    dataDirFlag("Required. The data directory of a stopped etcd member (member/snap/db and its WAL)."),
+    { name: "wal-dir", kind: "string", defaultText: "", usage: "The member's WAL directory, when it is not <data-dir>/member/wal" },
+  ],
 };
 
 const help: CommandSpec = {

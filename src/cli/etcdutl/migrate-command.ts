@@ -5,7 +5,7 @@
  * @module
  */
 import type { Logger } from "../../pkg/logger.js";
-import { migrateDataDir } from "../../server/restore/index.js";
+import { migrateDataDir, RestoreError } from "../../server/restore/index.js";
 import { backendPath } from "../../storage/backend/index.js";
 import { CommandError, stringFlag, statProblem, type CommandContext } from "./context.js";
 import { DataDirInUseError, lockDataDir } from "./data-dir-lock.js";
@@ -13,6 +13,7 @@ import { progressReporter } from "./progress.js";
 
 export async function migrateCommand(ctx: CommandContext, lockTimeoutNs: bigint, log: Logger): Promise<void> {
   const dataDir = stringFlag(ctx.flags, "data-dir");
+  const walDir = stringFlag(ctx.flags, "wal-dir");
   const missing = statProblem(backendPath(dataDir));
   if (missing !== undefined) throw new CommandError(missing);
   let lock;
@@ -25,7 +26,11 @@ export async function migrateCommand(ctx: CommandContext, lockTimeoutNs: bigint,
   const progress = ctx.io.stderrIsTty ? progressReporter((text) => ctx.io.stderr(text)) : undefined;
   try {
     log.info({ "data-dir": dataDir }, "migrating data dir from etcd");
-    const result = await migrateDataDir({ dataDir, ...(progress !== undefined ? { onProgress: progress.onProgress } : {}) });
+    const result = await migrateDataDir({
+      dataDir,
+      ...(walDir !== "" ? { walDir } : {}),
+      ...(progress !== undefined ? { onProgress: progress.onProgress } : {}),
+    });
     progress?.finish();
     log.info(
       { "data-dir": dataDir, revision: result.revision, "consistent-index": result.consistentIndex, "kept-original-at": result.keptOriginalAt },
@@ -33,7 +38,8 @@ export async function migrateCommand(ctx: CommandContext, lockTimeoutNs: bigint,
     );
   } catch (err) {
     progress?.finish();
-    throw new CommandError(err instanceof Error ? err.message : String(err));
+    if (err instanceof RestoreError) throw new CommandError(err.message);
+    throw err;
   } finally {
     await lock.release();
   }
