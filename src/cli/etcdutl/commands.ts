@@ -92,7 +92,7 @@ const migrateFromEtcd: CommandSpec = {
   runnable: true,
   subcommands: [],
   flags: [
-    dataDirFlag("Required. The data directory of a stopped etcd member (member/snap/db and its WAL)."),
+    dataDirFlag("Required. A stopped real etcd member's data directory, converted in place for etcd-ts (a command of etcd-ts, not in etcd's etcdutl)."),
     { name: "wal-dir", kind: "string", defaultText: "", usage: "The member's WAL directory, when it is not <data-dir>/member/wal" },
   ],
 };
