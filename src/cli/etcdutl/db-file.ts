@@ -6,6 +6,7 @@
  * @module
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { CommandError, goFileError } from "./context.js";
 
 export type DbFormat = "bbolt" | "lmdb";
 
@@ -15,12 +16,19 @@ const BOLT_MAGIC_OFFSET = 16;
 const LMDB_MAGIC_OFFSETS = [24, 16];
 const SHA256_BYTES = 32;
 
-/** The engine of the file at `path`, or undefined when it is neither. */
+/** The engine of the file at `path`, or undefined when it is neither; a file that cannot be read (a directory…) is a {@link CommandError}. */
 export function dbFormat(path: string): DbFormat | undefined {
   const head = Buffer.alloc(Math.max(BOLT_MAGIC_OFFSET, ...LMDB_MAGIC_OFFSETS) + 4);
-  const fd = openSync(path, "r");
+  let fd: number;
+  try {
+    fd = openSync(path, "r");
+  } catch (err) {
+    throw new CommandError(goFileError("open", path, err));
+  }
   try {
     if (readSync(fd, head, 0, head.length, 0) < head.length) return undefined;
+  } catch (err) {
+    throw new CommandError(goFileError("read", path, err));
   } finally {
     closeSync(fd);
   }

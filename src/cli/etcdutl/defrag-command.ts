@@ -18,7 +18,13 @@ export async function defragCommand(ctx: CommandContext, lockTimeoutNs: bigint, 
   const path = backendPath(dataDir);
   const missing = statProblem(path);
   if (missing !== undefined) throw failed(missing);
-  const engine = dbFormat(path);
+  let engine;
+  try {
+    engine = dbFormat(path);
+  } catch (err) {
+    if (err instanceof CommandError) throw failed(err.message);
+    throw err;
+  }
   if (engine === "bbolt") throw failed(`${path} is real etcd's bbolt file: run "etcdutl migrate-from-etcd --data-dir ${dataDir}" first`);
   if (engine === undefined) throw failed("invalid database");
   let lock;

@@ -8,7 +8,7 @@
 import type { Logger } from "../../pkg/logger.js";
 import { REQUIRED_FLAGS, ROOT } from "./commands.js";
 import { consoleLogger } from "./console-log.js";
-import { bigintFlag, CommandError, EXIT_ERROR, type CommandContext, type EtcdutlIo } from "./context.js";
+import { bigintFlag, CommandError, EXIT_ERROR, goFileError, type CommandContext, type EtcdutlIo } from "./context.js";
 import { defragCommand } from "./defrag-command.js";
 import { FlagError, parseFlags, type FlagSpec, type ParsedFlags } from "./flags.js";
 import { hashKvCommand } from "./hashkv-command.js";
@@ -45,6 +45,12 @@ export async function runEtcdutl(argv: readonly string[], io: EtcdutlIo): Promis
     if (err instanceof CommandError || err instanceof OutputFormatError) {
       io.stderr(`Error: ${err.message}\n`);
       return err.exitCode;
+    }
+    // A file that vanished or cannot be read midway: Go's words, as etcdutl would print its os error.
+    const errno = err as NodeJS.ErrnoException;
+    if (errno.syscall !== undefined && errno.code !== undefined) {
+      io.stderr(`Error: ${goFileError(errno.syscall, errno.path ?? "", err)}\n`);
+      return EXIT_ERROR;
     }
     throw err;
   }
