@@ -159,6 +159,11 @@ test("a missing, truncated or foreign file is a clear error and a non-zero exit"
   const foreign = await etcdutl(["snapshot", "status", text]);
   assert.equal(foreign.code, 1);
   assert.match(foreign.stderr, /^Error: .*invalid database/);
+
+  for (const args of [["snapshot", "status", dir.path], ["hashkv", dir.path]]) {
+    const r = await etcdutl(args);
+    assert.deepEqual([r.code, r.stderr], [1, `Error: read ${dir.path}: is a directory\n`], args.join(" "));
+  }
 });
 
 test("-w protobuf and an unknown format are refused as etcdutl refuses them", async () => {
