@@ -34,6 +34,11 @@ export interface EtcdBackup {
   readonly liveDbPath: string;
   /** Every key etcd served at the end, as Range returned it. */
   readonly served: RangeResponse["kvs"];
+  /** A revision after the compaction where the deleted keys still exist, and what Range served there. */
+  readonly historyRevision: bigint;
+  readonly servedAtHistory: RangeResponse["kvs"];
+  /** The revision compacted at: Range below it is refused. */
+  readonly compactRevision: bigint;
   readonly status: SnapshotStatus;
   remove(): void;
 }
@@ -50,12 +55,15 @@ export async function makeRealEtcdBackup(): Promise<EtcdBackup> {
   try {
     const server = await startServer({ flavor: "real", dataDir: join(dir.path, "data") });
     let served: RangeResponse["kvs"];
+    let servedAtHistory: RangeResponse["kvs"];
+    let revisions: { historyRevision: bigint; compactRevision: bigint };
     const snapshotPath = join(dir.path, "snapshot.db");
     try {
       const c = connect(server.endpoint);
       try {
-        await populate(c, server.endpoint);
-        served = (await mustCall<RangeRequest, RangeResponse>(c.kv, c.kv.range, RangeRequest.create({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]) }))).kvs;
+        revisions = await populate(c, server.endpoint);
+        served = await rangeAll(c);
+        servedAtHistory = await rangeAll(c, revisions.historyRevision);
       } finally {
         c.close();
       }
@@ -66,14 +74,19 @@ export async function makeRealEtcdBackup(): Promise<EtcdBackup> {
     }
     const liveDbPath = join(dir.path, "live.db");
     copyFileSync(join(dir.path, "data", "member", "snap", "db"), liveDbPath);
-    return { dir: dir.path, snapshotPath, liveDbPath, served, status: await snapshotStatus(snapshotPath), remove: dir.remove };
+    return { dir: dir.path, snapshotPath, liveDbPath, served, servedAtHistory, ...revisions, status: await snapshotStatus(snapshotPath), remove: dir.remove };
   } catch (err) {
     dir.remove();
     throw err;
   }
 }
 
-async function populate(c: ReturnType<typeof connect>, endpoint: string): Promise<void> {
+/** Every key, at the current revision or at `revision`. */
+export async function rangeAll(c: ReturnType<typeof connect>, revision = 0n): Promise<RangeResponse["kvs"]> {
+  return (await mustCall<RangeRequest, RangeResponse>(c.kv, c.kv.range, RangeRequest.create({ key: Buffer.from([0]), rangeEnd: Buffer.from([0]), revision }))).kvs;
+}
+
+async function populate(c: ReturnType<typeof connect>, endpoint: string): Promise<{ historyRevision: bigint; compactRevision: bigint }> {
   const put = (key: string, value: Buffer | string, lease = 0n) => mustCall<PutRequest, PutResponse>(c.kv, c.kv.put, PutRequest.create({ key: Buffer.from(key), value: Buffer.from(value), lease }));
   for (let first = 0; first < MANY_KEYS; first += PER_TXN) {
     const success = [];
@@ -84,7 +97,8 @@ async function populate(c: ReturnType<typeof connect>, endpoint: string): Promis
   }
   for (let i = 0; i < 20; i++) await put("many/00000", `overwritten-${i}`);
   const compactAt = (await put("many/00001", "before compaction")).header!.revision;
-  for (let i = 0; i < 10; i++) await put(`gone/${i}`, "soon deleted");
+  let historyRevision = 0n;
+  for (let i = 0; i < 10; i++) historyRevision = (await put(`gone/${i}`, "soon deleted")).header!.revision;
   await mustCall(c.kv, c.kv.deleteRange, { key: Buffer.from("gone/"), rangeEnd: Buffer.from("gone0"), prevKv: false });
   await mustCall(c.kv, c.kv.compact, CompactionRequest.create({ revision: compactAt, physical: true }));
   for (const size of BIG_SIZES) await put(`big/${size}`, randomBytes(size));
@@ -96,6 +110,7 @@ async function populate(c: ReturnType<typeof connect>, endpoint: string): Promis
     const r = await etcdctl(endpoint, args);
     if (r.code !== 0) throw new Error(`etcdctl ${args.join(" ")}: ${r.stderr}`);
   }
+  return { historyRevision, compactRevision: compactAt };
 }
 
 /** Runs real `etcdctl snapshot status -w json` on a file. */

@@ -155,22 +155,19 @@ function pickMeta(pages: PageReader): Meta {
   else problems.push(`meta page 0: ${problem0}`);
   // Meta page 1 sits one page in; with meta 0 unreadable, try the usual page size first, then the others.
   const sizes = candidates.length > 0 ? [candidates[0]!.pageSize] : [4096, 512, 1024, 2048, 8192, 16384, 32768, 65536];
-  let problem1 = "not found";
+  // When no size fits, report what the first (the likeliest) size found.
+  let problem1: string | undefined;
   for (const size of sizes) {
     const second = pages.readAt(size, PAGE_HEADER_SIZE + META_SIZE);
-    if (second === undefined) {
-      problem1 = `past the end of the file (${pages.fileBytes} bytes)`;
-      continue;
-    }
-    const problem = metaProblem(second, PAGE_HEADER_SIZE) ?? structureProblem(pages, decodeMeta(second, PAGE_HEADER_SIZE), size);
+    const problem = second === undefined ? `past the end of the file (${pages.fileBytes} bytes)` : (metaProblem(second, PAGE_HEADER_SIZE) ?? structureProblem(pages, decodeMeta(second, PAGE_HEADER_SIZE), size));
     if (problem === undefined) {
-      candidates.push(decodeMeta(second, PAGE_HEADER_SIZE));
-      problem1 = "";
+      candidates.push(decodeMeta(second!, PAGE_HEADER_SIZE));
+      problem1 = undefined;
       break;
     }
-    problem1 = problem;
+    problem1 ??= problem;
   }
-  if (problem1 !== "") problems.push(`meta page 1: ${problem1}`);
+  if (problem1 !== undefined) problems.push(`meta page 1: ${problem1}`);
   const best = candidates.sort((a, b) => (a.txid === b.txid ? 0 : a.txid > b.txid ? -1 : 1))[0];
   return best ?? pages.fail(`no valid meta page (${problems.join("; ")})`);
 }
