@@ -8,8 +8,11 @@
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
-import { copyFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
+import { createHash } from "node:crypto";
+import { appendFileSync, copyFileSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { writeBolt, type BucketContents, type BucketSource } from "../../src/storage/bbolt/index.js";
+import { BUCKETS, LmdbBackend } from "../../src/storage/backend/index.js";
 import { etcdctl } from "../harness/etcdctl.js";
 import { tempDir } from "../harness/paths.js";
 import { startServer } from "../harness/server-process.js";
@@ -121,7 +124,7 @@ test("hashkv refuses a compacted or future revision with etcd's words", async ()
   assert.equal(future.stderr, "Error: mvcc: required revision is a future revision\n");
 });
 
-test("hashkv of our member's database equals our server's HashKV", async () => {
+test("hashkv of our member's database equals our server's HashKV; as a snapshot file, status equals etcdctl's", async () => {
   const dataDir = join(dir.path, "ours");
   const server = await startServer({ flavor: "ours", dataDir });
   let expected: { hash: number; compactRevision: number };
@@ -137,7 +140,41 @@ test("hashkv of our member's database equals our server's HashKV", async () => {
   const ours = JSON.parse(r.stdout) as { hash: number; compactRevision: number };
   assert.equal(ours.hash, expected.hash);
   assert.equal(ours.compactRevision, Number(compactAt));
+
+  // Our database in etcd's snapshot format (the bbolt writer, what Maintenance.Snapshot streams):
+  // our status and hashkv agree with etcdctl's status and our server's HashKV.
+  const snapshot = join(dir.path, "ours-snapshot.db");
+  await writeSnapshotOf(join(dataDir, "member", "snap", "db"), snapshot);
+  const expectedStatus = await ctlStatus(snapshot);
+  const status = JSON.parse((await etcdutl(["snapshot", "status", snapshot, "-w", "json"])).stdout) as CtlStatus;
+  const figures = (x: CtlStatus): Omit<CtlStatus, "totalKey"> => ({ hash: x.hash, revision: x.revision, totalSize: x.totalSize });
+  assert.deepEqual(figures(status), figures(expectedStatus));
+  const snapshotHash = JSON.parse((await etcdutl(["hashkv", snapshot, "-w", "json"])).stdout) as { hash: number };
+  assert.equal(snapshotHash.hash, expected.hash);
 });
+
+/** A snapshot file of our LMDB database: the bbolt writer's pages, then the SHA-256 trailer etcdctl writes. */
+async function writeSnapshotOf(lmdbPath: string, path: string): Promise<void> {
+  const backend = new LmdbBackend({ path: lmdbPath });
+  try {
+    const source: BucketSource = {
+      *buckets(): Iterable<BucketContents> {
+        for (const name of BUCKETS) {
+          yield { name: Buffer.from(name), entries: () => backend.range(name).map((e) => [e.key, e.value] as const) };
+        }
+      },
+    };
+    const sha = createHash("sha256");
+    writeFileSync(path, "");
+    for (const chunk of writeBolt(source)) {
+      sha.update(chunk);
+      appendFileSync(path, chunk);
+    }
+    appendFileSync(path, sha.digest());
+  } finally {
+    await backend.close();
+  }
+}
 
 test("a missing, truncated or foreign file is a clear error and a non-zero exit", async () => {
   const missing = await etcdutl(["snapshot", "status", join(dir.path, "nope.db")]);
