@@ -49,7 +49,7 @@ export function snapshotStatus(source: BucketSource, totalSize: number): Snapsho
       revision = bytesToRev(key).main;
       let userKey: string;
       try {
-        userKey = Buffer.from(decodeKeyValue(Buffer.from(value)).key).toString("latin1");
+        userKey = Buffer.from(decodeKeyValue(view(value)).key).toString("latin1");
       } catch (err) {
         throw new SnapshotContentError(`cannot unmarshal value, key: ${JSON.stringify(Buffer.from(key).toString("latin1"))}: ${err instanceof Error ? err.message : String(err)}`);
       }
@@ -58,6 +58,11 @@ export function snapshotStatus(source: BucketSource, totalSize: number): Snapsho
     }
   }
   return { hash, revision, totalKey: liveKeys.size, totalSize, version };
+}
+
+/** `bytes` as a Buffer without copying them. */
+function view(bytes: Uint8Array): Buffer {
+  return Buffer.isBuffer(bytes) ? bytes : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
 /**
