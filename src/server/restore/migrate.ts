@@ -51,10 +51,12 @@ export interface MigrateResult {
 
 /** Suffix of etcd's original database once converted. */
 export const ORIGINAL_SUFFIX = ".etcd-bbolt";
+/** bbolt's magic number, right after page 0's 16-byte page header. */
 const BBOLT_MAGIC = 0xed0cdaed;
+const BBOLT_MAGIC_OFFSET = 16;
+/** LMDB's, after its page header: 16 bytes in LMDB 0.9, 24 in the 1.0 format lmdb-js writes (a txnid added). */
 const LMDB_MAGIC = 0xbeefc0de;
-/** Both formats put their magic number right after a 16-byte page header on page 0. */
-const MAGIC_OFFSET = 16;
+const LMDB_MAGIC_OFFSETS = [16, 24];
 /** flock(1)'s exit status when the lock is held (we choose it). */
 const LOCK_HELD_STATUS = 75;
 
@@ -65,9 +67,11 @@ export async function migrateDataDir(options: MigrateOptions): Promise<MigrateRe
   if (existsSync(keptOriginalAt)) throw new RestoreError(`data-dir "${options.dataDir}" was already migrated (${keptOriginalAt} exists)`);
   if (!existsSync(dbPath)) throw new RestoreError(`data-dir "${options.dataDir}" has no member database (${dbPath}): not an etcd member's data dir`);
   if (!Wal.exists(walDir)) throw new RestoreError(`data-dir "${options.dataDir}" has no WAL in ${walDir}: not an etcd member's data dir`);
-  const magic = readMagic(dbPath);
-  if (magic === LMDB_MAGIC) throw new RestoreError(`data-dir "${options.dataDir}" is already ours (${dbPath} is not a bbolt file)`);
-  if (magic !== BBOLT_MAGIC) throw new RestoreError(`${dbPath} is not a bbolt database (invalid magic number)`);
+  const head = readHead(dbPath);
+  if (LMDB_MAGIC_OFFSETS.some((at) => head.length >= at + 4 && head.readUInt32LE(at) === LMDB_MAGIC)) {
+    throw new RestoreError(`data-dir "${options.dataDir}" is already ours (${dbPath} is not a bbolt file)`);
+  }
+  if (head.length < BBOLT_MAGIC_OFFSET + 4 || head.readUInt32LE(BBOLT_MAGIC_OFFSET) !== BBOLT_MAGIC) throw new RestoreError(`${dbPath} is not a bbolt database (invalid magic number)`);
   if (isLocked(dbPath)) throw new RestoreError(`${dbPath} is locked by a running etcd: stop the member first`);
 
   let bolt: BoltFile;
@@ -122,11 +126,12 @@ function confStateFromMembers(membership: MembershipStore): ConfState {
   };
 }
 
-function readMagic(path: string): number | undefined {
+/** The first bytes of the file, where both formats keep their magic number. */
+function readHead(path: string): Buffer {
   const fd = openSync(path, "r");
   try {
-    const buf = Buffer.alloc(4);
-    return readSync(fd, buf, 0, 4, MAGIC_OFFSET) === 4 ? buf.readUInt32LE(0) : undefined;
+    const buf = Buffer.alloc(32);
+    return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
   } finally {
     closeSync(fd);
   }

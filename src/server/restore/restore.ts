@@ -15,7 +15,7 @@
 import { mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync, statSync } from "node:fs";
 import { basename, dirname, join, relative, resolve } from "node:path";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
-import { BoltFormatError, openBoltFile, type BoltFile } from "../../storage/bbolt/reader.js";
+import { BoltFormatError, openBoltFile } from "../../storage/bbolt/reader.js";
 import { backendPath, LmdbBackend, META_KEYS, type Bucket } from "../../storage/backend/index.js";
 import { ConsistentIndex } from "../../storage/cindex/index.js";
 import type { InitialMember } from "../config.js";
@@ -116,7 +116,6 @@ async function restore(options: RestoreOptions): Promise<RestoreResult> {
     let consistentIndex: bigint;
     try {
       ({ unknownBuckets } = await copyBuckets(bolt, backend, { keep: keepFromSnapshot, totalBytes: checked.dbBytes, onProgress: options.onProgress }));
-      bolt.close();
       const membership = new MembershipStore(backend);
       for (const m of cluster.members) membership.add(m);
       if (options.bumpRevision > 0n) bumpAndMarkCompacted(backend, options.bumpRevision);
@@ -135,15 +134,7 @@ async function restore(options: RestoreOptions): Promise<RestoreResult> {
     staging.abandon();
     throw err;
   } finally {
-    closeQuietly(bolt);
-  }
-}
-
-function closeQuietly(bolt: BoltFile): void {
-  try {
     bolt.close();
-  } catch {
-    // already closed after the copy
   }
 }
 
