@@ -2,13 +2,15 @@
  * `etcdutl snapshot restore` end to end, lightly (the deep round trips are
  * restore-real.test.ts's): real etcd 3.4's snapshot restored by our
  * etcdutl is served by our etcd at the same revision, with etcd's log
- * lines and no progress bar when stderr is not a terminal; etcd's refusals
- * of bad requests, leaving nothing behind.
+ * lines and no progress bar when stderr is not a terminal; a snapshot of
+ * ours (`etcdctl snapshot save` against our etcd) likewise, its status as
+ * etcdctl's; etcd's refusals of bad requests, leaving nothing behind.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { copyFileSync, existsSync, mkdirSync, statSync, truncateSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
+import { etcdctl } from "../harness/etcdctl.js";
 import { tempDir } from "../harness/paths.js";
 import { startServer } from "../harness/server-process.js";
 import { ctl, etcdutl, serverHashKv, writeHistory } from "./etcdutl-harness.js";
@@ -53,6 +55,36 @@ test("a real etcd snapshot restored by our etcdutl is served by our etcd", async
     assert.equal(Buffer.from(got.kvs[0]!.value, "base64").toString(), "last");
     assert.equal(got.kvs[0]!.mod_revision, revision);
     assert.equal(got.header.revision, revision);
+  } finally {
+    await server.stop({ keepData: true });
+  }
+});
+
+test("a snapshot of our etcd: status as etcdctl's, restored by our etcdutl and served by our etcd", async () => {
+  const source = await startServer({ flavor: "ours" });
+  const ours = join(dir.path, "ours-snapshot.db");
+  let hash: number;
+  let rev: number;
+  try {
+    await writeHistory(source.endpoint);
+    await ctl(source.endpoint, ["snapshot", "save", ours]);
+    hash = (await serverHashKv(source.endpoint, 0n)).hash;
+    rev = (JSON.parse(await ctl(source.endpoint, ["get", "k/20", "-w", "json"])) as { header: { revision: number } }).header.revision;
+  } finally {
+    await source.stop();
+  }
+  const expected = JSON.parse((await etcdctl("127.0.0.1:1", ["snapshot", "status", ours, "-w", "json"])).stdout) as { hash: number; revision: number; totalSize: number };
+  const status = JSON.parse((await etcdutl(["snapshot", "status", ours, "-w", "json"])).stdout) as { hash: number; revision: number; totalSize: number };
+  assert.deepEqual([status.hash, status.revision, status.totalSize], [expected.hash, expected.revision, expected.totalSize]);
+  assert.equal(status.revision, rev);
+
+  const dataDir = join(dir.path, "from-ours");
+  const r = await etcdutl(["snapshot", "restore", ours, "--data-dir", dataDir]);
+  assert.equal(r.code, 0, r.stderr);
+  const server = await startServer({ flavor: "ours", dataDir });
+  try {
+    assert.equal((await serverHashKv(server.endpoint, BigInt(rev))).hash, hash);
+    assert.equal((await ctl(server.endpoint, ["get", "k/20", "--print-value-only"])).trim(), "last");
   } finally {
     await server.stop({ keepData: true });
   }
