@@ -2,13 +2,15 @@
  * Maintenance.Downgrade (etcd 3.6): VALIDATE, ENABLE and CANCEL of a
  * cluster-wide downgrade by one minor version, replicated through the log.
  *
- * What ENABLE means here: etcd 3.6 records {enabled, target} through the log;
- * every member reports it in Status, and once every member runs a binary of
- * the target version the leader lowers the cluster version and ends the job.
- * We record and report the job exactly so (and CANCEL ends it), but this
- * server ships as one version only: no older binary of ours exists to move
- * members to, so the cluster version is never lowered here. An operator
- * replaces the members with real etcd of the target version to finish.
+ * What ENABLE means here: etcd 3.6 records {enabled, target} through the log
+ * and every member reports it in Status; the leader's version monitor then
+ * lowers the cluster version (and with it the storage schema) to the target,
+ * the operator replaces each member's binary with the target version, and the
+ * job ends by itself once every member runs it. We record, replicate, persist
+ * and report the job exactly so, and CANCEL ends it; but we keep the cluster
+ * version at 3.6: this server ships as one version, has no 3.5 schema to
+ * rewrite its storage into and no older binary of ours to move members to.
+ * The way from ours to etcd 3.5 is a snapshot restored with etcd's tools.
  * @module
  */
 import { DowngradeRequest_DowngradeAction, type DowngradeRequest, type DowngradeResponse } from "../../gen/etcdserverpb/rpc.js";
