@@ -10,6 +10,8 @@
  * while a Defragment (Debian's `etcdctl defrag`) runs, started a fixed time
  * into the load; phase (b) ends a fixed time after the defrag returns, so its
  * latencies are those of the defrag's window, not diluted by a long quiet tail.
+ * Meanwhile one more client reads a key in a loop from the defrag's start to
+ * its end: its answers and longest wait show whether the server kept serving.
  * Prints throughput and p50/p99/max for both phases, the defrag's duration
  * and the file size before and after; JSON lands in bench/results/.
  */
@@ -17,7 +19,9 @@ import { spawn } from "node:child_process";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
+import { RangeRequest, type RangeResponse } from "../src/gen/etcdserverpb/rpc.js";
 import { etcdctl } from "../test/harness/etcdctl.js";
+import { call, connect } from "../test/harness/grpc-clients.js";
 import { repoRoot } from "../test/harness/paths.js";
 import { startServer, type Flavor, type ServerProcess } from "../test/harness/server-process.js";
 import { etcdloadBinary, runLoad, type LoadResult } from "./etcdload.js";
@@ -42,6 +46,14 @@ interface Phase {
   range: LoadResult;
 }
 
+/** What one client reading in a loop saw while the defrag ran. */
+interface Probe {
+  /** Linearizable reads answered between the defrag's start and its end. */
+  answers: number;
+  /** The longest time without an answer (a read blocked throughout is one gap). */
+  longestGapMs: number;
+}
+
 interface FlavorResult {
   flavor: Flavor;
   fillSeconds: number;
@@ -49,6 +61,7 @@ interface FlavorResult {
   dbSizeAfterDefrag: number;
   defragSeconds: number;
   defragOutput: string;
+  probe: Probe;
   steady: Phase;
   duringDefrag: Phase;
 }
@@ -87,6 +100,7 @@ async function buildFragmentedDatabase(server: ServerProcess): Promise<void> {
   await fill(server, "keep/", KEPT_VALUES);
   await fill(server, "drop/", DROPPED_VALUES);
   await ctl(server, ["del", "--prefix", "drop/"]);
+  await ctl(server, ["put", "r/probe", "probe"]);
   const { revision } = await status(server);
   await ctl(server, ["compact", String(revision), "--physical"], 300_000);
 }
@@ -113,6 +127,40 @@ function startOpenEndedLoad(args: string[], label: string): { stop(): void; resu
   return { stop: () => child.kill("SIGINT"), result };
 }
 
+/**
+ * One client reading a key linearizably in a loop from the defrag's start to
+ * its end: whether the server answered at all while it defragmented.
+ */
+function startProbe(server: ServerProcess): { stop(): Promise<Probe> } {
+  const client = connect(server.endpoint);
+  const req = RangeRequest.fromPartial({ key: Buffer.from("r/probe") });
+  let running = true;
+  let answers = 0;
+  let last = performance.now();
+  let longestGapMs = 0;
+  const loop = (async () => {
+    while (running) {
+      const r = await call<RangeRequest, RangeResponse>(client.kv, client.kv.range, req);
+      const now = performance.now();
+      if (!running) break;
+      if (r.ok) {
+        answers++;
+        longestGapMs = Math.max(longestGapMs, now - last);
+        last = now;
+      }
+    }
+  })();
+  return {
+    async stop() {
+      running = false;
+      longestGapMs = Math.max(longestGapMs, performance.now() - last);
+      await loop;
+      client.close();
+      return { answers, longestGapMs };
+    },
+  };
+}
+
 async function steadyPhase(server: ServerProcess): Promise<Phase> {
   const common = ["--endpoints", server.endpoint, "--server-pid", String(server.pid), "--total", "0", "--duration", `${STEADY_SECONDS}s`, "--no-status"];
   const [put, range] = await Promise.all([
@@ -123,19 +171,21 @@ async function steadyPhase(server: ServerProcess): Promise<Phase> {
   return { put, range };
 }
 
-async function defragPhase(server: ServerProcess): Promise<{ phase: Phase; seconds: number; output: string }> {
+async function defragPhase(server: ServerProcess): Promise<{ phase: Phase; seconds: number; output: string; probe: Probe }> {
   const common = ["--endpoints", server.endpoint, "--server-pid", String(server.pid)];
   const put = startOpenEndedLoad([...put256, ...common], `${server.flavor}:defrag-put`);
   const range = startOpenEndedLoad([...range256, ...common, "--populate", "0"], `${server.flavor}:defrag-range`);
   try {
     await sleep(LEAD_IN_MS);
+    const probe = startProbe(server);
     const started = performance.now();
     const output = await ctl(server, ["defrag"], 600_000);
     const seconds = (performance.now() - started) / 1000;
+    const probed = await probe.stop();
     await sleep(TAIL_MS);
     put.stop();
     range.stop();
-    return { phase: { put: await put.result, range: await range.result }, seconds, output: output.trim() };
+    return { phase: { put: await put.result, range: await range.result }, seconds, output: output.trim(), probe: probed };
   } finally {
     put.stop();
     range.stop();
@@ -160,6 +210,7 @@ async function measure(flavor: Flavor): Promise<FlavorResult> {
       dbSizeAfterDefrag: after.dbSize,
       defragSeconds: defrag.seconds,
       defragOutput: defrag.output,
+      probe: defrag.probe,
       steady,
       duringDefrag: defrag.phase,
     };
@@ -185,6 +236,7 @@ function report(r: FlavorResult): string {
   const ratio = (load: "put" | "range"): string => (r.duringDefrag[load].latency_ms.p99 / r.steady[load].latency_ms.p99).toFixed(2);
   return [
     `${r.flavor}: defrag ${r.defragSeconds.toFixed(1)} s, file ${mib(r.dbSizeBeforeDefrag)} → ${mib(r.dbSizeAfterDefrag)} (built in ${r.fillSeconds.toFixed(0)} s)`,
+    `  a reader in a loop during the defrag: ${r.probe.answers} answers, longest wait ${(r.probe.longestGapMs / 1000).toFixed(1)} s`,
     loadLine("put, steady", r.steady.put),
     loadLine("put, defrag", r.duringDefrag.put),
     loadLine("range, steady", r.steady.range),
