@@ -81,7 +81,8 @@ export interface DowngradeInfo {
   readonly targetVersion: string;
 }
 
-const NOT_DOWNGRADING: DowngradeInfo = { enabled: false, targetVersion: "" };
+/** A fresh object each time: it goes into responses that callers may fill further. */
+const notDowngrading = (): DowngradeInfo => ({ enabled: false, targetVersion: "" });
 /** etcd's keys in the cluster bucket (server/storage/schema). */
 const DOWNGRADE_KEY = Buffer.from("downgrade");
 const CLUSTER_VERSION_KEY = Buffer.from("clusterVersion");
@@ -102,9 +103,7 @@ export class DowngradeInfoStore {
 
   info(): DowngradeInfo {
     const raw = this.#backend.get("cluster", DOWNGRADE_KEY);
-    if (raw === undefined) return NOT_DOWNGRADING;
-    const parsed = parseStoredInfo(raw);
-    return parsed.enabled ? parsed : NOT_DOWNGRADING;
+    return raw === undefined ? notDowngrading() : parseStoredInfo(raw);
   }
 
   /** The cluster version the members agreed on (the cluster bucket's "clusterVersion"), or undefined before they have. */
@@ -128,7 +127,7 @@ function parseStoredInfo(raw: Buffer): DowngradeInfo {
   } catch {
     // fall through
   }
-  return NOT_DOWNGRADING;
+  return notDowngrading();
 }
 
 /** The apply side of a `downgradeInfoSet` entry (routed here by ../apply/dispatch.ts). */
