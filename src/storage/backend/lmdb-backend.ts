@@ -16,6 +16,7 @@
  */
 
 import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, existsSync } from "node:fs";
+import { promises as fsPromises } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { SystemClock, type Clock } from "../../pkg/clock.js";
@@ -137,12 +138,12 @@ function syncDir(dir: string): void {
   }
 }
 
-function syncFile(path: string): void {
-  const fd = openSync(path, "r+");
+async function syncFileAsync(path: string): Promise<void> {
+  const file = await fsPromises.open(path, "r+");
   try {
-    fsyncSync(fd);
+    await file.sync();
   } finally {
-    closeSync(fd);
+    await file.close();
   }
 }
 
@@ -365,12 +366,14 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     return this.#exclusive(async () => {
       await this.commit();
       this.#holdCommits();
+      let old: Engine;
       try {
-        await this.#switchTo(openEngine(path, this.#mapSize), path);
-        this.#log.info({ path: this.path, size: this.size() }, "replaced backend with a snapshot");
+        old = await this.#switchTo(openEngine(path, this.#mapSize), path);
       } finally {
         this.#releaseHeldCommits();
       }
+      await this.#retire(old);
+      this.#log.info({ path: this.path, size: this.size() }, "replaced backend with a snapshot");
     });
   }
 
@@ -419,10 +422,13 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     this.#defragLog = log;
     this.#defragOverflowed = false;
     let copy: Engine | undefined;
+    let old: Engine | undefined;
     let heldMs = 0;
     let rounds = 0;
     try {
       await this.#engine.root.backup(copyPath, true);
+      // Sync the copy now, while commits flow: syncing it at the switch would hold them for a time set by its size.
+      await syncFileAsync(copyPath);
       copy = openEngine(copyPath, this.#mapSize);
       while (this.#commitsHeld === undefined && log.bytes > SWITCH_BACKLOG_BYTES && rounds < MAX_CATCH_UP_ROUNDS) {
         rounds++;
@@ -433,15 +439,16 @@ export class LmdbBackend implements Backend, SnapshotFiles {
         // Everything sealed is now in the log; wait until the live file has it too.
         await this.#lastDurable;
         this.#defragLog = undefined;
+        // Durable when it resolves: lmdb-js syncs the copy after the transaction.
         await replayInto(copy, log.takeAll());
-        syncFile(copyPath);
         const switching = copy;
         copy = undefined;
-        await this.#switchTo(switching, copyPath);
+        old = await this.#switchTo(switching, copyPath);
       } finally {
         heldMs = this.#clock.nowMs() - this.#commitsHeldSince;
         this.#releaseHeldCommits();
       }
+      await this.#retire(old);
     } catch (err) {
       this.#log.warn({ path: this.path, error: err instanceof Error ? err.message : String(err) }, "failed to defragment");
       throw err;
@@ -485,9 +492,9 @@ export class LmdbBackend implements Backend, SnapshotFiles {
   /**
    * Moves the file at `from` (open as `next`, already durable) into this
    * backend's place and points every new reader at it; commits must be held.
-   * The old engine closes once no read view uses it.
+   * Returns the old engine, for the caller to retire once commits flow again.
    */
-  async #switchTo(next: Engine, from: string): Promise<void> {
+  async #switchTo(next: Engine, from: string): Promise<Engine> {
     try {
       renameSync(from, this.path);
       if (existsSync(`${from}-lock`)) renameSync(`${from}-lock`, `${this.path}-lock`);
@@ -499,7 +506,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     const old = this.#engine;
     this.#engine = next;
     this.#refreshSize();
-    await this.#retire(old);
+    return old;
   }
 
   /** Pins the current engine for a reader that must keep reading it across a switch. */
@@ -514,6 +521,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     if (engine.retired && engine.pins === 0) await engine.root.close();
   }
 
+  /** Closes `engine` now, or when the last read view using it closes. */
   async #retire(engine: Engine): Promise<void> {
     engine.retired = true;
     if (engine.pins === 0) await engine.root.close();
