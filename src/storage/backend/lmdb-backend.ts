@@ -434,7 +434,11 @@ export class LmdbBackend implements Backend, SnapshotFiles {
         rounds++;
         await replayInto(copy, log.takeAll());
       }
-      if (this.#commitsHeld === undefined) this.#holdCommits();
+      if (this.#commitsHeld === undefined) {
+        // Let the commit in flight finish before holding, so the hold rarely waits for one.
+        await this.#lastDurable;
+        this.#holdCommits();
+      }
       try {
         // Everything sealed is now in the log; wait until the live file has it too.
         await this.#lastDurable;
