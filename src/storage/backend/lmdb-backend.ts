@@ -195,6 +195,8 @@ export class LmdbBackend implements Backend, SnapshotFiles {
   /** The data file's size, re-read when a commit lands (the only time it grows) and after defrag. */
   #fileSize = 0;
   #closed = false;
+  /** Set when close() starts: no defrag may begin after it. */
+  #closing = false;
   readonly #hooks: PreCommitHook[] = [];
 
   constructor(options: LmdbBackendOptions) {
@@ -396,11 +398,12 @@ export class LmdbBackend implements Backend, SnapshotFiles {
    * copy is synced before it), and the next open removes a leftover copy.
    */
   defrag(): Promise<void> {
+    // Checked when asked: a defrag asked before close() runs whole, and close() waits for it.
+    if (this.#closing) return Promise.reject(new Error("backend: closed"));
     return this.#exclusive(() => this.#defrag());
   }
 
   async #defrag(): Promise<void> {
-    this.#checkOpen();
     const started = this.#clock.nowMs();
     const sizeBefore = this.size();
     const inUseBefore = this.sizeInUse();
@@ -458,6 +461,8 @@ export class LmdbBackend implements Backend, SnapshotFiles {
       throw err;
     } finally {
       this.#defragLog = undefined;
+      // A backlog overflow holds commits from inside the copy phase: a failure there must not keep them held.
+      this.#releaseHeldCommits();
       if (copy !== undefined) {
         await copy.root.close();
         this.removeCopy(copyPath);
@@ -574,6 +579,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#closing = true;
     try {
       await this.#fileSwaps;
       await this.commit();

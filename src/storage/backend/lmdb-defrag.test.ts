@@ -211,3 +211,26 @@ test("lmdb defrag: reports its duration and logs etcd's lines", async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("lmdb defrag: close waits for a running defrag, which finishes whole; a defrag after close is refused", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etcd-ts-defrag-"));
+  try {
+    const be = new LmdbBackend({ path: backendPath(dir) });
+    await fragment(be, 10_000, 1_000, 2);
+    const defrag = be.defrag();
+    be.put("key", Buffer.from("last"), Buffer.from("x"));
+    await be.close();
+    await defrag;
+    assert.ok(be.lastDefrag !== undefined);
+    await assert.rejects(be.defrag(), /closed/);
+    const again = new LmdbBackend({ path: be.path });
+    try {
+      assert.equal(again.range("key").length, 5_001);
+      assert.equal(existsSync(defragCopyPath(be.path)), false);
+    } finally {
+      await again.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
