@@ -92,9 +92,15 @@ type CommitPromise = Promise<boolean> & { flushed?: PromiseLike<unknown> };
 interface Engine {
   root: RootDatabase<Buffer, Buffer>;
   dbs: Map<Bucket, Db>;
-  /** Readers (read views) still using this engine; a retired engine closes when they are gone. */
-  pins: number;
-  retired: boolean;
+  /**
+   * Keeps this engine open for a reader that must go on reading it after a
+   * switch to another file (a read view); call the returned function when done.
+   */
+  pin(): () => void;
+  /** Closes the engine now, or when the last pin is released. */
+  retire(): Promise<void>;
+  /** True once the environment is closed: its transactions and cursors are gone. */
+  readonly closed: () => boolean;
 }
 
 function openEngine(path: string, mapSize: number): Engine {
@@ -113,7 +119,40 @@ function openEngine(path: string, mapSize: number): Engine {
   for (const bucket of BUCKETS) {
     dbs.set(bucket, root.openDB<Buffer, Buffer>(bucket, { keyEncoding: "binary", encoding: "binary" }));
   }
-  return { root, dbs, pins: 0, retired: false };
+  return withPins(root, dbs);
+}
+
+function withPins(root: RootDatabase<Buffer, Buffer>, dbs: Map<Bucket, Db>): Engine {
+  let pins = 0;
+  let retired = false;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= root.close().then(() => {
+      closed = true;
+    });
+    return closing;
+  };
+  return {
+    root,
+    dbs,
+    pin() {
+      pins++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        pins--;
+        // Nobody awaits this close; a failure to release a retired file leaves nothing to do.
+        if (retired && pins === 0) close().catch(() => undefined);
+      };
+    },
+    retire() {
+      retired = true;
+      return pins === 0 ? close() : Promise.resolve();
+    },
+    closed: () => closed,
+  };
 }
 
 /** Removes what an interrupted defrag left beside `path` (its copy and the copy's lock file). */
@@ -374,7 +413,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
       } finally {
         this.#releaseHeldCommits();
       }
-      await this.#retire(old);
+      await old.retire();
       this.#log.info({ path: this.path, size: this.size() }, "replaced backend with a snapshot");
     });
   }
@@ -455,7 +494,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
         heldMs = this.#clock.nowMs() - this.#commitsHeldSince;
         this.#releaseHeldCommits();
       }
-      await this.#retire(old);
+      await old.retire();
     } catch (err) {
       this.#log.warn({ path: this.path, error: err instanceof Error ? err.message : String(err) }, "failed to defragment");
       throw err;
@@ -516,24 +555,6 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     this.#engine = next;
     this.#refreshSize();
     return old;
-  }
-
-  /** Pins the current engine for a reader that must keep reading it across a switch. */
-  #pinEngine(): Engine {
-    const engine = this.#engine;
-    engine.pins++;
-    return engine;
-  }
-
-  async #unpinEngine(engine: Engine): Promise<void> {
-    engine.pins--;
-    if (engine.retired && engine.pins === 0) await engine.root.close();
-  }
-
-  /** Closes `engine` now, or when the last read view using it closes. */
-  async #retire(engine: Engine): Promise<void> {
-    engine.retired = true;
-    if (engine.pins === 0) await engine.root.close();
   }
 
   #holdCommits(): void {
