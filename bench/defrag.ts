@@ -61,6 +61,8 @@ interface FlavorResult {
   dbSizeAfterDefrag: number;
   defragSeconds: number;
   defragOutput: string;
+  /** The server's own log line at the defrag's end (ours: took-ms and commits-held-ms; etcd: "took"). */
+  defragLogLine: string | undefined;
   probe: Probe;
   steady: Phase;
   duringDefrag: Phase;
@@ -210,6 +212,7 @@ async function measure(flavor: Flavor): Promise<FlavorResult> {
       dbSizeAfterDefrag: after.dbSize,
       defragSeconds: defrag.seconds,
       defragOutput: defrag.output,
+      defragLogLine: defragLogLine(server.output()),
       probe: defrag.probe,
       steady,
       duringDefrag: defrag.phase,
@@ -217,6 +220,17 @@ async function measure(flavor: Flavor): Promise<FlavorResult> {
   } finally {
     await server.stop();
   }
+}
+
+/** Ours logs "defragmented", etcd 3.4 "finished defragmenting directory". */
+function defragLogLine(output: string): string | undefined {
+  return output.split("\n").findLast((line) => line.includes('"defragmented"') || line.includes("finished defragmenting"));
+}
+
+/** Ours' log line carries how long commits were held: the only time a non-blocking defrag may stall writes. */
+function commitsHeld(line: string | undefined): string {
+  const held = line === undefined ? undefined : /"commits-held-ms":(\d+)/.exec(line)?.[1];
+  return held === undefined ? "" : `, commits held ${held} ms (server's log)`;
 }
 
 const mib = (bytes: number): string => `${(bytes / 1024 ** 2).toFixed(0)} MiB`;
@@ -236,7 +250,7 @@ function report(r: FlavorResult): string {
   const ratio = (load: "put" | "range"): string => (r.duringDefrag[load].latency_ms.p99 / r.steady[load].latency_ms.p99).toFixed(2);
   return [
     `${r.flavor}: defrag ${r.defragSeconds.toFixed(1)} s, file ${mib(r.dbSizeBeforeDefrag)} → ${mib(r.dbSizeAfterDefrag)} (built in ${r.fillSeconds.toFixed(0)} s)`,
-    `  a reader in a loop during the defrag: ${r.probe.answers} answers, longest wait ${(r.probe.longestGapMs / 1000).toFixed(1)} s`,
+    `  a reader in a loop during the defrag: ${r.probe.answers} answers, longest wait ${(r.probe.longestGapMs / 1000).toFixed(1)} s${commitsHeld(r.defragLogLine)}`,
     loadLine("put, steady", r.steady.put),
     loadLine("put, defrag", r.duringDefrag.put),
     loadLine("range, steady", r.steady.range),
