@@ -55,7 +55,7 @@ export class EtcdServer implements HeaderSource {
   /** Opens (or creates) the member's data and brings it up to serving: leader known, attributes published. */
   static async start(config: ServerConfig, deps: ServerDeps): Promise<EtcdServer> {
     const metrics = deps.metrics;
-    const hooks = metrics === undefined ? {} : { onFsync: (s: number) => metrics.walFsyncSeconds.observe(s), onBackendCommit: (s: number) => metrics.backendCommitSeconds.observe(s) };
+    const hooks = metrics === undefined ? {} : { onFsync: (s: number) => metrics.walFsyncSeconds.observe(s), onBackendCommit: (s: number) => metrics.backendCommitSeconds.observe(s), onBackendDefrag: (s: number) => metrics.backendDefragSeconds.observe(s) };
     // Before the data dir is touched, as etcd refuses its peer listeners before it opens the data.
     checkPeerUrlSchemes(config.listenPeerUrls, config.peerTls !== undefined);
     // Bad JWT options or key files (AuthConfigError) stop the member before its data is created or opened.

@@ -45,7 +45,6 @@ export const UNIMPLEMENTED_FLAGS: ReadonlySet<string> = new Set([
   "warning-unary-request-duration",
   "downgrade-check-time",
   "memory-mlock",
-  "bootstrap-defrag-threshold-megabytes",
   "feature-gates",
   // monitoring, tracing, logging extras
   "enable-pprof",

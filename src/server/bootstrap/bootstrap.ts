@@ -16,6 +16,7 @@ import { backendPath, LmdbBackend } from "../../storage/backend/index.js";
 import { ConsistentIndex } from "../../storage/cindex/index.js";
 import { Wal } from "../../wal/wal.js";
 import { fetchClusterMembers } from "../transport/index.js";
+import { defragAtStart } from "./defrag-at-start.js";
 import { forceNewCluster } from "./force-new-cluster.js";
 import type { ServerConfig } from "../config.js";
 import { DEFAULT_BATCH_LIMIT } from "../config.js";
@@ -61,6 +62,8 @@ export interface BootstrapHooks {
   onFsync?: (seconds: number) => void;
   /** Every backend batch's commit duration (etcd_disk_backend_commit_duration_seconds). */
   onBackendCommit?: (seconds: number) => void;
+  /** Every defrag's duration (etcd_disk_backend_defrag_duration_seconds). */
+  onBackendDefrag?: (seconds: number) => void;
 }
 
 export async function bootstrap(config: ServerConfig, logger: Logger, hooks: BootstrapHooks = {}): Promise<Bootstrapped> {
@@ -69,13 +72,17 @@ export async function bootstrap(config: ServerConfig, logger: Logger, hooks: Boo
   mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
   mkdirSync(snapDir(config.dataDir), { recursive: true, mode: 0o700 });
   const snapshotter = new Snapshotter(snapDir(config.dataDir), logger);
-  const openBackend = (): LmdbBackend =>
-    new LmdbBackend({
+  const openBackend = async (): Promise<LmdbBackend> => {
+    const backend = new LmdbBackend({
       path: backendPath(config.dataDir),
       batchLimit: config.backendBatchLimit || DEFAULT_BATCH_LIMIT,
       logger,
       ...(hooks.onBackendCommit !== undefined ? { onCommitted: hooks.onBackendCommit } : {}),
+      ...(hooks.onBackendDefrag !== undefined ? { onDefragmented: hooks.onBackendDefrag } : {}),
     });
+    await defragAtStart(backend, config.bootstrapDefragThresholdBytes ?? 0, logger);
+    return backend;
+  };
 
   if (Wal.exists(walDir)) {
     const markers = await Wal.readSnapshotMarkers(walDir, { logger });
@@ -97,7 +104,7 @@ export async function bootstrap(config: ServerConfig, logger: Logger, hooks: Boo
       opened.hardState = forced.hardState;
       opened.entries = forced.entries;
     }
-    const backend = openBackend();
+    const backend = await openBackend();
     const cindex = new ConsistentIndex(backend);
     logger.info(
       {
@@ -134,7 +141,7 @@ export async function bootstrap(config: ServerConfig, logger: Logger, hooks: Boo
   if (local === undefined) throw new Error(`couldn't find local name "${config.name}" in the initial cluster configuration`);
   const clusterId = clusterIdFor(members.map((m) => m.id));
   const wal = await Wal.create(walDir, Buffer.from(Metadata.encode({ NodeID: local.id, ClusterID: clusterId }).finish()), { logger, ...walHooks });
-  const backend = openBackend();
+  const backend = await openBackend();
   const cindex = new ConsistentIndex(backend);
   logger.info({ "local-member-id": formatId(local.id), "cluster-id": formatId(clusterId) }, "starting local member");
   return { memberId: local.id, clusterId, backend, cindex, wal, snapshotter, initialMembers: members, remoteMembers: [], restored: undefined };
@@ -151,7 +158,7 @@ async function joinExisting(
   config: ServerConfig,
   logger: Logger,
   snapshotter: Snapshotter,
-  openBackend: () => LmdbBackend,
+  openBackend: () => Promise<LmdbBackend>,
   walHooks: { onFsync?: (seconds: number) => void },
 ): Promise<Bootstrapped> {
   const others = config.initialCluster.filter((m) => m.name !== config.name).flatMap((m) => m.peerUrls);
@@ -174,7 +181,7 @@ async function joinExisting(
   const local = remote.members.find((r) => sameUrls(r.peerUrls, localUrls));
   if (local === undefined) throw new Error(`couldn't find local name "${config.name}" in the running cluster's members`);
   const wal = await Wal.create(config.walDir, Buffer.from(Metadata.encode({ NodeID: local.id, ClusterID: remote.clusterId }).finish()), { logger, ...walHooks });
-  const backend = openBackend();
+  const backend = await openBackend();
   const cindex = new ConsistentIndex(backend);
   logger.info({ "local-member-id": formatId(local.id), "cluster-id": formatId(remote.clusterId), from: remote.from }, "joining an existing cluster");
   return { memberId: local.id, clusterId: remote.clusterId, backend, cindex, wal, snapshotter, initialMembers: [], remoteMembers: remote.members, restored: undefined };

@@ -16,14 +16,14 @@ import type {
 import { EtcdError } from "../../pkg/errors.js";
 import { AlarmType } from "../../gen/etcdserverpb/rpc.js";
 import { type AlarmStore, describeAlarm } from "./alarms.js";
-import { downgrade } from "./downgrade.js";
+import { downgrade, DowngradeInfoStore, type DowngradeDeps } from "./downgrade.js";
 import { streamSnapshot } from "./snapshot.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { Proposer } from "../proposals/proposer.js";
 import type { Backend } from "../../storage/backend/index.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
 import { SERVER_VERSION } from "../../version.js";
-import type { HeaderSource, MaintenanceApi } from "../api.js";
+import type { Cancellation, HeaderSource, MaintenanceApi } from "../api.js";
 import { DEFAULT_QUOTA_BYTES } from "../config.js";
 
 export interface RaftStatusView {
@@ -49,13 +49,22 @@ export interface MaintenanceDeps {
   requestTimeoutMs: number;
   /** Where Snapshot logs what it sends, as etcd does. */
   logger?: Logger;
+  /** A linearizable read barrier (ReadIndex): Downgrade reads the job only after it. */
+  readBarrier(signal?: Cancellation): Promise<void>;
 }
 
 export class MaintenanceRequests implements MaintenanceApi {
   readonly #deps: MaintenanceDeps;
+  readonly #downgrade: DowngradeDeps;
 
   constructor(deps: MaintenanceDeps) {
     this.#deps = deps;
+    this.#downgrade = {
+      store: new DowngradeInfoStore(deps.backend),
+      header: deps.header,
+      readBarrier: (signal) => deps.readBarrier(signal),
+      propose: (body, signal) => deps.proposer.propose(body, signal),
+    };
   }
 
   snapshot(signal: AbortSignal): AsyncIterable<SnapshotResponse> {
@@ -63,7 +72,7 @@ export class MaintenanceRequests implements MaintenanceApi {
   }
 
   downgrade(req: DowngradeRequest, signal?: AbortSignal): Promise<DowngradeResponse> {
-    return downgrade(req, signal);
+    return downgrade(this.#downgrade, req, signal);
   }
 
   async status(): Promise<StatusResponse> {
@@ -85,7 +94,7 @@ export class MaintenanceRequests implements MaintenanceApi {
       isLearner: header.isLearner?.() ?? false,
       storageVersion: SERVER_VERSION,
       dbSizeQuota: BigInt(this.#deps.quotaBytes || DEFAULT_QUOTA_BYTES),
-      downgradeInfo: { enabled: false, targetVersion: "" },
+      downgradeInfo: this.#downgrade.store.info(),
     };
   }
 

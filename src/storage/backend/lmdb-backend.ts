@@ -15,14 +15,17 @@
  * @module
  */
 
-import { mkdirSync, renameSync, rmSync, statSync, existsSync } from "node:fs";
-import { dirname, join } from "node:path";
+import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, existsSync } from "node:fs";
+import { promises as fsPromises } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { SystemClock, type Clock } from "../../pkg/clock.js";
 import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { Backend, BackendReadView, BackendStats, Entry, KeyRange, PreCommitHook, SnapshotFiles } from "./backend.js";
+import { BatchLog } from "./batch-log.js";
 import { hashBuckets } from "./hash.js";
 import { LmdbReadView } from "./lmdb-read-view.js";
+import { humanBytes } from "./human-bytes.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange, toBuffer } from "./write-buffer.js";
 
@@ -38,6 +41,29 @@ export interface LmdbBackendOptions {
   onCommitted?: (seconds: number) => void;
   /** Where those durations are read; default the process clock. */
   clock?: Pick<Clock, "nowMs">;
+  /** Told how long each defrag took (etcd_disk_backend_defrag_duration_seconds). */
+  onDefragmented?: (seconds: number) => void;
+  /**
+   * Bytes of keys and values committed during a defrag that may wait to be
+   * replayed into the copy; past it, commits are held until the copy has
+   * caught up. Default {@link DEFAULT_DEFRAG_BACKLOG_BYTES}.
+   */
+  defragBacklogLimitBytes?: number;
+}
+
+/** What the last defrag did, for logs, tests and measurements. */
+export interface DefragReport {
+  readonly tookMs: number;
+  /** How long commits waited at the switch (or, after a backlog overflow, from then on). */
+  readonly commitsHeldMs: number;
+  /** Catch-up replays made into the copy while commits went on. */
+  readonly catchUpRounds: number;
+  /** Batches committed during the defrag, all replayed into the copy. */
+  readonly replayedBatches: number;
+  /** True when the backlog passed its limit and commits were held early. */
+  readonly backlogOverflowed: boolean;
+  readonly sizeBefore: number;
+  readonly sizeAfter: number;
 }
 
 /** etcd's data file location inside a data dir. */
@@ -47,6 +73,18 @@ export function backendPath(dataDir: string): string {
 
 const DEFAULT_MAP_SIZE = 10 * 1024 * 1024 * 1024;
 
+export const DEFAULT_DEFRAG_BACKLOG_BYTES = 64 * 1024 * 1024;
+/** A backlog this small is replayed while commits are held: a few milliseconds of work. */
+const SWITCH_BACKLOG_BYTES = 1024 * 1024;
+/** Catch-up rounds before holding commits anyway (a write rate the replay cannot outrun). */
+const MAX_CATCH_UP_ROUNDS = 16;
+const DEFRAG_SUFFIX = ".defrag";
+
+/** Where a defrag writes its copy; a leftover one is a defrag that a crash interrupted. */
+export function defragCopyPath(path: string): string {
+  return `${path}${DEFRAG_SUFFIX}`;
+}
+
 type Db = Database<Buffer, Buffer>;
 
 /** lmdb-js returns one promise per transaction; with separateFlushed it carries the sync promise. */
@@ -55,6 +93,15 @@ type CommitPromise = Promise<boolean> & { flushed?: PromiseLike<unknown> };
 interface Engine {
   root: RootDatabase<Buffer, Buffer>;
   dbs: Map<Bucket, Db>;
+  /**
+   * Keeps this engine open for a reader that must go on reading it after a
+   * switch to another file (a read view); call the returned function when done.
+   */
+  pin(): () => void;
+  /** Closes the engine now, or when the last pin is released. */
+  retire(): Promise<void>;
+  /** True once the environment is closed: its transactions and cursors are gone. */
+  readonly closed: () => boolean;
 }
 
 function openEngine(path: string, mapSize: number): Engine {
@@ -73,7 +120,88 @@ function openEngine(path: string, mapSize: number): Engine {
   for (const bucket of BUCKETS) {
     dbs.set(bucket, root.openDB<Buffer, Buffer>(bucket, { keyEncoding: "binary", encoding: "binary" }));
   }
-  return { root, dbs };
+  return withPins(root, dbs);
+}
+
+function withPins(root: RootDatabase<Buffer, Buffer>, dbs: Map<Bucket, Db>): Engine {
+  let pins = 0;
+  let retired = false;
+  let closed = false;
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= root.close().then(() => {
+      closed = true;
+    });
+    return closing;
+  };
+  return {
+    root,
+    dbs,
+    pin() {
+      pins++;
+      let released = false;
+      return () => {
+        if (released) return;
+        released = true;
+        pins--;
+        // Nobody awaits this close; a failure to release a retired file leaves nothing to do.
+        if (retired && pins === 0) close().catch(() => undefined);
+      };
+    },
+    retire() {
+      retired = true;
+      return pins === 0 ? close() : Promise.resolve();
+    },
+    closed: () => closed,
+  };
+}
+
+/** Removes what an interrupted defrag left beside `path` (its copy and the copy's lock file). */
+function removeDefragLeftovers(path: string, log: Logger): void {
+  const dir = dirname(path);
+  if (!existsSync(dir)) return;
+  const prefix = basename(defragCopyPath(path));
+  for (const name of readdirSync(dir)) {
+    if (name !== prefix && name !== `${prefix}-lock`) continue;
+    rmSync(join(dir, name), { force: true });
+    log.warn({ path: join(dir, name) }, "removed a copy left by an interrupted defragmentation");
+  }
+}
+
+/** Makes a rename inside `dir` durable. */
+function syncDir(dir: string): void {
+  const fd = openSync(dir, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+async function syncFileAsync(path: string): Promise<void> {
+  const file = await fsPromises.open(path, "r+");
+  try {
+    await file.sync();
+  } finally {
+    await file.close();
+  }
+}
+
+/**
+ * Writes `batches` into `engine`, oldest first, as one LMDB transaction (all
+ * queued in one synchronous loop); resolves when it is durable.
+ */
+async function replayInto(engine: Engine, batches: readonly WriteBuffer[]): Promise<void> {
+  let txn: CommitPromise | undefined;
+  for (const batch of batches) {
+    for (const [bucket, w] of batch.all()) {
+      const db = engine.dbs.get(bucket)!;
+      txn = (w.value === null ? db.remove(w.key) : db.put(w.key, w.value)) as CommitPromise;
+    }
+  }
+  if (txn === undefined) return;
+  await txn;
+  await txn.flushed;
 }
 
 export class LmdbBackend implements Backend, SnapshotFiles {
@@ -82,6 +210,8 @@ export class LmdbBackend implements Backend, SnapshotFiles {
   readonly #mapSize: number;
   readonly #log: Logger;
   readonly #onCommitted: ((seconds: number) => void) | undefined;
+  readonly #onDefragmented: ((seconds: number) => void) | undefined;
+  readonly #defragBacklogLimit: number;
   readonly #clock: Pick<Clock, "nowMs">;
   #engine: Engine;
   #pending = new WriteBuffer();
@@ -90,12 +220,23 @@ export class LmdbBackend implements Backend, SnapshotFiles {
   /** Resolves when the last sealed batch is durable. */
   #lastDurable: Promise<void> = Promise.resolve();
   #failure: Error | undefined;
-  /** Set while defrag swaps files: commits wait for it. */
-  #defrag: Promise<void> | undefined;
+  /** Set while commits are held (a defrag's switch, a snapshot's replacement): commits wait for it. */
+  #commitsHeld: Promise<void> | undefined;
+  #releaseCommits: (() => void) | undefined;
+  #commitsHeldSince = 0;
+  /** While a defrag copies: every batch sealed since it began, to replay into the copy. */
+  #defragLog: BatchLog | undefined;
+  #defragOverflowed = false;
+  /** Defrags and snapshot replacements replace the file: one at a time. */
+  #fileSwaps: Promise<unknown> = Promise.resolve();
+  /** What the last finished defrag did. */
+  lastDefrag: DefragReport | undefined;
   #commits = 0;
   /** The data file's size, re-read when a commit lands (the only time it grows) and after defrag. */
   #fileSize = 0;
   #closed = false;
+  /** Set when close() starts: no defrag may begin after it. */
+  #closing = false;
   readonly #hooks: PreCommitHook[] = [];
 
   constructor(options: LmdbBackendOptions) {
@@ -104,7 +245,10 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     this.#mapSize = options.mapSize ?? DEFAULT_MAP_SIZE;
     this.#log = options.logger ?? nullLogger;
     this.#onCommitted = options.onCommitted;
+    this.#onDefragmented = options.onDefragmented;
+    this.#defragBacklogLimit = options.defragBacklogLimitBytes ?? DEFAULT_DEFRAG_BACKLOG_BYTES;
     this.#clock = options.clock ?? new SystemClock();
+    removeDefragLeftovers(this.path, this.#log);
     this.#engine = openEngine(this.path, this.#mapSize);
     this.#refreshSize();
   }
@@ -181,13 +325,13 @@ export class LmdbBackend implements Backend, SnapshotFiles {
   commit(): Promise<void> {
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     if (this.#closed) return Promise.reject(new Error("backend: closed"));
-    if (this.#defrag !== undefined) return this.#defrag.then(() => this.commit());
+    if (this.#commitsHeld !== undefined) return this.#commitsHeld.then(() => this.commit());
     this.#seal();
     return this.#lastDurable;
   }
 
   commitIfFull(): void {
-    if (this.#pending.ops < this.batchLimit || this.#defrag !== undefined) return;
+    if (this.#pending.ops < this.batchLimit || this.#commitsHeld !== undefined) return;
     if (this.#failure !== undefined || this.#closed) return;
     this.#seal();
   }
@@ -260,51 +404,191 @@ export class LmdbBackend implements Backend, SnapshotFiles {
    * be superseded anyway), every reader switches to the new file at once, and
    * the file is moved into this backend's place.
    */
-  async replaceWith(path: string): Promise<void> {
-    await this.commit();
-    let release!: () => void;
-    this.#defrag = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    try {
-      const old = this.#engine;
-      this.#engine = openEngine(path, this.#mapSize);
-      await old.root.close();
-      renameSync(path, this.path);
-      if (existsSync(`${path}-lock`)) renameSync(`${path}-lock`, `${this.path}-lock`);
-      this.#refreshSize();
+  replaceWith(path: string): Promise<void> {
+    return this.#exclusive(async () => {
+      await this.commit();
+      this.#holdCommits();
+      let old: Engine;
+      try {
+        old = await this.#switchTo(openEngine(path, this.#mapSize), path);
+      } finally {
+        this.#releaseHeldCommits();
+      }
+      await old.retire();
       this.#log.info({ path: this.path, size: this.size() }, "replaced backend with a snapshot");
-    } finally {
-      this.#defrag = undefined;
-      release();
-    }
+    });
   }
 
-  async defrag(): Promise<void> {
-    await this.commit();
-    let release!: () => void;
-    this.#defrag = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    const before = this.size();
-    const tmp = `${this.path}.defrag`;
+  /**
+   * Rewrites the file without its free pages while reads and commits go on.
+   *
+   * 1. Record every batch sealed from now on (and those still in flight).
+   * 2. Write a compacting copy from a read snapshot (`mdb_env_copy2` with
+   *    `MDB_CP_COMPACT` on lmdb-js's worker thread); commits continue into
+   *    the live file meanwhile.
+   * 3. Replay the recorded batches into the copy, round after round, while
+   *    the backlog is large.
+   * 4. Hold commits, wait for the last live commit, replay the small rest,
+   *    sync the copy, rename it over the file and switch readers to it.
+   *
+   * Only step 4 holds commits, for a time set by the last backlog, not by
+   * the database size. If the backlog passes its byte limit first, commits
+   * are held from then on (logged), which bounds the recorded batches.
+   * A crash at any point leaves the old file intact until the rename (the
+   * copy is synced before it), and the next open removes a leftover copy.
+   */
+  defrag(): Promise<void> {
+    // Checked when asked: a defrag asked before close() runs whole, and close() waits for it.
+    if (this.#closing) return Promise.reject(new Error("backend: closed"));
+    return this.#exclusive(() => this.#defrag());
+  }
+
+  async #defrag(): Promise<void> {
+    const started = this.#clock.nowMs();
+    const sizeBefore = this.size();
+    const inUseBefore = this.sizeInUse();
+    this.#log.info(
+      {
+        path: this.path,
+        "current-db-size-bytes": sizeBefore,
+        "current-db-size": humanBytes(sizeBefore),
+        "current-db-size-in-use-bytes": inUseBefore,
+        "current-db-size-in-use": humanBytes(inUseBefore),
+      },
+      "defragmenting",
+    );
+    const copyPath = defragCopyPath(this.path);
+    this.removeCopy(copyPath);
+    const log = new BatchLog(this.#defragBacklogLimit);
+    // Batches not yet visible may or may not be in the copy's snapshot; replaying them is harmless.
+    for (const batch of this.#inFlight) log.record(batch);
+    this.#defragLog = log;
+    this.#defragOverflowed = false;
+    let copy: Engine | undefined;
+    let old: Engine | undefined;
+    let heldMs = 0;
+    let rounds = 0;
     try {
-      rmSync(tmp, { force: true });
-      rmSync(`${tmp}-lock`, { force: true });
-      // A compacting copy of the committed state; reads keep using the old file meanwhile.
-      await this.#engine.root.backup(tmp, true);
-      // Switch every reader to the copy at once, then retire the old file.
-      const old = this.#engine;
-      this.#engine = openEngine(tmp, this.#mapSize);
-      await old.root.close();
-      renameSync(tmp, this.path);
-      if (existsSync(`${tmp}-lock`)) renameSync(`${tmp}-lock`, `${this.path}-lock`);
-      this.#refreshSize();
-      this.#log.info({ path: this.path, sizeBefore: before, sizeAfter: this.size() }, "defragmented backend");
+      await this.#engine.root.backup(copyPath, true);
+      // Sync the copy now, while commits flow: syncing it at the switch would hold them for a time set by its size.
+      await syncFileAsync(copyPath);
+      copy = openEngine(copyPath, this.#mapSize);
+      while (this.#commitsHeld === undefined && log.bytes > SWITCH_BACKLOG_BYTES && rounds < MAX_CATCH_UP_ROUNDS) {
+        rounds++;
+        await replayInto(copy, log.takeAll());
+      }
+      if (this.#commitsHeld === undefined) {
+        // Let the commit in flight finish before holding, so the hold rarely waits for one.
+        await this.#lastDurable;
+        this.#holdCommits();
+      }
+      try {
+        // Everything sealed is now in the log; wait until the live file has it too.
+        await this.#lastDurable;
+        this.#defragLog = undefined;
+        // Durable when it resolves: lmdb-js syncs the copy after the transaction.
+        await replayInto(copy, log.takeAll());
+        const switching = copy;
+        copy = undefined;
+        old = await this.#switchTo(switching, copyPath);
+      } finally {
+        heldMs = this.#clock.nowMs() - this.#commitsHeldSince;
+        this.#releaseHeldCommits();
+      }
+      await old.retire();
+    } catch (err) {
+      this.#log.warn({ path: this.path, error: err instanceof Error ? err.message : String(err) }, "failed to defragment");
+      throw err;
     } finally {
-      this.#defrag = undefined;
-      release();
+      this.#defragLog = undefined;
+      // A backlog overflow holds commits from inside the copy phase: a failure there must not keep them held.
+      this.#releaseHeldCommits();
+      if (copy !== undefined) {
+        await copy.root.close();
+        this.removeCopy(copyPath);
+      }
     }
+    const tookMs = this.#clock.nowMs() - started;
+    const sizeAfter = this.size();
+    const inUseAfter = this.sizeInUse();
+    this.lastDefrag = {
+      tookMs,
+      commitsHeldMs: heldMs,
+      catchUpRounds: rounds,
+      replayedBatches: log.recorded,
+      backlogOverflowed: this.#defragOverflowed,
+      sizeBefore,
+      sizeAfter,
+    };
+    this.#log.info(
+      {
+        path: this.path,
+        "current-db-size-bytes-diff": sizeAfter - sizeBefore,
+        "current-db-size-bytes": sizeAfter,
+        "current-db-size": humanBytes(sizeAfter),
+        "current-db-size-in-use-bytes-diff": inUseAfter - inUseBefore,
+        "current-db-size-in-use-bytes": inUseAfter,
+        "current-db-size-in-use": humanBytes(inUseAfter),
+        "took-ms": Math.round(tookMs),
+        "commits-held-ms": Math.round(heldMs),
+        "replayed-batches": log.recorded,
+      },
+      "defragmented",
+    );
+    this.#onDefragmented?.(tookMs / 1000);
+  }
+
+  /**
+   * Moves the file at `from` (open as `next`, already durable) into this
+   * backend's place and points every new reader at it; commits must be held.
+   * Returns the old engine, for the caller to retire once commits flow again.
+   */
+  async #switchTo(next: Engine, from: string): Promise<Engine> {
+    try {
+      renameSync(from, this.path);
+      if (existsSync(`${from}-lock`)) renameSync(`${from}-lock`, `${this.path}-lock`);
+      syncDir(dirname(this.path));
+    } catch (err) {
+      await next.root.close();
+      throw err;
+    }
+    const old = this.#engine;
+    this.#engine = next;
+    this.#refreshSize();
+    return old;
+  }
+
+  #holdCommits(): void {
+    this.#commitsHeldSince = this.#clock.nowMs();
+    this.#commitsHeld = new Promise<void>((resolve) => {
+      this.#releaseCommits = resolve;
+    });
+  }
+
+  #releaseHeldCommits(): void {
+    const release = this.#releaseCommits;
+    this.#commitsHeld = undefined;
+    this.#releaseCommits = undefined;
+    release?.();
+  }
+
+  /** Runs `task` after every earlier file swap has finished. */
+  #exclusive(task: () => Promise<void>): Promise<void> {
+    const run = this.#fileSwaps.then(task);
+    this.#fileSwaps = run.catch(() => undefined);
+    return run;
+  }
+
+  /** Called for each sealed batch while a defrag copies. */
+  #recordForDefrag(batch: WriteBuffer): void {
+    const log = this.#defragLog;
+    if (log === undefined || !log.record(batch) || this.#commitsHeld !== undefined) return;
+    this.#defragOverflowed = true;
+    this.#holdCommits();
+    this.#log.warn(
+      { path: this.path, "backlog-bytes": log.bytes, "backlog-limit-bytes": log.limitBytes },
+      "defragmentation backlog over its limit: holding commits until the copy is done",
+    );
   }
 
   stats(): BackendStats {
@@ -328,7 +612,9 @@ export class LmdbBackend implements Backend, SnapshotFiles {
 
   async close(): Promise<void> {
     if (this.#closed) return;
+    this.#closing = true;
     try {
+      await this.#fileSwaps;
       await this.commit();
     } finally {
       this.#closed = true;
@@ -343,6 +629,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     if (batch.ops === 0) return;
     this.#pending = new WriteBuffer();
     this.#inFlight.push(batch);
+    this.#recordForDefrag(batch);
     this.#commits++;
     const sealedAt = this.#clock.nowMs();
     let txn: CommitPromise | undefined;
