@@ -13,6 +13,7 @@
  * Nothing here runs: {@link EtcdServer} starts and stops what this returns.
  * @module
  */
+import { DowngradeInfoStore } from "./maintenance/downgrade.js";
 import type { Clock } from "../pkg/clock.js";
 import { EtcdError } from "../pkg/errors.js";
 import { IdGenerator } from "../pkg/id-generator.js";
@@ -308,7 +309,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     restored?.snapshot?.metadata?.index ?? 0n,
   );
   const authApply: AuthApplyContext = { store: authStore, tokens, leaseKeys, bcryptCost: authSettings.bcryptCost };
-  const applyContext = { kv: store, lessor, membership, alarms, auth: authApply };
+  const applyContext = { kv: store, lessor, membership, alarms, auth: authApply, downgrade: new DowngradeInfoStore(backend) };
   const applier = new Applier({
     cindex: boot.cindex,
     waits,

@@ -65,7 +65,6 @@ test("VALIDATE, refusals and a CANCEL without a job, over gRPC and the gateway",
 
 test(
   "ENABLE goes through the log: Status reports the job, a second ENABLE is refused, it survives a restart, CANCEL ends it",
-  { todo: "needs the downgradeInfoSet route in src/server/apply/dispatch.ts (see src/server/maintenance/README.md)" },
   async () => {
     const dir = tempDir("etcd-downgrade");
     const dataDir = join(dir.path, "data");

@@ -4,6 +4,7 @@
  * reaches the same one); any other exception is a bug and stops the server.
  * @module
  */
+import { applyDowngradeInfoSet, type DowngradeInfoStore } from "../maintenance/downgrade.js";
 import type { LocalRequest } from "../proposals/codec.js";
 import { AlarmRequest_AlarmAction, AlarmType, type AlarmRequest, type AlarmResponse } from "../../gen/etcdserverpb/rpc.js";
 import { EtcdError, isEtcdError } from "../../pkg/errors.js";
@@ -25,6 +26,8 @@ export interface DispatchContext {
   alarms: AlarmStore;
   /** The auth store and tokens: writes are checked against the entry's caller, Auth requests applied. */
   auth: AuthApplyContext;
+  /** Where an enabled or cancelled downgrade job is kept. */
+  downgrade: DowngradeInfoStore;
 }
 
 function attempt(fn: () => unknown): ApplyResult {
@@ -85,6 +88,7 @@ export function dispatch(ctx: DispatchContext, req: LocalRequest, index: bigint)
     ctx.membership.setClusterVersion(req.clusterVersionSet.ver);
     return { ok: true, response: {} };
   }
+  if (req.downgradeInfoSet) return applyDowngradeInfoSet(ctx.downgrade, req.downgradeInfoSet);
   // A request type this member does not know yet (a newer member proposed it):
   // applying nothing keeps every member of this version in step.
   return { ok: true, response: {} };
