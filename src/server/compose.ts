@@ -372,6 +372,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     isVoter: (id) => conf.isVoter(id) && membership.member(id) !== undefined,
     memberId,
     requestTimeoutMs: timeoutMs,
+    logger: log("maintenance"),
   });
   const concurrency = new ServerConcurrency({ kv, leases: leases.api, watch, store, header, logger: log("concurrency") });
   const cluster = new ClusterRequests({

@@ -18,6 +18,7 @@ import { AlarmType } from "../../gen/etcdserverpb/rpc.js";
 import { type AlarmStore, describeAlarm } from "./alarms.js";
 import { downgrade } from "./downgrade.js";
 import { streamSnapshot } from "./snapshot.js";
+import type { Logger } from "../../pkg/logger.js";
 import type { Proposer } from "../proposals/proposer.js";
 import type { Backend } from "../../storage/backend/index.js";
 import type { KVStore } from "../../storage/mvcc/index.js";
@@ -46,6 +47,8 @@ export interface MaintenanceDeps {
   isVoter(id: bigint): boolean;
   memberId: bigint;
   requestTimeoutMs: number;
+  /** Where Snapshot logs what it sends, as etcd does. */
+  logger?: Logger;
 }
 
 export class MaintenanceRequests implements MaintenanceApi {
@@ -56,7 +59,7 @@ export class MaintenanceRequests implements MaintenanceApi {
   }
 
   snapshot(signal: AbortSignal): AsyncIterable<SnapshotResponse> {
-    return streamSnapshot({ backend: this.#deps.backend, header: this.#deps.header }, signal);
+    return streamSnapshot({ backend: this.#deps.backend, logger: this.#deps.logger }, signal);
   }
 
   downgrade(req: DowngradeRequest, signal?: AbortSignal): Promise<DowngradeResponse> {

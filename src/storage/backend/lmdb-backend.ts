@@ -25,6 +25,7 @@ import type { Backend, BackendReadView, BackendStats, Entry, KeyRange, PreCommit
 import { BatchLog } from "./batch-log.js";
 import { hashBuckets } from "./hash.js";
 import { humanBytes } from "./human-bytes.js";
+import { LmdbReadView } from "./lmdb-read-view.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange, toBuffer } from "./write-buffer.js";
 
@@ -594,8 +595,19 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     return { commits: this.#commits, pendingOps: this.#pending.ops, inFlightBatches: this.#inFlight.length };
   }
 
-  readView(): Promise<BackendReadView> {
-    return Promise.reject(new Error("readView: not built yet"));
+  /**
+   * Commits the pending batch, then opens one LMDB read transaction over
+   * every bucket (see {@link LmdbReadView}). Writes, commits and reads go on
+   * while it is open. A view that is never closed blocks nothing, but keeps
+   * the pages it sees from being reused until the backend closes: callers
+   * close it in a `finally` (the snapshot stream does).
+   */
+  async readView(): Promise<BackendReadView> {
+    await this.commit();
+    this.#checkOpen();
+    const engine = this.#engine;
+    const txn = engine.root.useReadTransaction();
+    return new LmdbReadView(txn, engine.dbs, () => this.#engine === engine && !this.#closed);
   }
 
   async close(): Promise<void> {

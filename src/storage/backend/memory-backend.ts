@@ -8,6 +8,7 @@
 
 import { OrderedMap } from "../btree/ordered-map.js";
 import type { Backend, BackendReadView, BackendStats, Entry, KeyRange, PreCommitHook } from "./backend.js";
+import { CopiedReadView } from "./copied-read-view.js";
 import { hashBuckets } from "./hash.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, keyString, lookupLayers, mergeWalk, overlayInRange } from "./write-buffer.js";
@@ -132,8 +133,18 @@ export class MemoryBackend implements Backend {
     return { commits: this.#commits, pendingOps: this.#pending.ops, inFlightBatches: 0 };
   }
 
-  readView(): Promise<BackendReadView> {
-    return Promise.reject(new Error("readView: not built yet"));
+  /** Commits the pending batch, then copies the list of committed entries (not their bytes): later writes do not reach the view. */
+  async readView(): Promise<BackendReadView> {
+    await this.commit();
+    return new CopiedReadView(
+      BUCKETS.map((bucket) => {
+        const entries: [Buffer, Buffer][] = [];
+        this.#tree(bucket).forEach((_k, e) => {
+          entries.push([e.key, e.value]);
+        });
+        return [bucket, entries] as const;
+      }),
+    );
   }
 
   async close(): Promise<void> {
