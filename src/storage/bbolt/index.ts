@@ -4,5 +4,5 @@
  * @module
  */
 export type { BucketContents, BucketSource } from "./source.js";
-export { writeBolt, type BoltWriteOptions } from "./writer.js";
+export { writeBolt, boltFileSize, type BoltWriteOptions } from "./writer.js";
 export { openBoltFile, BoltFormatError, type BoltFile } from "./reader.js";

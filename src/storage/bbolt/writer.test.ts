@@ -3,11 +3,11 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { tempDir } from "../../pkg/test-support.js";
-import { decodeMeta, decodePageHeader, PAGE_HEADER_SIZE } from "./format.js";
+import { decodeMeta, decodePageHeader, PAGE_HEADER_SIZE, PageFlag } from "./format.js";
 import { openBoltFile } from "./reader.js";
 import type { BucketSource } from "./source.js";
 import { arraySource, dump, generatedBucket, u64Key, writeBoltFile } from "./test-support.js";
-import { writeBolt } from "./writer.js";
+import { boltFileSize, writeBolt } from "./writer.js";
 
 function roundTrip(t: Parameters<typeof tempDir>[0], source: BucketSource, options?: Parameters<typeof writeBolt>[1]) {
   const path = join(tempDir(t), "db");
@@ -119,4 +119,21 @@ test("bad input is refused with a clear error", () => {
   let calls = 0;
   const shifty: BucketSource = { buckets: () => [generatedBucket("key", 10 + 1000 * calls++, (i) => [u64Key(i), Buffer.alloc(10)])] };
   assert.throws(() => write(shifty), /changed between its two passes/);
+});
+
+test("while it measures, the writer yields empty chunks now and then (an async consumer can await), then the pages", () => {
+  const bucket = generatedBucket("key", 10_000, (i) => [u64Key(i), Buffer.alloc(1000)]);
+  const chunks = [...writeBolt({ buckets: () => [bucket] })];
+  const firstPages = chunks.findIndex((c) => c.length > 0);
+  assert.ok(firstPages >= 8, `${firstPages} empty chunks for 10 MB measured`);
+  assert.ok(chunks.slice(firstPages).every((c) => c.length > 0));
+  assert.equal(decodePageHeader(chunks[firstPages]!, 0).flags, PageFlag.meta);
+});
+
+test("boltFileSize: the file's size from its first non-empty chunk", () => {
+  const bucket = generatedBucket("key", 3000, (i) => [u64Key(i), Buffer.alloc(700)]);
+  const chunks = [...writeBolt({ buckets: () => [bucket] })];
+  const total = chunks.reduce((n, c) => n + c.length, 0);
+  assert.equal(boltFileSize(chunks.find((c) => c.length > 0)!), total);
+  assert.throws(() => boltFileSize(new Uint8Array(4096)), /not the first page of a bbolt file/);
 });

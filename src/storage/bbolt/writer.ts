@@ -5,9 +5,9 @@
  *
  * Layout: meta pages 0 and 1, an empty freelist on page 2, then each
  * non-inline bucket's tree (its leaves in key order, each branch page right
- * after its last child), then the root bucket's tree. The meta pages come first but name
- * the root page and the high-water mark, so a first pass over the source
- * measures the layout (sizes only) and a second one writes it.
+ * after its last child), then the root bucket's tree. The meta pages come
+ * first but name the root page and the high-water mark, so a first pass over
+ * the source measures the layout (sizes only) and a second one writes it.
  * @module
  */
 import {
@@ -19,10 +19,13 @@ import {
   PAGE_HEADER_SIZE,
   PageFlag,
   VERSION,
+  META_SIZE,
   compareBytes,
+  decodeMeta,
   encodeMeta,
   encodePageHeader,
   isValidPageSize,
+  metaProblem,
 } from "./format.js";
 import type { BucketSource } from "./source.js";
 
@@ -43,11 +46,20 @@ const CHUNK_BYTES = 64 * 1024;
 const FIRST_DATA_PAGE = 3;
 const FREELIST_PAGE = 2;
 const MAX_ELEMENTS = 0xffff;
+/**
+ * The measuring pass has no bytes to give but may take seconds on a big
+ * source: it yields an empty chunk after about this much, so that a consumer
+ * awaiting between chunks lets its event loop run.
+ */
+const PAUSE_EVERY_BYTES = 1 << 20;
+const PAUSE = new Uint8Array(0);
 
 /**
  * The file's bytes, in order, in chunks of whole pages. Memory stays bounded
  * by the chunk size plus one page being filled per tree level (and the
- * largest value), whatever the database's size.
+ * largest value), whatever the database's size. While it measures the
+ * source (before the first page), it yields empty chunks now and then
+ * (about every MiB of source): a chance for an async consumer to await.
  */
 export function writeBolt(source: BucketSource, options: BoltWriteOptions = {}): Iterable<Uint8Array> {
   const pageSize = options.pageSize ?? 4096;
@@ -55,6 +67,18 @@ export function writeBolt(source: BucketSource, options: BoltWriteOptions = {}):
   if (!isValidPageSize(pageSize)) throw new RangeError(`bbolt writer: page size ${pageSize} is not a power of two between 512 and 1 MiB`);
   if (txid < 1n || txid > 0xffff_ffff_ffff_ffffn) throw new RangeError(`bbolt writer: txid ${txid} out of range`);
   return generate(source, pageSize, txid);
+}
+
+/**
+ * The whole file's size, known from its first page (meta page 0: high-water
+ * mark × page size). With {@link writeBolt}'s first non-empty chunk, a
+ * stream can announce its total (etcd's `remaining_bytes`) without a
+ * second run of the writer.
+ */
+export function boltFileSize(firstPage: Uint8Array): number {
+  if (firstPage.length < PAGE_HEADER_SIZE + META_SIZE || metaProblem(firstPage, PAGE_HEADER_SIZE) !== undefined) throw new Error("bbolt writer: not the first page of a bbolt file");
+  const meta = decodeMeta(firstPage, PAGE_HEADER_SIZE);
+  return Number(meta.pgid) * meta.pageSize;
 }
 
 /** What the first pass learns about one bucket. */
@@ -78,7 +102,7 @@ function* generate(source: BucketSource, pageSize: number, txid: bigint): Genera
     if (name.length === 0) throw new Error("bbolt writer: empty bucket name");
     if (previousName !== undefined && compareBytes(previousName, name) >= 0) throw new Error("bbolt writer: bucket names not strictly ascending");
     previousName = name;
-    const tree = runToEnd(layTree(bucket.entries(), 0, next, pageSize, undefined));
+    const tree = yield* layTree(bucket.entries(), 0, next, pageSize, undefined);
     const inlineSize = PAGE_HEADER_SIZE + tree.elements * LEAF_ELEMENT_SIZE + tree.bytes;
     // bbolt's bucket.inlineable(): a one-leaf bucket no bigger than a quarter page lives in its parent.
     if (inlineSize <= pageSize / 4) plans.push({ name, pages: 0, valueSize: BUCKET_HEADER_SIZE + inlineSize });
@@ -87,7 +111,7 @@ function* generate(source: BucketSource, pageSize: number, txid: bigint): Genera
       next += tree.pages;
     }
   }
-  const rootPlan = runToEnd(layTree(plans.map((p) => [p.name, new Uint8Array(p.valueSize)] as const), BUCKET_LEAF_FLAG, next, pageSize, undefined));
+  const rootPlan = yield* layTree(plans.map((p) => [p.name, new Uint8Array(p.valueSize)] as const), BUCKET_LEAF_FLAG, next, pageSize, undefined);
   const highWater = next + rootPlan.pages;
 
   // Pass 2: the bytes.
@@ -121,13 +145,6 @@ function changedError(): Error {
   return new Error("bbolt writer: the source changed between its two passes");
 }
 
-function runToEnd<R>(gen: Generator<Uint8Array, R>): R {
-  for (;;) {
-    const step = gen.next();
-    if (step.done) return step.value;
-  }
-}
-
 interface TreeLayout {
   readonly root: number;
   readonly pages: number;
@@ -152,6 +169,7 @@ function* layTree(entries: Entries, flags: number, firstPgid: number, pageSize: 
   const levels: BranchBuilder[] = [];
   let elements = 0;
   let bytes = 0;
+  let measuredSincePause = 0;
 
   /** Gives page `pgid` (first key `key`) to the branch page being filled at `depth`, writing that page first when it is full. */
   function* addChild(depth: number, key: Uint8Array, pgid: number): Generator<Uint8Array> {
@@ -191,6 +209,11 @@ function* layTree(entries: Entries, flags: number, firstPgid: number, pageSize: 
     leaf.add(key, value, flags);
     elements++;
     bytes += key.length + value.length;
+    measuredSincePause += size;
+    if (!out && measuredSincePause >= PAUSE_EVERY_BYTES) {
+      measuredSincePause = 0;
+      yield PAUSE;
+    }
   }
   // The last leaf (an empty one for an empty tree).
   yield* finishLeaf();
@@ -347,8 +370,6 @@ class LeafBuilder {
     if (this.#data.length > 1 << 20) this.#data = Buffer.allocUnsafe(4096);
   }
 }
-
-const EMPTY = new Uint8Array(0);
 
 /** An inline bucket's leaf page (page id 0, as bbolt writes it), exactly `size` bytes. */
 function inlinePage(entries: Entries, size: number): Uint8Array {
