@@ -127,6 +127,8 @@ function singleMemberCase(flavor: Flavor): void {
         held = `; defrag ${String(line["took-ms"])} ms, commits held ${String(line["commits-held-ms"])} ms`;
       }
       t.diagnostic(`${flavor}: db ${before.dbSize} → ${after.dbSize} bytes${held}; ${requests} requests during it, slowest ${slowest} ms`);
+      const metrics = await (await fetch(`${server.clientUrl}/metrics`)).text();
+      assert.match(metrics, /^etcd_disk_backend_defrag_duration_seconds_count 1$/m);
       // Everything written before and during the defrag is still served.
       const fill = await mustCall<RangeRequest, RangeResponse>(clients.kv, clients.kv.range, RangeRequest.fromPartial({ key: Buffer.from("fill/"), rangeEnd: Buffer.from("fill0"), countOnly: true }));
       assert.equal(fill.count, 1_100n);

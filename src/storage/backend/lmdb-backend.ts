@@ -24,8 +24,8 @@ import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { Backend, BackendReadView, BackendStats, Entry, KeyRange, PreCommitHook, SnapshotFiles } from "./backend.js";
 import { BatchLog } from "./batch-log.js";
 import { hashBuckets } from "./hash.js";
-import { LmdbReadView } from "./lmdb-read-view.js";
 import { humanBytes } from "./human-bytes.js";
+import { LmdbReadView } from "./lmdb-read-view.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange, toBuffer } from "./write-buffer.js";
 
@@ -466,6 +466,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     this.#defragOverflowed = false;
     let copy: Engine | undefined;
     let old: Engine | undefined;
+    let switched = false;
     let heldMs = 0;
     let rounds = 0;
     try {
@@ -491,6 +492,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
         const switching = copy;
         copy = undefined;
         old = await this.#switchTo(switching, copyPath);
+        switched = true;
       } finally {
         heldMs = this.#clock.nowMs() - this.#commitsHeldSince;
         this.#releaseHeldCommits();
@@ -503,10 +505,9 @@ export class LmdbBackend implements Backend, SnapshotFiles {
       this.#defragLog = undefined;
       // A backlog overflow holds commits from inside the copy phase: a failure there must not keep them held.
       this.#releaseHeldCommits();
-      if (copy !== undefined) {
-        await copy.root.close();
-        this.removeCopy(copyPath);
-      }
+      if (copy !== undefined) await copy.root.close();
+      // A failed copy (half written by a failed backup, say) goes; a switched one is the data file now.
+      if (!switched) this.removeCopy(copyPath);
     }
     const tookMs = this.#clock.nowMs() - started;
     const sizeAfter = this.size();
@@ -545,16 +546,23 @@ export class LmdbBackend implements Backend, SnapshotFiles {
    */
   async #switchTo(next: Engine, from: string): Promise<Engine> {
     try {
-      renameSync(from, this.path);
+      // The lock file first: if that fails, the data file has not moved and the old engine goes on.
       if (existsSync(`${from}-lock`)) renameSync(`${from}-lock`, `${this.path}-lock`);
-      syncDir(dirname(this.path));
+      renameSync(from, this.path);
     } catch (err) {
       await next.root.close();
       throw err;
     }
+    // The data file is the copy now: readers follow it at once, whatever happens next.
     const old = this.#engine;
     this.#engine = next;
     this.#refreshSize();
+    try {
+      syncDir(dirname(this.path));
+    } catch (err) {
+      await old.retire();
+      throw err;
+    }
     return old;
   }
 

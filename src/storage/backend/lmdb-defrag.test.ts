@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -229,6 +230,68 @@ test("lmdb defrag: close waits for a running defrag, which finishes whole; a def
       assert.equal(existsSync(defragCopyPath(be.path)), false);
     } finally {
       await again.close();
+    }
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("lmdb defrag: kill -9 at random moments of back-to-back defrags keeps every batch reported durable, and whole batches only", async () => {
+  const dir = mkdtempSync(join(tmpdir(), "etcd-ts-defrag-"));
+  const path = backendPath(dir);
+  const moduleUrl = new URL("./lmdb-backend.js", import.meta.url).href;
+  // The child fragments its file once, then defragments back to back while it commits
+  // batches of 200 keys plus a counter, printing each batch number once commit() says it is durable.
+  const script = `
+    const { LmdbBackend } = await import(${JSON.stringify(moduleUrl)});
+    const be = new LmdbBackend({ path: ${JSON.stringify(path)} });
+    const start = be.get("meta", Buffer.from("batch"))?.readUInt32BE(0) ?? 0;
+    if (start === 0) {
+      for (let i = 0; i < 20000; i++) be.put("lease", Buffer.from("f" + i), Buffer.alloc(1000, 1));
+      await be.commit();
+      for (let i = 0; i < 20000; i++) if (i % 4) be.delete("lease", Buffer.from("f" + i));
+      await be.commit();
+    }
+    (async () => { for (;;) { await be.defrag(); process.stdout.write("defragged\\n"); } })();
+    for (let batch = start + 1; ; batch++) {
+      for (let i = 0; i < 200; i++) {
+        const k = Buffer.alloc(8); k.writeUInt32BE(batch, 0); k.writeUInt32BE(i, 4);
+        be.put("key", k, Buffer.alloc(64, batch & 0xff));
+      }
+      const n = Buffer.alloc(4); n.writeUInt32BE(batch, 0);
+      be.put("meta", Buffer.from("batch"), n);
+      await be.commit();
+      process.stdout.write("durable " + batch + "\\n");
+    }`;
+  try {
+    for (let round = 0; round < 4; round++) {
+      const child = spawn(process.execPath, ["--input-type=module", "-e", script], { stdio: ["ignore", "pipe", "inherit"] });
+      let durable = 0;
+      let defrags = 0;
+      child.stdout.on("data", (chunk: Buffer) => {
+        const text = chunk.toString();
+        for (const m of text.matchAll(/durable (\d+)/g)) durable = Math.max(durable, Number(m[1]));
+        defrags += text.match(/defragged/g)?.length ?? 0;
+      });
+      const exited = new Promise((resolve) => child.once("exit", resolve));
+      // Kill in a defrag after two switches, with batches committed on both sides of them, a little later each round.
+      const deadline = Date.now() + 60_000;
+      while ((durable < 3 || defrags < 2 || !existsSync(defragCopyPath(path))) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 1));
+      assert.ok(Date.now() < deadline, `round ${round}: no defrag under way after two finished`);
+      await new Promise((r) => setTimeout(r, round * 7));
+      child.kill("SIGKILL");
+      await exited;
+      const seenDurable = durable;
+      const be = new LmdbBackend({ path });
+      try {
+        const batches = be.get("meta", Buffer.from("batch"))?.readUInt32BE(0) ?? 0;
+        assert.ok(batches >= seenDurable, `round ${round}: ${batches} batches in the file, ${seenDurable} were reported durable`);
+        assert.equal(be.range("key").length, batches * 200, `round ${round}: whole batches only`);
+        assert.equal(be.range("lease").length, 5_000, `round ${round}: the data from before the defrags`);
+        assert.equal(existsSync(defragCopyPath(path)), false, `round ${round}: the interrupted copy was removed at open`);
+      } finally {
+        await be.close();
+      }
     }
   } finally {
     rmSync(dir, { recursive: true, force: true });
