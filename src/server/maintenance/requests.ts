@@ -47,7 +47,7 @@ export interface MaintenanceDeps {
   isVoter(id: bigint): boolean;
   memberId: bigint;
   requestTimeoutMs: number;
-  /** Where Snapshot logs what it sends, as etcd does. */
+  /** Where Snapshot and Defragment log what they do, as etcd does. */
   logger?: Logger;
   /** A linearizable read barrier (ReadIndex): Downgrade reads the job only after it. */
   readBarrier(signal?: Cancellation): Promise<void>;
@@ -117,7 +117,15 @@ export class MaintenanceRequests implements MaintenanceApi {
   }
 
   async defragment(): Promise<DefragmentResponse> {
-    await this.#deps.backend.defrag();
+    const logger = this.#deps.logger;
+    logger?.info({}, "starting defragment");
+    try {
+      await this.#deps.backend.defrag();
+    } catch (err) {
+      logger?.warn({ error: err instanceof Error ? err.message : String(err) }, "failed to defragment");
+      throw err;
+    }
+    logger?.info({}, "finished defragment");
     // etcd answers Defragment with an empty message (no header).
     return { header: undefined };
   }

@@ -614,8 +614,10 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     await this.commit();
     this.#checkOpen();
     const engine = this.#engine;
+    // Pinned: a defrag or replaceWith that switches files keeps this environment open until the view closes.
+    const unpin = engine.pin();
     const txn = engine.root.useReadTransaction();
-    return new LmdbReadView(txn, engine.dbs, () => this.#engine === engine && !this.#closed);
+    return new LmdbReadView(txn, engine.dbs, () => !engine.closed() && !this.#closed, unpin);
   }
 
   async close(): Promise<void> {

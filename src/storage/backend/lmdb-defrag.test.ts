@@ -297,3 +297,37 @@ test("lmdb defrag: kill -9 at random moments of back-to-back defrags keeps every
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+test("lmdb defrag: a read view opened before a defrag reads the old file across the switch until it closes", async () => {
+  await withBackend(async (be) => {
+    await fragment(be, 10_000, 1_000, 2);
+    const view = await be.readView();
+    const keysOf = (): number => {
+      const bucket = [...view.buckets()].find((x) => Buffer.from(x.name).toString() === "key")!;
+      let n = 0;
+      for (const _ of bucket.entries()) n++;
+      return n;
+    };
+    const iterator = [...view.buckets()].find((x) => Buffer.from(x.name).toString() === "key")!.entries()[Symbol.iterator]();
+    assert.equal(iterator.next().done, false, "a cursor open across the switch");
+    be.put("key", Buffer.from("after-view"), Buffer.from("x"));
+    await be.defrag();
+    be.put("key", Buffer.from("after-defrag"), Buffer.from("y"));
+    await be.commit();
+    let rest = 0;
+    for (let step = iterator.next(); step.done !== true; step = iterator.next()) rest++;
+    assert.equal(rest, 4_999, "the open cursor finishes on the old file");
+    assert.equal(keysOf(), 5_000, "the view still shows the moment it was opened");
+    view.close();
+    assert.equal(be.range("key").length, 5_002);
+    const fresh = await be.readView();
+    try {
+      const bucket = [...fresh.buckets()].find((x) => Buffer.from(x.name).toString() === "key")!;
+      let n = 0;
+      for (const _ of bucket.entries()) n++;
+      assert.equal(n, 5_002, "a view opened after the switch reads the new file");
+    } finally {
+      fresh.close();
+    }
+  });
+});

@@ -20,13 +20,16 @@ export class LmdbReadView implements BackendReadView {
   readonly #dbs: ReadonlyMap<Bucket, Db>;
   /** Whether the environment the transaction belongs to is still open (the backend may close it or switch files). */
   readonly #engineOpen: () => boolean;
+  /** Called once when the view closes (lets go of the environment it pinned). */
+  readonly #release: () => void;
   #closed = false;
 
   /** `txn` must come from `useReadTransaction()` of the environment holding `dbs`; the view owns it from here on. */
-  constructor(txn: Transaction, dbs: ReadonlyMap<Bucket, Db>, engineOpen: () => boolean) {
+  constructor(txn: Transaction, dbs: ReadonlyMap<Bucket, Db>, engineOpen: () => boolean, release: () => void = () => undefined) {
     this.#txn = txn;
     this.#dbs = dbs;
     this.#engineOpen = engineOpen;
+    this.#release = release;
   }
 
   *buckets(): Iterable<BucketContents> {
@@ -42,6 +45,7 @@ export class LmdbReadView implements BackendReadView {
     this.#closed = true;
     // Once the environment is closed its transactions are gone with it.
     if (this.#engineOpen()) this.#txn.done();
+    this.#release();
   }
 
   *#entries(db: Db): Iterable<readonly [Uint8Array, Uint8Array]> {
