@@ -97,7 +97,7 @@ test("an existing data dir, a missing hash and a damaged file are refused with e
   const exists = await etcdutl(["snapshot", "restore", snapshot, "--data-dir", used]);
   assert.equal(exists.code, 1);
   // etcd 3.4's words ("exists") or 3.6's ("not empty or could not be read").
-  assert.match(exists.stderr, new RegExp(`Error: data-dir "${used}" (exists|not empty or could not be read)\\n$`));
+  assert.match(exists.stderr, new RegExp(`Error: data-dir "${used}" not empty or could not be read\\n$`));
 
   const noHash = join(dir.path, "no-hash.db");
   copyFileSync(snapshot, noHash);

@@ -125,7 +125,7 @@ test("an existing, non-empty data dir is refused; an empty one is used", async (
   const existing = join(dir.path, "existing");
   mkdirSync(existing);
   writeFileSync(join(existing, "something"), "x");
-  await refused({ dataDir: existing }, `data-dir "${existing}" exists`);
+  await refused({ dataDir: existing }, `data-dir "${existing}" not empty or could not be read`);
   assert.deepEqual(readdirSync(existing), ["something"]);
   const empty = join(dir.path, "empty");
   mkdirSync(empty);

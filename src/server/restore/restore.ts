@@ -97,7 +97,7 @@ async function restore(options: RestoreOptions): Promise<RestoreResult> {
   }
   if (options.bumpRevision < 0n) throw new RestoreError(`invalid --bump-revision ${options.bumpRevision}`);
   const dataDir = resolve(options.dataDir);
-  if (!isAbsentOrEmpty(dataDir)) throw new RestoreError(`data-dir "${options.dataDir}" exists`);
+  if (!isAbsentOrEmpty(dataDir)) throw new RestoreError(`data-dir "${options.dataDir}" not empty or could not be read`);
   const walDir = options.walDir === undefined ? undefined : resolve(options.walDir);
   const walInsideData = walDir === undefined || !relative(dataDir, walDir).startsWith("..");
   if (options.walDir !== undefined && !isAbsentOrEmpty(walDir!)) throw new RestoreError(`wal-dir "${options.walDir}" exists`);
