@@ -97,6 +97,11 @@ const table: Record<ErrorKind, WireError> = {
   BadLeaderTransferee: { code: Status.FAILED_PRECONDITION, message: "etcdserver: bad leader transferee" },
   TimeoutLeaderTransfer: { code: Status.UNAVAILABLE, message: "etcdserver: request timed out, leader transfer took too long" },
   ClusterVersionUnavailable: { code: Status.UNAVAILABLE, message: "etcdserver: cluster version not found during downgrade" },
+  WrongDowngradeVersionFormat: { code: Status.INVALID_ARGUMENT, message: "etcdserver: wrong downgrade target version format" },
+  InvalidDowngradeTargetVersion: { code: Status.INVALID_ARGUMENT, message: "etcdserver: invalid downgrade target version" },
+  DowngradeInProcess: { code: Status.FAILED_PRECONDITION, message: "etcdserver: cluster has a downgrade job in progress" },
+  // etcd's ErrUnknownMethod has no gRPC mapping of its own: it goes out as Unknown with its text.
+  UnknownMethod: { code: Status.UNKNOWN, message: "etcdserver: unknown method" },
 
   // The lock and election services return clientv3/concurrency's plain errors,
   // which gRPC sends as Unknown with the error text.

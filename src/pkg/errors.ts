@@ -70,6 +70,10 @@ export type ErrorKind =
   | "BadLeaderTransferee"
   | "TimeoutLeaderTransfer"
   | "ClusterVersionUnavailable"
+  | "WrongDowngradeVersionFormat"
+  | "InvalidDowngradeTargetVersion"
+  | "DowngradeInProcess"
+  | "UnknownMethod"
   // concurrency (v3lock / v3election services)
   | "SessionExpired"
   | "ElectionNotLeader"

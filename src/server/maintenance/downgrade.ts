@@ -15,37 +15,13 @@
  */
 import { DowngradeRequest_DowngradeAction, type DowngradeRequest, type DowngradeResponse } from "../../gen/etcdserverpb/rpc.js";
 import type { DowngradeInfoSetRequest } from "../../gen/membershippb/membership.js";
-import { EtcdError, RelayedError } from "../../pkg/errors.js";
+import { EtcdError } from "../../pkg/errors.js";
 import type { Backend } from "../../storage/backend/index.js";
 import type { Cancellation, HeaderSource } from "../api.js";
 import type { ApplyResult } from "../apply/apply-result.js";
 import type { RaftRequestBody } from "../proposals/codec.js";
 
 /** gRPC status codes of etcd's downgrade errors (grpc's codes.Unknown, codes.InvalidArgument, codes.FailedPrecondition). */
-const UNKNOWN = 2;
-const INVALID_ARGUMENT = 3;
-const FAILED_PRECONDITION = 9;
-
-/**
- * A refused downgrade request with etcd's gRPC code and text (rpctypes'
- * ErrGRPC*Downgrade* errors); the API edge sends it as it is.
- */
-export class DowngradeError extends RelayedError {
-  static wrongVersionFormat(): DowngradeError {
-    return new DowngradeError(INVALID_ARGUMENT, "etcdserver: wrong downgrade target version format");
-  }
-  static invalidTarget(): DowngradeError {
-    return new DowngradeError(INVALID_ARGUMENT, "etcdserver: invalid downgrade target version");
-  }
-  static inProgress(): DowngradeError {
-    return new DowngradeError(FAILED_PRECONDITION, "etcdserver: cluster has a downgrade job in progress");
-  }
-  /** etcd's ErrUnknownMethod has no gRPC mapping: it goes out as Unknown. */
-  static unknownAction(): DowngradeError {
-    return new DowngradeError(UNKNOWN, "etcdserver: unknown method");
-  }
-}
-
 /** A version reduced to what cluster versions keep: major.minor. */
 export interface MinorVersion {
   readonly major: number;
@@ -160,14 +136,14 @@ async function validate(deps: DowngradeDeps, target: MinorVersion, signal?: Canc
   await deps.readBarrier(signal);
   const cluster = currentClusterVersion(deps.store);
   const allowed = allowedDowngradeTarget(cluster);
-  if (target.major !== allowed.major || target.minor !== allowed.minor) throw DowngradeError.invalidTarget();
-  if (deps.store.info().enabled) throw DowngradeError.inProgress();
+  if (target.major !== allowed.major || target.minor !== allowed.minor) throw new EtcdError("InvalidDowngradeTargetVersion");
+  if (deps.store.info().enabled) throw new EtcdError("DowngradeInProcess");
   return cluster;
 }
 
 function targetOf(req: DowngradeRequest): MinorVersion {
   const target = parseClusterVersion(req.version) ?? parseClusterVersion(`${req.version}.0`);
-  if (target === undefined) throw DowngradeError.wrongVersionFormat();
+  if (target === undefined) throw new EtcdError("WrongDowngradeVersionFormat");
   return target;
 }
 
@@ -200,6 +176,6 @@ export async function downgrade(deps: DowngradeDeps, req: DowngradeRequest, sign
       return answer(deps, currentClusterVersion(deps.store));
     }
     default:
-      throw DowngradeError.unknownAction();
+      throw new EtcdError("UnknownMethod");
   }
 }
