@@ -91,3 +91,28 @@ function timeQuote(s: string): string {
   }
   return out + '"';
 }
+
+/** Go's `time.Duration.String()` of `ns` nanoseconds ("1h2m3.5s", "1.5ms", "0s"), as etcd prints durations in flags' help and logs. */
+export function formatGoDuration(ns: bigint): string {
+  if (ns === 0n) return "0s";
+  const sign = ns < 0n ? "-" : "";
+  if (ns < 0n) ns = -ns;
+  if (ns < 1_000n) return `${sign}${ns}ns`;
+  if (ns < 1_000_000n) return `${sign}${decimal(ns, 1_000n)}\u00b5s`;
+  if (ns < 1_000_000_000n) return `${sign}${decimal(ns, 1_000_000n)}ms`;
+  const hours = ns / 3_600_000_000_000n;
+  const minutes = (ns / 60_000_000_000n) % 60n;
+  const seconds = `${decimal(ns % 60_000_000_000n, 1_000_000_000n)}s`;
+  if (hours > 0n) return `${sign}${hours}h${minutes}m${seconds}`;
+  if (minutes > 0n) return `${sign}${minutes}m${seconds}`;
+  return `${sign}${seconds}`;
+}
+
+/** `n / unit` with the remainder as decimals, trailing zeros dropped. */
+function decimal(n: bigint, unit: bigint): string {
+  const whole = n / unit;
+  const rest = n % unit;
+  if (rest === 0n) return String(whole);
+  const digits = String(unit).length - 1;
+  return `${whole}.${String(rest).padStart(digits, "0").replace(/0+$/, "")}`;
+}

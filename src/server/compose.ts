@@ -407,6 +407,7 @@ export function composeServer(config: ServerConfig, deps: ServerDeps, boot: Boot
     memberId,
     requestTimeoutMs: timeoutMs,
     logger: log("maintenance"),
+    clock,
     readBarrier: (signal) => reads.barrier(signal),
   });
   const concurrency = new ServerConcurrency({ kv, leases: leases.api, watch, store, header, logger: log("concurrency") });

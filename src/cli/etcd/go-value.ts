@@ -8,6 +8,7 @@
  * spellings, so we accept exactly the same set and reject the rest.
  * @module
  */
+import { formatGoDuration as formatGoDurationNs } from "../../pkg/go-duration.js";
 import { goQuote } from "../../pkg/go-quote.js";
 
 export { goQuote };
@@ -143,30 +144,5 @@ export function goList(items: readonly string[]): string {
 
 /** Formats a duration in milliseconds the way Go's `time.Duration.String()` does (`1m0s`, `100ms`, `2h0m0s`). */
 export function formatGoDuration(ms: number): string {
-  let ns = BigInt(Math.round(ms * 1_000_000));
-  if (ns === 0n) return "0s";
-  const negative = ns < 0n;
-  if (negative) ns = -ns;
-  const sign = negative ? "-" : "";
-  if (ns < 1_000_000_000n) {
-    if (ns < 1_000n) return `${sign}${ns}ns`;
-    if (ns < 1_000_000n) return `${sign}${trimFraction(ns, 1_000n)}\u00b5s`;
-    return `${sign}${trimFraction(ns, 1_000_000n)}ms`;
-  }
-  const hours = ns / 3_600_000_000_000n;
-  ns -= hours * 3_600_000_000_000n;
-  const minutes = ns / 60_000_000_000n;
-  ns -= minutes * 60_000_000_000n;
-  const seconds = trimFraction(ns, 1_000_000_000n);
-  if (hours > 0n) return `${sign}${hours}h${minutes}m${seconds}s`;
-  if (minutes > 0n) return `${sign}${minutes}m${seconds}s`;
-  return `${sign}${seconds}s`;
-}
-
-function trimFraction(value: bigint, unit: bigint): string {
-  const whole = value / unit;
-  const rest = value % unit;
-  if (rest === 0n) return whole.toString();
-  const width = unit.toString().length - 1;
-  return `${whole}.${rest.toString().padStart(width, "0").replace(/0+$/, "")}`;
+  return formatGoDurationNs(BigInt(Math.round(ms * 1_000_000)));
 }

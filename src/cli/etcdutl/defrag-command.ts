@@ -9,8 +9,8 @@ import { backendPath, LmdbBackend } from "../../storage/backend/index.js";
 import { CommandError, stringFlag, statProblem, type CommandContext } from "./context.js";
 import { DataDirInUseError, lockDataDir } from "./data-dir-lock.js";
 import { dbFormat } from "./db-file.js";
-import { goDurationText } from "./go-duration-text.js";
-import { humanBytes } from "./humanize.js";
+import { formatGoDuration } from "../../pkg/go-duration.js";
+import { humanBytes } from "../../pkg/human-bytes.js";
 
 export async function defragCommand(ctx: CommandContext, lockTimeoutNs: bigint, log: Logger): Promise<void> {
   const dataDir = stringFlag(ctx.flags, "data-dir");
@@ -61,7 +61,7 @@ export async function defragCommand(ctx: CommandContext, lockTimeoutNs: bigint, 
           "current-db-size-in-use-bytes-diff": after.inUse - before.inUse,
           "current-db-size-in-use-bytes": after.inUse,
           "current-db-size-in-use": humanBytes(after.inUse),
-          took: goDurationText(took),
+          took: formatGoDuration(took),
         },
         "finished defragmenting directory",
       );

@@ -4,7 +4,7 @@
  * etcd's layouts; protobuf is refused as etcd refuses it for these.
  * @module
  */
-import { humanBytes } from "./humanize.js";
+import { humanBytes } from "../../pkg/human-bytes.js";
 import type { SnapshotStatus } from "./snapshot-status.js";
 import { renderTable } from "./table.js";
 

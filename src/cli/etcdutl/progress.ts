@@ -4,7 +4,7 @@
  * redrawn in place with a carriage return.
  * @module
  */
-import { humanBytes } from "./humanize.js";
+import { humanBytes } from "../../pkg/human-bytes.js";
 
 /** One frame of the bar, `width` characters of bar: `[=====>    ]  45% 1.2 GB / 2.7 GB`. */
 export function renderProgress(doneBytes: number, totalBytes: number, width = 30): string {

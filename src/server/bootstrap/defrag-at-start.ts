@@ -5,7 +5,8 @@
  * @module
  */
 import type { Logger } from "../../pkg/logger.js";
-import { humanBytes, type LmdbBackend } from "../../storage/backend/index.js";
+import { humanBytes } from "../../pkg/human-bytes.js";
+import type { LmdbBackend } from "../../storage/backend/index.js";
 
 /** Defragments `backend` when its free space is at least `thresholdBytes`; 0 turns the check off, as in etcd. */
 export async function defragAtStart(backend: LmdbBackend, thresholdBytes: number, logger: Logger): Promise<void> {

@@ -1,4 +1,5 @@
 /** Maintenance requests: status, hashes. @module */
+import type { Clock } from "../../pkg/clock.js";
 import type {
   AlarmRequest,
   AlarmResponse,
@@ -47,6 +48,8 @@ export interface MaintenanceDeps {
   isVoter(id: bigint): boolean;
   memberId: bigint;
   requestTimeoutMs: number;
+  /** The member's clock (Snapshot's pacing and timing); the system clock when absent. */
+  clock?: Clock;
   /** Where Snapshot and Defragment log what they do, as etcd does. */
   logger?: Logger;
   /** A linearizable read barrier (ReadIndex): Downgrade reads the job only after it. */
@@ -68,7 +71,7 @@ export class MaintenanceRequests implements MaintenanceApi {
   }
 
   snapshot(signal: AbortSignal): AsyncIterable<SnapshotResponse> {
-    return streamSnapshot({ backend: this.#deps.backend, logger: this.#deps.logger }, signal);
+    return streamSnapshot({ backend: this.#deps.backend, logger: this.#deps.logger, clock: this.#deps.clock }, signal);
   }
 
   downgrade(req: DowngradeRequest, signal?: AbortSignal): Promise<DowngradeResponse> {

@@ -5,7 +5,7 @@ import type { SnapshotResponse } from "../../gen/etcdserverpb/rpc.js";
 import type { BucketSource } from "../../storage/bbolt/source.js";
 import type { BackendReadView } from "../../storage/backend/index.js";
 import { MemoryBackend } from "../../storage/backend/index.js";
-import { SNAPSHOT_BLOB_BYTES, blobs, humanBytes, streamSnapshot, type SnapshotFormat } from "./snapshot.js";
+import { SNAPSHOT_BLOB_BYTES, blobs, streamSnapshot, type SnapshotFormat } from "./snapshot.js";
 
 const b = (s: string): Buffer => Buffer.from(s);
 
@@ -177,13 +177,4 @@ test("blobs: re-cuts any chunking into fresh buffers of the given size", () => {
     [undefined, Buffer.from("ab"), undefined, Buffer.from("c")],
   );
   assert.deepEqual(firsts, [2], "the first non-empty chunk is seen once");
-});
-
-test("humanBytes: go-humanize's Bytes, as etcd logs sizes", () => {
-  assert.equal(humanBytes(0), "0 B");
-  assert.equal(humanBytes(9), "9 B");
-  assert.equal(humanBytes(20480), "20 kB");
-  assert.equal(humanBytes(4096), "4.1 kB");
-  assert.equal(humanBytes(33554432), "34 MB");
-  assert.equal(humanBytes(1_500_000_000), "1.5 GB");
 });

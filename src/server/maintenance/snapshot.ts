@@ -13,6 +13,8 @@
  * handler awaits the sink's room before asking for the next response).
  * @module
  */
+import { SystemClock, type Clock } from "../../pkg/clock.js";
+import { humanBytes } from "../../pkg/human-bytes.js";
 import { createHash } from "node:crypto";
 import { setImmediate as nextTurn } from "node:timers/promises";
 import type { SnapshotResponse } from "../../gen/etcdserverpb/rpc.js";
@@ -48,6 +50,8 @@ export const BOLT_FORMAT: SnapshotFormat = { write: (source) => writeBolt(source
 export interface SnapshotDeps {
   backend: Backend;
   logger?: Logger;
+  /** The member's clock: how long the stream took, and when to give the event loop back. */
+  clock?: Clock;
   /** {@link BOLT_FORMAT} by default (tests give another). */
   format?: SnapshotFormat;
 }
@@ -60,10 +64,11 @@ export interface SnapshotDeps {
 export async function* streamSnapshot(deps: SnapshotDeps, signal: AbortSignal): AsyncGenerator<SnapshotResponse, void, undefined> {
   const log = deps.logger ?? nullLogger;
   const format = deps.format ?? BOLT_FORMAT;
-  const pacer = new Pacer();
+  const clock = deps.clock ?? new SystemClock();
+  const pacer = new Pacer(clock);
   const view = await deps.backend.readView();
   try {
-    const started = performance.now();
+    const started = clock.nowMs();
     let total: number | undefined;
     let size = "";
     const sha = createHash("sha256");
@@ -92,7 +97,7 @@ export async function* streamSnapshot(deps: SnapshotDeps, signal: AbortSignal): 
     const digest = sha.digest();
     log.info({ "total-bytes": total, "checksum-size": digest.length }, "sending database sha256 checksum to client");
     yield { header: undefined, remainingBytes: 0n, blob: digest, version: SNAPSHOT_STORAGE_VERSION };
-    const took = `${((performance.now() - started) / 1000).toFixed(3)}s`;
+    const took = `${((clock.nowMs() - started) / 1000).toFixed(3)}s`;
     log.info({ "total-bytes": total, size, took, "storage-version": SNAPSHOT_STORAGE_VERSION }, "successfully sent database snapshot to client");
   } finally {
     view.close();
@@ -138,32 +143,21 @@ export function* blobs(chunks: Iterable<Uint8Array>, size: number, first?: (chun
 
 /** Gives the event loop back after {@link MAX_BUSY_MS} of uninterrupted work, so that puts are served during a long snapshot. */
 class Pacer {
-  #since = performance.now();
+  readonly #clock: Clock;
+  #since: number;
+
+  constructor(clock: Clock) {
+    this.#clock = clock;
+    this.#since = clock.nowMs();
+  }
 
   due(): boolean {
-    return performance.now() - this.#since >= MAX_BUSY_MS;
+    return this.#clock.nowMs() - this.#since >= MAX_BUSY_MS;
   }
 
   async pause(): Promise<void> {
     await nextTurn();
-    this.#since = performance.now();
+    this.#since = this.#clock.nowMs();
   }
 }
 
-const SI_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB"] as const;
-
-/** A byte count as etcd logs it (go-humanize's `Bytes`: SI units, "33 MB", "4.1 kB"). */
-export function humanBytes(bytes: number): string {
-  if (bytes < 10) return `${bytes} B`;
-  const e = Math.min(Math.floor(Math.log(bytes) / Math.log(1000)), SI_UNITS.length - 1);
-  const value = Math.floor((bytes / 1000 ** e) * 10 + 0.5) / 10;
-  return `${value < 10 ? value.toFixed(1) : roundHalfEven(value)} ${SI_UNITS[e]}`;
-}
-
-/** Go's `%.0f`: a half rounds to the even neighbour (20.5 → 20). */
-function roundHalfEven(value: number): number {
-  const floor = Math.floor(value);
-  const fraction = value - floor;
-  if (fraction !== 0.5) return Math.round(value);
-  return floor % 2 === 0 ? floor : floor + 1;
-}

@@ -24,7 +24,7 @@ import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { Backend, BackendReadView, BackendStats, Entry, KeyRange, PreCommitHook, SnapshotFiles } from "./backend.js";
 import { BatchLog } from "./batch-log.js";
 import { hashBuckets } from "./hash.js";
-import { humanBytes } from "./human-bytes.js";
+import { humanBytes } from "../../pkg/human-bytes.js";
 import { LmdbReadView } from "./lmdb-read-view.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
 import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange, toBuffer } from "./write-buffer.js";

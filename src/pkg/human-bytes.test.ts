@@ -1,6 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { goFixed, humanBytes } from "./humanize.js";
+import { goFixed, humanBytes } from "./human-bytes.js";
 
 test("go-humanize's Bytes: SI units, a decimal below 10, Go's rounding", () => {
   const cases: [number, string][] = [
@@ -23,4 +23,10 @@ test("Go's %.0f rounds an exact tie to even", () => {
   assert.equal(goFixed(12.5, 0), "12");
   assert.equal(goFixed(13.5, 0), "14");
   assert.equal(goFixed(2.3, 1), "2.3");
+});
+
+test("sizes in etcd's log lines", () => {
+  assert.equal(humanBytes(4096), "4.1 kB");
+  assert.equal(humanBytes(33554432), "34 MB");
+  assert.equal(humanBytes(1_500_000_000), "1.5 GB");
 });

@@ -1,16 +1,17 @@
 /**
- * go-humanize's `Bytes` (SI units, one decimal below 10), which etcdutl
- * uses for the "total size" column, with Go's %.Nf rounding.
+ * Byte counts as etcd prints them: go-humanize's `Bytes` (SI units, one
+ * decimal below 10 of a unit: "512 B", "4.1 kB", "105 MB"), with Go's
+ * rounding — in etcd's log lines and etcdutl's "total size" column.
  * @module
  */
 
 const SI_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB"] as const;
 
-export function humanBytes(n: number): string {
-  if (n < 10) return `${n} B`;
-  const e = Math.floor(Math.log(n) / Math.log(1000));
-  const value = Math.floor((n / 1000 ** e) * 10 + 0.5) / 10;
-  return `${goFixed(value, value < 10 ? 1 : 0)} ${SI_UNITS[e]}`;
+export function humanBytes(bytes: number): string {
+  if (bytes < 10) return `${bytes} B`;
+  const exp = Math.min(Math.floor(Math.log(bytes) / Math.log(1000)), SI_UNITS.length - 1);
+  const value = Math.floor((bytes / 1000 ** exp) * 10 + 0.5) / 10;
+  return `${goFixed(value, value < 10 ? 1 : 0)} ${SI_UNITS[exp]!}`;
 }
 
 /**
