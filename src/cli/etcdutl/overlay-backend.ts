@@ -10,7 +10,7 @@
 import type { BoltFile } from "../../storage/bbolt/index.js";
 import { DEFAULT_HASH_IGNORES, type Backend, type BackendReadView, type BackendReader, type BackendStats, type Bucket, type Entry, type IgnoreKey, type KeyRange } from "../../storage/backend/index.js";
 import { hashBuckets } from "../../storage/backend/hash.js";
-import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange } from "../../storage/backend/write-buffer.js";
+import { WriteBuffer, collectRange, lookupLayers, mergeWalk, overlayInRange } from "../../storage/backend/write-buffer.js";
 
 /** What the overlay reads from: ordered walks and point reads of the file's buckets. */
 export type StoredBuckets = Pick<BackendReader, "get" | "forEach">;
@@ -40,16 +40,7 @@ export class OverlayBackend implements Backend {
   }
 
   range(bucket: Bucket, range?: KeyRange, limit = 0): Entry[] {
-    const out: Entry[] = [];
-    this.forEach(
-      bucket,
-      (key, value) => {
-        out.push({ key, value });
-        return limit <= 0 || out.length < limit;
-      },
-      range,
-    );
-    return out;
+    return collectRange(this, bucket, range, limit);
   }
 
   put(bucket: Bucket, key: Uint8Array, value: Uint8Array): void {

@@ -27,7 +27,7 @@ import { hashBuckets } from "./hash.js";
 import { humanBytes } from "../../pkg/human-bytes.js";
 import { LmdbReadView } from "./lmdb-read-view.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
-import { WriteBuffer, lookupLayers, mergeWalk, overlayInRange, toBuffer } from "./write-buffer.js";
+import { WriteBuffer, collectRange, lookupLayers, mergeWalk, overlayInRange, toBuffer } from "./write-buffer.js";
 
 export interface LmdbBackendOptions {
   /** The data file; see {@link backendPath}. */
@@ -288,16 +288,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
   }
 
   range(bucket: Bucket, range?: KeyRange, limit = 0): Entry[] {
-    const out: Entry[] = [];
-    this.forEach(
-      bucket,
-      (key, value) => {
-        out.push({ key, value });
-        return limit <= 0 || out.length < limit;
-      },
-      range,
-    );
-    return out;
+    return collectRange(this, bucket, range, limit);
   }
 
   put(bucket: Bucket, key: Uint8Array, value: Uint8Array): void {

@@ -11,7 +11,7 @@ import type { Backend, BackendReadView, BackendStats, Entry, KeyRange, PreCommit
 import { CopiedReadView } from "./copied-read-view.js";
 import { hashBuckets } from "./hash.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
-import { WriteBuffer, keyString, lookupLayers, mergeWalk, overlayInRange } from "./write-buffer.js";
+import { WriteBuffer, collectRange, keyString, lookupLayers, mergeWalk, overlayInRange } from "./write-buffer.js";
 
 export interface MemoryBackendOptions {
   /** etcd `--backend-batch-limit`; default 10000. */
@@ -61,16 +61,7 @@ export class MemoryBackend implements Backend {
   }
 
   range(bucket: Bucket, range?: KeyRange, limit = 0): Entry[] {
-    const out: Entry[] = [];
-    this.forEach(
-      bucket,
-      (key, value) => {
-        out.push({ key, value });
-        return limit <= 0 || out.length < limit;
-      },
-      range,
-    );
-    return out;
+    return collectRange(this, bucket, range, limit);
   }
 
   put(bucket: Bucket, key: Uint8Array, value: Uint8Array): void {

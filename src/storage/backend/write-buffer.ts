@@ -9,7 +9,7 @@
  */
 
 import type { Bucket } from "./schema.js";
-import { MAX_KEY_BYTES, type KeyRange } from "./backend.js";
+import { MAX_KEY_BYTES, type BackendReader, type Entry, type KeyRange } from "./backend.js";
 
 /** One pending write: `value === null` is a delete. */
 export interface PendingWrite {
@@ -195,4 +195,18 @@ export function mergeWalk(
     return !stopped;
   });
   for (; !stopped && oi < overlay.length; oi++) emitPending(overlay[oi]!);
+}
+
+/** `BackendReader.range` in terms of its `forEach`: up to `limit` entries (0: all), in key order. */
+export function collectRange(reader: Pick<BackendReader, "forEach">, bucket: Bucket, range: KeyRange | undefined, limit: number): Entry[] {
+  const out: Entry[] = [];
+  reader.forEach(
+    bucket,
+    (key, value) => {
+      out.push({ key, value });
+      return limit <= 0 || out.length < limit;
+    },
+    range,
+  );
+  return out;
 }
