@@ -8,54 +8,14 @@ import { ManualClock } from "../pkg/clock.js";
 import { EtcdError } from "../pkg/errors.js";
 import { nullLogger } from "../pkg/logger.js";
 import { SeededRandom } from "../pkg/random.js";
-import type { LeaderForwarder } from "./api.js";
-import { defaultWalDir } from "./bootstrap/bootstrap.js";
 import type { ServerConfig } from "./config.js";
 import { EtcdServer } from "./etcd-server.js";
+import { NO_FORWARDING, singleMemberConfig } from "./test-support.js";
 import { fetchClusterMembers } from "./transport/index.js";
 import { makeTestPki, peerCertificate } from "../tls/test-support.js";
 import { peerTlsFrom, recordingLogger, type LogLine } from "./transport/test-support.js";
 
 const b = (s: string): Buffer => Buffer.from(s);
-
-/** A single member never forwards: it leads. */
-const noForwarding: LeaderForwarder = {
-  renew: () => Promise.reject(new EtcdError("NotLeader")),
-  timeToLive: () => Promise.reject(new EtcdError("NotLeader")),
-  memberPromote: () => Promise.reject(new EtcdError("NotLeader")),
-  close: () => {},
-};
-
-function singleMember(dataDir: string): ServerConfig {
-  return {
-    name: "solo",
-    dataDir,
-    walDir: defaultWalDir(dataDir),
-    initialCluster: [{ name: "solo", peerUrls: ["http://127.0.0.1:0"] }],
-    initialClusterToken: "etcd-cluster",
-    initialClusterState: "new",
-    advertiseClientUrls: ["http://127.0.0.1:2379"],
-    listenPeerUrls: ["http://127.0.0.1:0"],
-    initialAdvertisePeerUrls: ["http://127.0.0.1:0"],
-    heartbeatIntervalMs: 100,
-    electionTimeoutMs: 1000,
-    preVote: true,
-    forceNewCluster: false,
-    strictReconfigCheck: true,
-    maxLearners: 1,
-    snapshotCount: 10_000,
-    maxSnapshots: 5,
-    maxWals: 5,
-    quotaBackendBytes: 0,
-    backendBatchIntervalMs: 0,
-    backendBatchLimit: 0,
-    maxRequestBytes: 1.5 * 1024 * 1024,
-    maxTxnOps: 128,
-    compactionBatchLimit: 0,
-    lease: { checkpoint: false, checkpointPersist: false },
-    watchProgressNotifyIntervalMs: 0,
-  };
-}
 
 function rangeOne(key: string): RangeRequest {
   return { key: b(key), rangeEnd: Buffer.alloc(0), limit: 0n, revision: 0n, sortOrder: 0, sortTarget: 0, serializable: true, keysOnly: false, countOnly: false, minModRevision: 0n, maxModRevision: 0n, minCreateRevision: 0n, maxCreateRevision: 0n };
@@ -73,7 +33,7 @@ async function until(cond: () => Promise<boolean>, what: string): Promise<void> 
 test("a single member runs its periodic duties on the injected clock: a lease expires only as the clock advances; stop cancels them all", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
   const clock = new ManualClock();
-  const server = await EtcdServer.start(singleMember(dataDir), { logger: nullLogger, clock, random: new SeededRandom(7), leaderForwarder: () => noForwarding });
+  const server = await EtcdServer.start(singleMemberConfig(dataDir), { logger: nullLogger, clock, random: new SeededRandom(7), leaderForwarder: () => NO_FORWARDING });
   try {
     assert.equal(server.hasLeader(), true);
     assert.equal(server.clusterVersion(), "3.6.0");
@@ -96,9 +56,9 @@ test("a single member runs its periodic duties on the injected clock: a lease ex
 test("an https peer URL without peer TLS settings is refused before the data dir is made, naming the URL and the flags", async () => {
   const parent = mkdtempSync(join(tmpdir(), "etcd-server-"));
   const dataDir = join(parent, "never-made");
-  const config = { ...singleMember(dataDir), listenPeerUrls: ["https://127.0.0.1:0"] };
+  const config = { ...singleMemberConfig(dataDir), listenPeerUrls: ["https://127.0.0.1:0"] };
   try {
-    await assert.rejects(EtcdServer.start(config, { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding }), {
+    await assert.rejects(EtcdServer.start(config, { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => NO_FORWARDING }), {
       message: "cannot listen on TLS for 127.0.0.1:0: KeyFile and CertFile are not presented (peer URL https://127.0.0.1:0 needs --peer-cert-file and --peer-key-file, or --peer-auto-tls)",
     });
     assert.equal(existsSync(dataDir), false);
@@ -112,9 +72,9 @@ test("a member with peer TLS serves its peer port over https to holders of a pee
   const pkiDir = mkdtempSync(join(tmpdir(), "etcd-server-pki-"));
   const pki = await makeTestPki(pkiDir);
   const peerTls = peerTlsFrom(await peerCertificate(pkiDir, "solo", "solo"), pki.caCert);
-  const config: ServerConfig = { ...singleMember(dataDir), listenPeerUrls: ["https://127.0.0.1:0"], peerTls };
+  const config: ServerConfig = { ...singleMemberConfig(dataDir), listenPeerUrls: ["https://127.0.0.1:0"], peerTls };
   const logs: LogLine[] = [];
-  const server = await EtcdServer.start(config, { logger: recordingLogger(logs), clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding });
+  const server = await EtcdServer.start(config, { logger: recordingLogger(logs), clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => NO_FORWARDING });
   try {
     const listening = logs.find((l) => l.msg === "serving peer traffic");
     const address = listening?.fields["address"];
@@ -147,8 +107,8 @@ async function enableAuthWithReader(server: EtcdServer): Promise<void> {
 
 test("auth enabled through the Auth request paths survives a restart: users, roles, permissions, passwords and the enabled flag", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
-  const config: ServerConfig = { ...singleMember(dataDir), auth: SIMPLE_TOKENS };
-  const deps = { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding };
+  const config: ServerConfig = { ...singleMemberConfig(dataDir), auth: SIMPLE_TOKENS };
+  const deps = { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => NO_FORWARDING };
   let revision: bigint;
   let server = await EtcdServer.start(config, deps);
   try {
@@ -185,8 +145,8 @@ test("auth enabled through the Auth request paths survives a restart: users, rol
 test("with auth on, requests act as their caller, and a lease with keys still expires (the member revokes it as root)", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
   const clock = new ManualClock();
-  const config: ServerConfig = { ...singleMember(dataDir), auth: SIMPLE_TOKENS };
-  const server = await EtcdServer.start(config, { logger: nullLogger, clock, random: new SeededRandom(7), leaderForwarder: () => noForwarding });
+  const config: ServerConfig = { ...singleMemberConfig(dataDir), auth: SIMPLE_TOKENS };
+  const server = await EtcdServer.start(config, { logger: nullLogger, clock, random: new SeededRandom(7), leaderForwarder: () => NO_FORWARDING });
   const put = (key: string, lease = 0n) => ({ key: b(key), value: b("v"), lease, prevKv: false, ignoreValue: false, ignoreLease: false });
   try {
     await enableAuthWithReader(server);
@@ -210,14 +170,14 @@ test("with auth on, requests act as their caller, and a lease with keys still ex
 
 test("a member whose JWT options cannot be loaded does not start, and creates no data (the next start makes a new member)", async () => {
   const dataDir = mkdtempSync(join(tmpdir(), "etcd-server-"));
-  const deps = { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => noForwarding };
+  const deps = { logger: nullLogger, clock: new ManualClock(), random: new SeededRandom(7), leaderForwarder: () => NO_FORWARDING };
   const bad: ServerConfig = {
-    ...singleMember(dataDir),
+    ...singleMemberConfig(dataDir),
     auth: { token: { kind: "jwt", options: { "sign-method": "RS256", "pub-key": join(dataDir, "missing.pub"), "priv-key": join(dataDir, "missing.key") } }, simpleTokenTtlMs: 300_000, bcryptCost: 4 },
   };
   try {
     await assert.rejects(EtcdServer.start(bad, deps));
-    const server = await EtcdServer.start(singleMember(dataDir), deps);
+    const server = await EtcdServer.start(singleMemberConfig(dataDir), deps);
     await server.stop();
   } finally {
     rmSync(dataDir, { recursive: true, force: true });

@@ -10,54 +10,12 @@ import { join } from "node:path";
 import { test } from "node:test";
 import type { RangeRequest } from "../../gen/etcdserverpb/rpc.js";
 import { ManualClock } from "../../pkg/clock.js";
-import { EtcdError, isEtcdError } from "../../pkg/errors.js";
+import { isEtcdError } from "../../pkg/errors.js";
 import { SeededRandom } from "../../pkg/random.js";
-import type { LeaderForwarder } from "../api.js";
-import { defaultWalDir } from "../bootstrap/bootstrap.js";
-import type { AutoCompactionSettings, ServerConfig } from "../config.js";
 import { EtcdServer } from "../etcd-server.js";
+import { NO_FORWARDING, singleMemberConfig } from "../test-support.js";
 import { REVISION_ROUND_MS } from "./revision.js";
 import { recordingLogger, type LogLine } from "./test-support.js";
-
-/** A single member never forwards: it leads. */
-const noForwarding: LeaderForwarder = {
-  renew: () => Promise.reject(new EtcdError("NotLeader")),
-  timeToLive: () => Promise.reject(new EtcdError("NotLeader")),
-  memberPromote: () => Promise.reject(new EtcdError("NotLeader")),
-  close: () => {},
-};
-
-function singleMember(dataDir: string, autoCompaction: AutoCompactionSettings): ServerConfig {
-  return {
-    name: "solo",
-    dataDir,
-    walDir: defaultWalDir(dataDir),
-    initialCluster: [{ name: "solo", peerUrls: ["http://127.0.0.1:0"] }],
-    initialClusterToken: "etcd-cluster",
-    initialClusterState: "new",
-    advertiseClientUrls: ["http://127.0.0.1:2379"],
-    listenPeerUrls: ["http://127.0.0.1:0"],
-    initialAdvertisePeerUrls: ["http://127.0.0.1:0"],
-    heartbeatIntervalMs: 100,
-    electionTimeoutMs: 1000,
-    preVote: true,
-    forceNewCluster: false,
-    strictReconfigCheck: true,
-    maxLearners: 1,
-    snapshotCount: 10_000,
-    maxSnapshots: 5,
-    maxWals: 5,
-    quotaBackendBytes: 0,
-    backendBatchIntervalMs: 0,
-    backendBatchLimit: 0,
-    maxRequestBytes: 1.5 * 1024 * 1024,
-    maxTxnOps: 128,
-    compactionBatchLimit: 0,
-    lease: { checkpoint: false, checkpointPersist: false },
-    watchProgressNotifyIntervalMs: 0,
-    autoCompaction,
-  };
-}
 
 function rangeAt(key: string, revision: bigint): RangeRequest {
   return { key: Buffer.from(key), rangeEnd: Buffer.alloc(0), limit: 0n, revision, sortOrder: 0, sortTarget: 0, serializable: true, keysOnly: false, countOnly: false, minModRevision: 0n, maxModRevision: 0n, minCreateRevision: 0n, maxCreateRevision: 0n };
@@ -80,8 +38,8 @@ for (const auth of [false, true]) {
     const dataDir = mkdtempSync(join(tmpdir(), "etcd-compaction-"));
     const clock = new ManualClock();
     const logs: LogLine[] = [];
-    const config = { ...singleMember(dataDir, { mode: "revision", retention: 3 }), auth: { token: { kind: "simple" }, simpleTokenTtlMs: 300_000, bcryptCost: 4 } } as const;
-    const server = await EtcdServer.start(config, { logger: recordingLogger(logs), clock, random: new SeededRandom(7), leaderForwarder: () => noForwarding });
+    const config = { ...singleMemberConfig(dataDir), autoCompaction: { mode: "revision", retention: 3 }, auth: { token: { kind: "simple" }, simpleTokenTtlMs: 300_000, bcryptCost: 4 } } as const;
+    const server = await EtcdServer.start(config, { logger: recordingLogger(logs), clock, random: new SeededRandom(7), leaderForwarder: () => NO_FORWARDING });
     try {
       for (let i = 0; i < 10; i++) await server.kv.put({ key: Buffer.from("k"), value: Buffer.from(String(i)), lease: 0n, prevKv: false, ignoreValue: false, ignoreLease: false });
       // With auth on, the compactor proposes as nobody: etcd does not check a Compaction's caller.
