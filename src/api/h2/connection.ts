@@ -365,9 +365,11 @@ export class H2Connection {
 
   #receive(chunk: Buffer): void {
     if (this.#closed) {
-      // Draining after our GOAWAY (see #fail): a flood is not read for long.
+      // Draining after our GOAWAY (see #fail): a flood is not read for long. Past the budget we
+      // stop reading rather than destroy: a destroy with input unread sends an RST, on which the
+      // client's kernel may drop our GOAWAY before the client reads it; the linger ends it anyway.
       this.#drainedAfterClose += chunk.length;
-      if (this.#drainedAfterClose > MAX_DRAIN_AFTER_GOAWAY) this.#socket.destroy();
+      if (this.#drainedAfterClose > MAX_DRAIN_AFTER_GOAWAY) this.#socket.pause();
       return;
     }
     let buf = chunk;

@@ -45,7 +45,7 @@ export const IDLE_FRAMES_PER_SECOND = 100;
  */
 export const STALLED_FRAME_TIMEOUT_MS = 30_000;
 
-/** After our GOAWAY of an error, what we read and drop at most before the socket is destroyed. */
+/** After our GOAWAY of an error, what we read and drop at most before we stop reading (until the linger destroys the socket). */
 export const MAX_DRAIN_AFTER_GOAWAY = 1024 * 1024;
 
 /** After our GOAWAY of an error, how long the client has to read it before the socket is destroyed. */
