@@ -24,6 +24,7 @@ import { SeededRandom } from "../../src/pkg/random.js";
 import { backendPath, defragCopyPath } from "../../src/storage/backend/index.js";
 import { call, connect, mustCall, type Clients } from "../harness/grpc-clients.js";
 import { tempDir } from "../harness/paths.js";
+import { assertNoAcknowledgedWriteLost, type Ack } from "./acknowledged-writes.js";
 import { startServer, type ServerProcess } from "../harness/server-process.js";
 
 const seed = Number(process.env["CRASH_SEED"] ?? 12);
@@ -31,12 +32,6 @@ const cycles = Number(process.env["CRASH_CYCLES"] ?? 5);
 const WRITERS = 8;
 /** How long to wait for a defrag's copy to appear before calling the cycle a failure (generous). */
 const COPY_APPEARS_WITHIN_MS = 60_000;
-
-interface Ack {
-  key: string;
-  value: string;
-  revision: bigint;
-}
 
 /** 200 values of 100 kB, all but every fourth overwritten small, compacted: a ~20 MB file, mostly free. */
 async function fragment(clients: Clients): Promise<void> {
@@ -112,18 +107,7 @@ test(`every acknowledged put survives kill -9 during defrags (seed ${seed}, ${cy
     const clients = connect(server.endpoint);
     try {
       assert.equal(existsSync(defragCopyPath(backendPath(dataDir))), false, "the interrupted defrag's copy was removed at start");
-      let lost = 0;
-      const examples: string[] = [];
-      for (const ack of acks) {
-        const res = await call<RangeRequest, RangeResponse>(clients.kv, clients.kv.range, RangeRequest.fromPartial({ key: Buffer.from(ack.key) }));
-        assert.ok(res.ok, "range failed after restart");
-        const kv = res.value.kvs[0];
-        if (kv === undefined || kv.value.toString() !== ack.value || kv.modRevision !== ack.revision) {
-          lost++;
-          if (examples.length < 5) examples.push(`${ack.key}@${ack.revision} → ${kv ? `${kv.value.toString()}@${kv.modRevision}` : "missing"}`);
-        }
-      }
-      assert.equal(lost, 0, `${lost} of ${acks.length} acknowledged writes lost or changed: ${examples.join(", ")}`);
+      await assertNoAcknowledgedWriteLost(clients, acks);
       const fill = await mustCall<RangeRequest, RangeResponse>(clients.kv, clients.kv.range, RangeRequest.fromPartial({ key: Buffer.from("fill/"), rangeEnd: Buffer.from("fill0"), countOnly: true }));
       assert.equal(fill.count, 200n, "the data written before the defrags");
       t.diagnostic(`${acks.length} acknowledged writes over ${cycles} kills during defrags, all present after restart`);

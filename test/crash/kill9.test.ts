@@ -11,17 +11,12 @@ import { PutRequest, RangeRequest, type PutResponse, type RangeResponse } from "
 import { SeededRandom } from "../../src/pkg/random.js";
 import { call, connect } from "../harness/grpc-clients.js";
 import { tempDir } from "../harness/paths.js";
+import { assertNoAcknowledgedWriteLost, type Ack } from "./acknowledged-writes.js";
 import { startServer, type ServerProcess } from "../harness/server-process.js";
 
 const seed = Number(process.env["CRASH_SEED"] ?? 7);
 const cycles = Number(process.env["CRASH_CYCLES"] ?? 5);
 const WRITERS = 16;
-
-interface Ack {
-  key: string;
-  value: string;
-  revision: bigint;
-}
 
 async function writeUntilKilled(server: ServerProcess, cycle: number, acks: Ack[], killAfterMs: number): Promise<void> {
   const clients = connect(server.endpoint);
@@ -58,18 +53,7 @@ test(`every acknowledged put survives kill -9 (seed ${seed}, ${cycles} cycles)`,
     const server = await startServer({ flavor: "ours", dataDir: `${dir.path}/data`, ...ports });
     const clients = connect(server.endpoint);
     try {
-      let lost = 0;
-      const examples: string[] = [];
-      for (const ack of acks) {
-        const res = await call<RangeRequest, RangeResponse>(clients.kv, clients.kv.range, RangeRequest.fromPartial({ key: Buffer.from(ack.key) }));
-        assert.ok(res.ok, "range failed after restart");
-        const kv = res.value.kvs[0];
-        if (kv === undefined || kv.value.toString() !== ack.value || kv.modRevision !== ack.revision) {
-          lost++;
-          if (examples.length < 5) examples.push(`${ack.key}@${ack.revision} → ${kv ? `${kv.value.toString()}@${kv.modRevision}` : "missing"}`);
-        }
-      }
-      assert.equal(lost, 0, `${lost} of ${acks.length} acknowledged writes lost or changed: ${examples.join(", ")}`);
+      await assertNoAcknowledgedWriteLost(clients, acks);
       t.diagnostic(`${acks.length} acknowledged writes over ${cycles} kills, all present after restart`);
       const maxAcked = acks.reduce((m, a) => (a.revision > m ? a.revision : m), 0n);
       const status = await call<RangeRequest, RangeResponse>(clients.kv, clients.kv.range, RangeRequest.fromPartial({ key: Buffer.from("any") }));
