@@ -10,7 +10,7 @@
  * outcome.
  * @module
  */
-import type { Clock } from "../../pkg/clock.js";
+import type { Cancel, Clock } from "../../pkg/clock.js";
 import { isEtcdError } from "../../pkg/errors.js";
 import type { Logger } from "../../pkg/logger.js";
 import type { Cancellation } from "../api.js";
@@ -33,6 +33,61 @@ export interface CompactorDeps {
   /** Proposes a logical `Compaction` at `revision` through the log and settles once it is applied (the KV path's compact). */
   compact(revision: bigint, signal: Cancellation): Promise<unknown>;
   logger: Logger;
+}
+
+/**
+ * The loop both schedules run: a round every `intervalMs` on the clock, the
+ * next one armed when the last has finished (so rounds never overlap), told
+ * whether this member leads, until `stop` — which also aborts `signal`, so a
+ * compaction in flight is abandoned and nothing runs afterwards.
+ */
+export class Rounds {
+  readonly #clock: Clock;
+  readonly #intervalMs: number;
+  readonly #round: (leading: boolean) => Promise<void> | void;
+  readonly #abort = new AbortController();
+  #leading = false;
+  #started = false;
+  #timer: Cancel | undefined;
+
+  constructor(clock: Clock, intervalMs: number, round: (leading: boolean) => Promise<void> | void) {
+    this.#clock = clock;
+    this.#intervalMs = intervalMs;
+    this.#round = round;
+  }
+
+  /** Aborted by {@link stop}. */
+  get signal(): AbortSignal {
+    return this.#abort.signal;
+  }
+
+  /** Arms the first round; false (and nothing armed) when already started or stopped. */
+  start(): boolean {
+    if (this.#started || this.#abort.signal.aborted) return false;
+    this.#started = true;
+    this.#arm();
+    return true;
+  }
+
+  setLeading(leading: boolean): void {
+    this.#leading = leading;
+  }
+
+  stop(): void {
+    this.#abort.abort();
+    this.#timer?.();
+    this.#timer = undefined;
+  }
+
+  #arm(): void {
+    this.#timer = this.#clock.after(this.#intervalMs, () => void this.#run());
+  }
+
+  async #run(): Promise<void> {
+    this.#timer = undefined;
+    await this.#round(this.#leading);
+    if (!this.#abort.signal.aborted) this.#arm();
+  }
 }
 
 /**

@@ -14,8 +14,7 @@
  * compacts on the window it has been keeping.
  * @module
  */
-import type { Cancel } from "../../pkg/clock.js";
-import { attemptCompaction, type AutoCompactor, type CompactorDeps } from "./compactor.js";
+import { attemptCompaction, Rounds, type AutoCompactor, type CompactorDeps } from "./compactor.js";
 
 const HOUR_MS = 3_600_000;
 /** etcd's retryDivisor: samples per min(retention, 1 h). */
@@ -47,51 +46,42 @@ export class PeriodicCompactor implements AutoCompactor {
   readonly #deps: CompactorDeps;
   readonly #retentionMs: number;
   readonly #schedule: PeriodicSchedule;
-  readonly #abort = new AbortController();
+  readonly #rounds: Rounds;
   /** Oldest first; grows by one per tick up to `samplesKept` (never preallocated: a retention of years costs nothing up front). */
   #samples: bigint[] = [];
   #lastCompacted = 0n;
   #lastSuccessMs = 0;
   #waitMs: number;
-  #paused = true;
-  #timer: Cancel | undefined;
-  #started = false;
 
   constructor(retentionMs: number, deps: CompactorDeps) {
     this.#deps = deps;
     this.#retentionMs = retentionMs;
     this.#schedule = periodicSchedule(retentionMs);
     this.#waitMs = this.#schedule.firstAfterMs;
+    // Every tick samples, leader or not; only a leader compacts first.
+    this.#rounds = new Rounds(deps.clock, this.#schedule.sampleEveryMs, async (leading) => {
+      if (leading) await this.#maybeCompact();
+      if (!this.#rounds.signal.aborted) this.#sample();
+    });
   }
 
   start(): void {
-    if (this.#started || this.#abort.signal.aborted) return;
-    this.#started = true;
+    if (!this.#rounds.start()) return;
     this.#lastSuccessMs = this.#deps.clock.nowMs();
-    this.#sampleAndWait();
+    this.#sample();
   }
 
   onLeadership(isLeader: boolean): void {
-    this.#paused = !isLeader;
+    this.#rounds.setLeading(isLeader);
   }
 
   stop(): void {
-    this.#abort.abort();
-    this.#timer?.();
-    this.#timer = undefined;
+    this.#rounds.stop();
   }
 
-  #sampleAndWait(): void {
+  #sample(): void {
     this.#samples.push(this.#deps.currentRevision());
     if (this.#samples.length > this.#schedule.samplesKept) this.#samples.shift();
-    this.#timer = this.#deps.clock.after(this.#schedule.sampleEveryMs, () => void this.#onTick());
-  }
-
-  async #onTick(): Promise<void> {
-    this.#timer = undefined;
-    if (!this.#paused) await this.#maybeCompact();
-    if (this.#abort.signal.aborted) return;
-    this.#sampleAndWait();
   }
 
   async #maybeCompact(): Promise<void> {
@@ -100,7 +90,7 @@ export class PeriodicCompactor implements AutoCompactor {
     if (clock.nowMs() - this.#lastSuccessMs < this.#waitMs || revision === this.#lastCompacted) return;
     // Only the first compaction waits a whole retention.
     this.#waitMs = this.#schedule.thenEveryMs;
-    const outcome = await attemptCompaction(this.#deps, revision, this.#abort.signal, {
+    const outcome = await attemptCompaction(this.#deps, revision, this.#rounds.signal, {
       mode: "periodic",
       fields: { "compact-period-ms": this.#retentionMs },
       retryIntervalMs: this.#schedule.sampleEveryMs,

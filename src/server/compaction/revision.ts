@@ -7,8 +7,7 @@
  * simply tried again at the next one.
  * @module
  */
-import type { Cancel } from "../../pkg/clock.js";
-import { attemptCompaction, type AutoCompactor, type CompactorDeps } from "./compactor.js";
+import { attemptCompaction, Rounds, type AutoCompactor, type CompactorDeps } from "./compactor.js";
 
 /** etcd's revInterval: one round every 5 minutes, whatever the retention. */
 export const REVISION_ROUND_MS = 5 * 60_000;
@@ -16,49 +15,32 @@ export const REVISION_ROUND_MS = 5 * 60_000;
 export class RevisionCompactor implements AutoCompactor {
   readonly #deps: CompactorDeps;
   readonly #retention: bigint;
-  readonly #abort = new AbortController();
+  readonly #rounds: Rounds;
   #lastCompacted = 0n;
-  #paused = true;
-  #timer: Cancel | undefined;
-  #started = false;
 
   constructor(retention: bigint, deps: CompactorDeps) {
     if (retention <= 0n) throw new RangeError(`revision compaction needs a positive retention, got ${retention}`);
     this.#deps = deps;
     this.#retention = retention;
+    this.#rounds = new Rounds(deps.clock, REVISION_ROUND_MS, (leading) => (leading ? this.#maybeCompact() : undefined));
   }
 
   start(): void {
-    if (this.#started || this.#abort.signal.aborted) return;
-    this.#started = true;
-    this.#wait();
+    this.#rounds.start();
   }
 
   onLeadership(isLeader: boolean): void {
-    this.#paused = !isLeader;
+    this.#rounds.setLeading(isLeader);
   }
 
   stop(): void {
-    this.#abort.abort();
-    this.#timer?.();
-    this.#timer = undefined;
-  }
-
-  #wait(): void {
-    this.#timer = this.#deps.clock.after(REVISION_ROUND_MS, () => void this.#onRound());
-  }
-
-  async #onRound(): Promise<void> {
-    this.#timer = undefined;
-    if (!this.#paused) await this.#maybeCompact();
-    if (this.#abort.signal.aborted) return;
-    this.#wait();
+    this.#rounds.stop();
   }
 
   async #maybeCompact(): Promise<void> {
     const revision = this.#deps.currentRevision() - this.#retention;
     if (revision <= 0n || revision === this.#lastCompacted) return;
-    const outcome = await attemptCompaction(this.#deps, revision, this.#abort.signal, {
+    const outcome = await attemptCompaction(this.#deps, revision, this.#rounds.signal, {
       mode: "revision",
       fields: { "revision-compaction-retention": String(this.#retention) },
       retryIntervalMs: REVISION_ROUND_MS,
