@@ -10,19 +10,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { existsSync } from "node:fs";
-import {
-  CompactionRequest,
-  DefragmentRequest,
-  PutRequest,
-  RangeRequest,
-  type CompactionResponse,
-  type DefragmentResponse,
-  type PutResponse,
-  type RangeResponse,
-} from "../../src/gen/etcdserverpb/rpc.js";
+import { DefragmentRequest, PutRequest, RangeRequest, type DefragmentResponse, type PutResponse, type RangeResponse } from "../../src/gen/etcdserverpb/rpc.js";
 import { SeededRandom } from "../../src/pkg/random.js";
 import { backendPath, defragCopyPath } from "../../src/storage/backend/index.js";
-import { call, connect, mustCall, type Clients } from "../harness/grpc-clients.js";
+import { fragmentDatabase } from "../harness/fragment.js";
+import { call, connect, mustCall } from "../harness/grpc-clients.js";
 import { tempDir } from "../harness/paths.js";
 import { assertNoAcknowledgedWriteLost, type Ack } from "./acknowledged-writes.js";
 import { startServer, type ServerProcess } from "../harness/server-process.js";
@@ -32,19 +24,6 @@ const cycles = Number(process.env["CRASH_CYCLES"] ?? 5);
 const WRITERS = 8;
 /** How long to wait for a defrag's copy to appear before calling the cycle a failure (generous). */
 const COPY_APPEARS_WITHIN_MS = 60_000;
-
-/** 200 values of 100 kB, all but every fourth overwritten small, compacted: a ~20 MB file, mostly free. */
-async function fragment(clients: Clients): Promise<void> {
-  let revision = 0n;
-  for (const value of [Buffer.alloc(100 * 1024, 1), Buffer.from("small")]) {
-    for (let i = 0; i < 200; i++) {
-      if (value.length < 100 && i % 4 === 0) continue;
-      const r = await mustCall<PutRequest, PutResponse>(clients.kv, clients.kv.put, PutRequest.fromPartial({ key: Buffer.from(`fill/${i}`), value }));
-      revision = r.header!.revision;
-    }
-  }
-  await mustCall<CompactionRequest, CompactionResponse>(clients.kv, clients.kv.compact, CompactionRequest.fromPartial({ revision, physical: true }));
-}
 
 async function untilCopyExists(copy: string): Promise<void> {
   const deadline = Date.now() + COPY_APPEARS_WITHIN_MS;
@@ -58,7 +37,8 @@ async function cycle(server: ServerProcess, n: number, acks: Ack[], killDelayMs:
   const clients = connect(server.endpoint);
   let killed = false;
   // Some churn first, so that every defrag has free pages to give back.
-  if (n === 0) await fragment(clients);
+  // 200 values of 100 kB, all but every fourth overwritten small, compacted: a ~20 MB file, mostly free.
+  if (n === 0) await fragmentDatabase(clients, { keys: 200, keepBigEvery: 4 });
   const writers = Array.from({ length: WRITERS }, async (_, w) => {
     for (let i = 0; !killed; i++) {
       const key = `c${n}/w${w}/${i}`;

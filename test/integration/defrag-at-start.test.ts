@@ -7,35 +7,15 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  CompactionRequest,
-  PutRequest,
-  RangeRequest,
-  StatusRequest,
-  type CompactionResponse,
-  type PutResponse,
-  type RangeResponse,
-  type StatusResponse,
-} from "../../src/gen/etcdserverpb/rpc.js";
+import { RangeRequest, type RangeResponse } from "../../src/gen/etcdserverpb/rpc.js";
+import { fragmentDatabase, memberStatus } from "../harness/fragment.js";
 import { connect, mustCall, type Clients } from "../harness/grpc-clients.js";
 import { tempDir } from "../harness/paths.js";
 import { startServer } from "../harness/server-process.js";
 
+/** The database file's size. */
 async function dbSize(clients: Clients): Promise<bigint> {
-  const s = await mustCall<StatusRequest, StatusResponse>(clients.maintenance, clients.maintenance.status, StatusRequest.fromPartial({}));
-  return s.dbSize;
-}
-
-/** About 20 MB of 100 kB values, then all overwritten small and compacted: the file is mostly free pages. */
-async function fragment(clients: Clients): Promise<void> {
-  let revision = 0n;
-  for (const value of [Buffer.alloc(100 * 1024, 3), Buffer.from("small")]) {
-    for (let i = 0; i < 200; i++) {
-      const r = await mustCall<PutRequest, PutResponse>(clients.kv, clients.kv.put, PutRequest.fromPartial({ key: Buffer.from(`k/${i}`), value }));
-      revision = r.header!.revision;
-    }
-  }
-  await mustCall<CompactionRequest, CompactionResponse>(clients.kv, clients.kv.compact, CompactionRequest.fromPartial({ revision, physical: true }));
+  return (await memberStatus(clients)).dbSize;
 }
 
 test("--bootstrap-defrag-threshold-megabytes: skipped above the free space, defragments at start below it", async () => {
@@ -45,7 +25,8 @@ test("--bootstrap-defrag-threshold-megabytes: skipped above the free space, defr
     const first = await startServer({ flavor: "ours", dataDir });
     const ports = { clientPort: first.clientPort, peerPort: first.peerPort };
     let clients = connect(first.endpoint);
-    await fragment(clients);
+    // About 20 MB of 100 kB values, all overwritten small and compacted: the file is mostly free pages.
+    await fragmentDatabase(clients, { keys: 200, prefix: "k/" });
     const fragmented = await dbSize(clients);
     clients.close();
     await first.stop();

@@ -9,47 +9,15 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import {
-  CompactionRequest,
-  PutRequest,
-  RangeRequest,
-  StatusRequest,
-  type CompactionResponse,
-  type PutResponse,
-  type RangeResponse,
-  type StatusResponse,
-} from "../../src/gen/etcdserverpb/rpc.js";
+import { PutRequest, RangeRequest, type PutResponse, type RangeResponse } from "../../src/gen/etcdserverpb/rpc.js";
 import { Cluster } from "../cluster/cluster.js";
 import { etcdctl } from "../harness/etcdctl.js";
+import { fragmentDatabase, memberStatus } from "../harness/fragment.js";
 import { call, connect, mustCall, type Clients } from "../harness/grpc-clients.js";
 import { startServer, type Flavor } from "../harness/server-process.js";
 
 /** A request that waits longer than this during a defrag counts as blocked (generous: a loaded 2-core machine). */
 const SLOW_REQUEST_MS = 5_000;
-const VALUE_BYTES = 100 * 1024;
-
-/** Writes `keys` values of 100 kB, then overwrites all but every fourth with a small value and compacts: most pages become free. */
-async function fillAndFragment(clients: Clients, keys: number): Promise<void> {
-  const big = Buffer.alloc(VALUE_BYTES, 7);
-  const put = (key: string, value: Buffer): Promise<PutResponse> =>
-    mustCall<PutRequest, PutResponse>(clients.kv, clients.kv.put, PutRequest.fromPartial({ key: Buffer.from(key), value }));
-  const inParallel = async (count: number, each: (i: number) => Promise<unknown>): Promise<void> => {
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: 8 }, async () => {
-        while (next < count) await each(next++);
-      }),
-    );
-  };
-  await inParallel(keys, (i) => put(`fill/${i}`, big));
-  let revision = 0n;
-  await inParallel(keys, async (i) => {
-    if (i % 4 === 0) return;
-    const r = await put(`fill/${i}`, Buffer.from("small"));
-    if (r.header!.revision > revision) revision = r.header!.revision;
-  });
-  await mustCall<CompactionRequest, CompactionResponse>(clients.kv, clients.kv.compact, CompactionRequest.fromPartial({ revision, physical: true }));
-}
 
 interface Load {
   stop(): Promise<{ requests: number; failures: string[]; slowest: number }>;
@@ -83,10 +51,6 @@ function keepWorking(clients: Clients, workers: number): Load {
   };
 }
 
-async function status(clients: Clients): Promise<StatusResponse> {
-  return mustCall<StatusRequest, StatusResponse>(clients.maintenance, clients.maintenance.status, StatusRequest.fromPartial({}));
-}
-
 /** The fields of the member's last "defragmented" log line. */
 function defragmentedLine(output: string): Record<string, unknown> {
   const lines = output.split("\n").filter((l) => l.includes('"msg":"defragmented"'));
@@ -104,8 +68,9 @@ function singleMemberCase(flavor: Flavor): void {
     const server = await startServer({ flavor });
     const clients = connect(server.endpoint);
     try {
-      await fillAndFragment(clients, 1_100);
-      const before = await status(clients);
+      // 1,100 values of 100 kB, all but every fourth overwritten small, compacted: most pages become free.
+      await fragmentDatabase(clients, { keys: 1_100, keepBigEvery: 4, concurrency: 8 });
+      const before = await memberStatus(clients);
       assert.ok(before.dbSize >= 100n * 1024n * 1024n, `database is ${before.dbSize} bytes`);
       assert.ok(before.dbSizeInUse < before.dbSize / 2n, `in use ${before.dbSizeInUse} of ${before.dbSize}`);
 
@@ -117,7 +82,7 @@ function singleMemberCase(flavor: Flavor): void {
       assert.match(ctl.stdout, /Finished defragmenting etcd member\[/);
       assert.deepEqual(failures, []);
       assert.ok(requests > 0);
-      const after = await status(clients);
+      const after = await memberStatus(clients);
       assert.ok(after.dbSize < before.dbSize / 2n, `size ${before.dbSize} → ${after.dbSize}`);
       let held = "";
       if (flavor === "ours") {
@@ -147,8 +112,9 @@ test("etcdctl defrag --cluster on 3 members while a client puts and ranges: noth
   try {
     await cluster.waitForLeader();
     const clients = cluster.clients(0);
-    await fillAndFragment(clients, 400);
-    const before = await Promise.all([0, 1, 2].map((i) => status(cluster.clients(i))));
+    // 400 values of 100 kB, all but every fourth overwritten small, compacted: most pages become free.
+    await fragmentDatabase(clients, { keys: 400, keepBigEvery: 4, concurrency: 8 });
+    const before = await Promise.all([0, 1, 2].map((i) => memberStatus(cluster.clients(i))));
     const load = keepWorking(clients, 4);
     const ctl = await cluster.etcdctl(0, ["defrag", "--cluster"], { commandTimeout: "120s", timeoutMs: 180_000 });
     const { requests, failures, slowest } = await load.stop();
@@ -157,7 +123,7 @@ test("etcdctl defrag --cluster on 3 members while a client puts and ranges: noth
     assert.equal(ctl.stdout.match(/Finished defragmenting etcd member\[/g)?.length, 3, ctl.stdout);
     assert.deepEqual(failures, []);
     assert.ok(slowest < SLOW_REQUEST_MS, `a request waited ${slowest} ms during the defrag`);
-    const after = await Promise.all([0, 1, 2].map((i) => status(cluster.clients(i))));
+    const after = await Promise.all([0, 1, 2].map((i) => memberStatus(cluster.clients(i))));
     for (let i = 0; i < 3; i++) assert.ok(after[i]!.dbSize < before[i]!.dbSize / 2n, `member ${i}: ${before[i]!.dbSize} → ${after[i]!.dbSize}`);
     t.diagnostic(`sizes ${before.map((s) => s.dbSize).join(", ")} → ${after.map((s) => s.dbSize).join(", ")}; ${requests} requests, slowest ${slowest} ms`);
   } finally {
