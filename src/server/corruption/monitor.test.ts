@@ -11,6 +11,7 @@ import type { Member } from "../membership/member.js";
 import type { RaftRequestBody } from "../proposals/codec.js";
 import { Ticker } from "../ticker.js";
 import { PeerTransport, type PeerHashKV } from "../transport/index.js";
+import { INERT_HANDLERS } from "../transport/test-support.js";
 import type { HashSource } from "./compaction-hashes.js";
 import { CorruptionMonitor } from "./monitor.js";
 
@@ -36,12 +37,7 @@ async function startFollower(store: FakeStore): Promise<{ url: string; stop(): P
   const transport = new PeerTransport(
     { memberId: FOLLOWER, clusterId: CLUSTER, peerUrls: [], snapshotDir: dir, serverVersion: "3.4.23" },
     {
-      onMessage: () => {},
-      onUnreachable: () => {},
-      onSnapshotStatus: () => {},
-      snapshotSource: () => Promise.reject(new Error("no snapshots here")),
-      onSnapshotReceived: () => Promise.reject(new Error("no snapshots here")),
-      isRemoved: () => false,
+      ...INERT_HANDLERS,
       hashKV: (revision) => store.hashByRev(revision),
     },
   );

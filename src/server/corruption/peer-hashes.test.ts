@@ -7,7 +7,7 @@ import { EtcdError } from "../../pkg/errors.js";
 import { nullLogger } from "../../pkg/logger.js";
 import { makeTestPki, peerCertificate } from "../../tls/test-support.js";
 import { PeerTransport, type PeerHashKV } from "../transport/index.js";
-import { peerTlsFrom } from "../transport/test-support.js";
+import { INERT_HANDLERS, peerTlsFrom } from "../transport/test-support.js";
 import type { PeerTlsOptions } from "../transport/types.js";
 import { fetchHashKV, fetchPeerHashes } from "./peer-hashes.js";
 
@@ -21,12 +21,7 @@ async function startPeer(tls?: PeerTlsOptions): Promise<{ url: string; stop(): P
   const transport = new PeerTransport(
     { memberId: 2n, clusterId: CLUSTER, peerUrls: [], snapshotDir: snapshots, serverVersion: "3.4.23", ...(tls !== undefined ? { tls } : {}) },
     {
-      onMessage: () => {},
-      onUnreachable: () => {},
-      onSnapshotStatus: () => {},
-      snapshotSource: () => Promise.reject(new Error("none")),
-      onSnapshotReceived: () => Promise.reject(new Error("none")),
-      isRemoved: () => false,
+      ...INERT_HANDLERS,
       hashKV: (revision): PeerHashKV => {
         if (revision > 0n && revision <= 4n) throw new EtcdError("Compacted");
         if (revision > 10n) throw new EtcdError("FutureRev");

@@ -7,6 +7,7 @@ import { join } from "node:path";
 import { EtcdError } from "../../pkg/errors.js";
 import { ManualClock } from "../../pkg/clock.js";
 import { decodeHashKVRequest, decodeHashKVResponse, encodeHashKVResponse, HashKVBudget, type PeerHashKV } from "./hashkv-endpoint.js";
+import { INERT_HANDLERS } from "./test-support.js";
 import { PeerTransport } from "./transport.js";
 import type { TransportHandlers } from "./types.js";
 
@@ -38,12 +39,7 @@ async function withTransport(hashKV: TransportHandlers["hashKV"], run: (url: str
   const transport = new PeerTransport(
     { memberId: 1n, clusterId: CLUSTER, peerUrls: [], snapshotDir: dir, serverVersion: "3.4.23" },
     {
-      onMessage: () => {},
-      onUnreachable: () => {},
-      onSnapshotStatus: () => {},
-      snapshotSource: () => Promise.reject(new Error("none")),
-      onSnapshotReceived: () => Promise.reject(new Error("none")),
-      isRemoved: () => false,
+      ...INERT_HANDLERS,
       ...(hashKV !== undefined ? { hashKV } : {}),
     },
   );

@@ -19,7 +19,17 @@ import type { Member } from "../membership/member.js";
 import type { RefusalKind } from "./identity.js";
 import type { TransportMetricsSink } from "./metrics-sink.js";
 import { PeerTransport } from "./transport.js";
-import type { PeerTlsOptions, SnapshotSource, TransportLimits } from "./types.js";
+import type { PeerTlsOptions, SnapshotSource, TransportHandlers, TransportLimits } from "./types.js";
+
+/** The handlers of a transport with no raft behind it: tests that serve only its HTTP endpoints (`/members/hashkv` …) add the one they need. */
+export const INERT_HANDLERS: TransportHandlers = {
+  onMessage: () => {},
+  onUnreachable: () => {},
+  onSnapshotStatus: () => {},
+  snapshotSource: () => Promise.reject(new Error("no snapshots here")),
+  onSnapshotReceived: () => Promise.reject(new Error("no snapshots here")),
+  isRemoved: () => false,
+};
 
 export interface LogLine {
   level: string;

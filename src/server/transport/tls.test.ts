@@ -12,7 +12,7 @@ import { fetchClusterMembers } from "./members-json.js";
 import { checkPeerUrlSchemes } from "./peer-url-schemes.js";
 import { PeerTransport } from "./transport.js";
 import { makeCrl, makeTestPki, peerCertificate } from "../../tls/test-support.js";
-import { peerTlsFrom, startNode, stopAll, type LogLine, type TestNode } from "./test-support.js";
+import { INERT_HANDLERS, peerTlsFrom, startNode, stopAll, type LogLine, type TestNode } from "./test-support.js";
 
 const dir = mkdtempSync(join(tmpdir(), "transport-tls-"));
 const pki = await makeTestPki(dir);
@@ -266,12 +266,7 @@ describe("peer URL schemes", () => {
     const transport = new PeerTransport(
       { memberId: 1n, clusterId: 1n, peerUrls: [], snapshotDir: "/nonexistent", serverVersion: "3.4.23" },
       {
-        onMessage: () => {},
-        onUnreachable: () => {},
-        onSnapshotStatus: () => {},
-        snapshotSource: () => Promise.reject(new Error("none")),
-        onSnapshotReceived: async () => {},
-        isRemoved: () => false,
+        ...INERT_HANDLERS,
       },
     );
     await assert.rejects(transport.start(["https://127.0.0.1:0"]), /cannot listen on TLS for 127\.0\.0\.1:0: KeyFile and CertFile are not presented/);
