@@ -1,24 +1,19 @@
 /**
- * Which engine wrote a database file: bbolt (real etcd's member/snap/db
- * and every etcd snapshot) or LMDB (our member/snap/db), by the magic
- * number of the meta on page 0: after bbolt's 16-byte page header, and
- * after the 24-byte one of the LMDB lmdb-js builds (16 bytes in LMDB 0.9).
+ * A database file as etcdutl's commands open it: which engine wrote it
+ * (`dbFormatOf` of the storage layer), with Go's words for a file that
+ * cannot be opened or read, and how many of its bytes are the database.
  * @module
  */
 import { closeSync, openSync, readSync, statSync } from "node:fs";
+import { hasHashTrailer, SHA256_BYTES } from "../../server/restore/snapshot-file.js";
+import { DB_FORMAT_HEAD_BYTES, dbFormatOf, type DbFormat } from "../../storage/backend/index.js";
 import { CommandError, goFileError } from "./context.js";
 
-export type DbFormat = "bbolt" | "lmdb";
-
-const BOLT_MAGIC = 0xed0cdaed;
-const LMDB_MAGIC = 0xbeefc0de;
-const BOLT_MAGIC_OFFSET = 16;
-const LMDB_MAGIC_OFFSETS = [24, 16];
-const SHA256_BYTES = 32;
+export type { DbFormat } from "../../storage/backend/index.js";
 
 /** The engine of the file at `path`, or undefined when it is neither; a file that cannot be read (a directory…) is a {@link CommandError}. */
 export function dbFormat(path: string): DbFormat | undefined {
-  const head = Buffer.alloc(Math.max(BOLT_MAGIC_OFFSET, ...LMDB_MAGIC_OFFSETS) + 4);
+  const head = Buffer.alloc(DB_FORMAT_HEAD_BYTES);
   let fd: number;
   try {
     fd = openSync(path, "r");
@@ -26,14 +21,12 @@ export function dbFormat(path: string): DbFormat | undefined {
     throw new CommandError(goFileError("open", path, err));
   }
   try {
-    if (readSync(fd, head, 0, head.length, 0) < head.length) return undefined;
+    return dbFormatOf(head.subarray(0, readSync(fd, head, 0, head.length, 0)));
   } catch (err) {
     throw new CommandError(goFileError("read", path, err));
   } finally {
     closeSync(fd);
   }
-  if (head.readUInt32LE(BOLT_MAGIC_OFFSET) === BOLT_MAGIC) return "bbolt";
-  return LMDB_MAGIC_OFFSETS.some((at) => head.readUInt32LE(at) === LMDB_MAGIC) ? "lmdb" : undefined;
 }
 
 /**
@@ -43,9 +36,5 @@ export function dbFormat(path: string): DbFormat | undefined {
  */
 export function boltBytes(path: string): number {
   const size = statSync(path).size;
-  return hasSha256Trailer(size) ? size - SHA256_BYTES : size;
-}
-
-export function hasSha256Trailer(size: number): boolean {
-  return size % 512 === SHA256_BYTES;
+  return hasHashTrailer(size) ? size - SHA256_BYTES : size;
 }

@@ -18,7 +18,7 @@ import { spawnSync } from "node:child_process";
 import { closeSync, existsSync, openSync, readSync, renameSync, rmSync } from "node:fs";
 import type { ConfState } from "../../gen/raftpb/raft.js";
 import { BoltFormatError, openBoltFile, type BoltFile } from "../../storage/bbolt/reader.js";
-import { backendPath, LmdbBackend, META_KEYS } from "../../storage/backend/index.js";
+import { backendPath, DB_FORMAT_HEAD_BYTES, dbFormatOf, LmdbBackend, META_KEYS } from "../../storage/backend/index.js";
 import { ConsistentIndex } from "../../storage/cindex/index.js";
 import { Wal } from "../../wal/wal.js";
 import { defaultWalDir } from "../bootstrap/bootstrap.js";
@@ -51,12 +51,6 @@ export interface MigrateResult {
 
 /** Suffix of etcd's original database once converted. */
 export const ORIGINAL_SUFFIX = ".etcd-bbolt";
-/** bbolt's magic number, right after page 0's 16-byte page header. */
-const BBOLT_MAGIC = 0xed0cdaed;
-const BBOLT_MAGIC_OFFSET = 16;
-/** LMDB's, after its page header: 16 bytes in LMDB 0.9, 24 in the 1.0 format lmdb-js writes (a txnid added). */
-const LMDB_MAGIC = 0xbeefc0de;
-const LMDB_MAGIC_OFFSETS = [16, 24];
 /** flock(1)'s exit status when the lock is held (we choose it). */
 const LOCK_HELD_STATUS = 75;
 
@@ -67,11 +61,9 @@ export async function migrateDataDir(options: MigrateOptions): Promise<MigrateRe
   if (existsSync(keptOriginalAt)) throw new RestoreError(`data-dir "${options.dataDir}" was already migrated (${keptOriginalAt} exists)`);
   if (!existsSync(dbPath)) throw new RestoreError(`data-dir "${options.dataDir}" has no member database (${dbPath}): not an etcd member's data dir`);
   if (!Wal.exists(walDir)) throw new RestoreError(`data-dir "${options.dataDir}" has no WAL in ${walDir}: not an etcd member's data dir`);
-  const head = readHead(dbPath);
-  if (LMDB_MAGIC_OFFSETS.some((at) => head.length >= at + 4 && head.readUInt32LE(at) === LMDB_MAGIC)) {
-    throw new RestoreError(`data-dir "${options.dataDir}" is already ours (${dbPath} is not a bbolt file)`);
-  }
-  if (head.length < BBOLT_MAGIC_OFFSET + 4 || head.readUInt32LE(BBOLT_MAGIC_OFFSET) !== BBOLT_MAGIC) throw new RestoreError(`${dbPath} is not a bbolt database (invalid magic number)`);
+  const format = dbFormatOf(readHead(dbPath));
+  if (format === "lmdb") throw new RestoreError(`data-dir "${options.dataDir}" is already ours (${dbPath} is not a bbolt file)`);
+  if (format !== "bbolt") throw new RestoreError(`${dbPath} is not a bbolt database (invalid magic number)`);
   if (isLocked(dbPath)) throw new RestoreError(`${dbPath} is locked by a running etcd: stop the member first`);
 
   let bolt: BoltFile;
@@ -130,7 +122,7 @@ function confStateFromMembers(membership: MembershipStore): ConfState {
 function readHead(path: string): Buffer {
   const fd = openSync(path, "r");
   try {
-    const buf = Buffer.alloc(32);
+    const buf = Buffer.alloc(DB_FORMAT_HEAD_BYTES);
     return buf.subarray(0, readSync(fd, buf, 0, buf.length, 0));
   } finally {
     closeSync(fd);

@@ -9,7 +9,7 @@
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
 
-const SHA256_BYTES = 32;
+export const SHA256_BYTES = 32;
 /** etcd's rule: 512 is the smallest disk sector, so a bare database file never leaves 32 bytes over. */
 const SECTOR_BYTES = 512;
 
@@ -24,6 +24,7 @@ export class SnapshotFileError extends Error {
   override readonly name = "SnapshotFileError";
 }
 
+/** etcd's rule for a snapshot file: its size is 32 bytes past a multiple of 512 when a SHA-256 trailer follows the database. */
 export function hasHashTrailer(fileBytes: number): boolean {
   return fileBytes % SECTOR_BYTES === SHA256_BYTES;
 }

@@ -8,3 +8,4 @@ export { MAX_KEY_BYTES, type Backend, type BackendReadView, type BackendReader, 
 export { BUCKETS, META_KEYS, DEFAULT_HASH_IGNORES, isBucket, type Bucket, type IgnoreKey } from "./schema.js";
 export { LmdbBackend, backendPath, defragCopyPath, DEFAULT_DEFRAG_BACKLOG_BYTES, type DefragReport, type LmdbBackendOptions } from "./lmdb-backend.js";
 export { MemoryBackend, type MemoryBackendOptions } from "./memory-backend.js";
+export { dbFormatOf, DB_FORMAT_HEAD_BYTES, type DbFormat } from "./db-format.js";
