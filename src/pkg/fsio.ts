@@ -118,7 +118,12 @@ export async function endOfNonZero(fd: number, from: number, to: number): Promis
 
 /** Makes a rename or unlink in `dir` durable. */
 export async function fsyncDir(dir: string): Promise<void> {
-  const fd = await openFile(dir, "r");
+  await fsyncPath(dir);
+}
+
+/** fsync of the file (or directory) at `path`, opened read-only for it: what a file written by someone else needs to be durable. */
+export async function fsyncPath(path: string): Promise<void> {
+  const fd = await openFile(path, "r");
   try {
     await fsync(fd);
   } finally {

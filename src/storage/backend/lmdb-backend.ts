@@ -15,8 +15,7 @@
  * @module
  */
 
-import { closeSync, fsyncSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, existsSync } from "node:fs";
-import { promises as fsPromises } from "node:fs";
+import { mkdirSync, readdirSync, renameSync, rmSync, statSync, existsSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import { open, type Database, type RootDatabase } from "lmdb";
 import { SystemClock, type Clock } from "../../pkg/clock.js";
@@ -24,6 +23,7 @@ import { nullLogger, type Logger } from "../../pkg/logger.js";
 import type { Backend, BackendReadView, BackendStats, Entry, KeyRange, PreCommitHook, SnapshotFiles } from "./backend.js";
 import { BatchLog } from "./batch-log.js";
 import { hashBuckets } from "./hash.js";
+import { fsyncDir, fsyncPath } from "../../pkg/fsio.js";
 import { humanBytes } from "../../pkg/human-bytes.js";
 import { LmdbReadView } from "./lmdb-read-view.js";
 import { BUCKETS, DEFAULT_HASH_IGNORES, type Bucket, type IgnoreKey } from "./schema.js";
@@ -165,25 +165,6 @@ function removeDefragLeftovers(path: string, log: Logger): void {
     if (name !== prefix && name !== `${prefix}-lock`) continue;
     rmSync(join(dir, name), { force: true });
     log.warn({ path: join(dir, name) }, "removed a copy left by an interrupted defragmentation");
-  }
-}
-
-/** Makes a rename inside `dir` durable. */
-function syncDir(dir: string): void {
-  const fd = openSync(dir, "r");
-  try {
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-}
-
-async function syncFileAsync(path: string): Promise<void> {
-  const file = await fsPromises.open(path, "r+");
-  try {
-    await file.sync();
-  } finally {
-    await file.close();
   }
 }
 
@@ -463,7 +444,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     try {
       await this.#engine.root.backup(copyPath, true);
       // Sync the copy now, while commits flow: syncing it at the switch would hold them for a time set by its size.
-      await syncFileAsync(copyPath);
+      await fsyncPath(copyPath);
       copy = openEngine(copyPath, this.#mapSize);
       while (this.#commitsHeld === undefined && log.bytes > SWITCH_BACKLOG_BYTES && rounds < MAX_CATCH_UP_ROUNDS) {
         rounds++;
@@ -549,7 +530,7 @@ export class LmdbBackend implements Backend, SnapshotFiles {
     this.#engine = next;
     this.#refreshSize();
     try {
-      syncDir(dirname(this.path));
+      await fsyncDir(dirname(this.path));
     } catch (err) {
       await old.retire();
       throw err;
