@@ -107,9 +107,10 @@ function mask(text: string, server: ServerProcess): string {
     // A snapshot's hash covers the member ids (made from the ports) and the
     // cluster version; ours also keeps etcd 3.5's confState and term keys in
     // meta (two more keys); its size is our layout's. The revision must match.
+    // (etcdctl prints the hash with %x: no leading zeros.)
     .replace(/"(hash|totalKey|totalSize)":\d+/g, '"$1":N')
-    .replace(/^\| +[0-9a-f]{8} \| +(\d+) \| +\d+ \| +[\d.]+ [kMG]?B \|$/gm, "| HASH | $1 | KEYS | SIZE |")
-    .replace(/^[0-9a-f]{8}, (\d+), \d+, [\d.]+ [kMG]?B$/gm, "HASH, $1, KEYS, SIZE")
+    .replace(/^\| +[0-9a-f]{1,8} \| +(\d+) \| +\d+ \| +[\d.]+ [kMG]?B \|$/gm, "| HASH | $1 | KEYS | SIZE |")
+    .replace(/^[0-9a-f]{1,8}, (\d+), \d+, [\d.]+ [kMG]?B$/gm, "HASH, $1, KEYS, SIZE")
     .replace(/endpoint:\/\/client-[0-9a-f-]+\//g, "endpoint://client-UUID/")
     .replaceAll(`127.0.0.1:${server.clientPort}`, "CLIENT")
     .replaceAll(`127.0.0.1:${server.peerPort}`, "PEER")
